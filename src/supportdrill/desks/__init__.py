@@ -1,0 +1,1 @@
+"""Support-desk adapters behind one small interface (:class:`~supportdrill.desks.base.Desk`)."""

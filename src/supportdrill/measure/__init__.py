@@ -1,0 +1,1 @@
+"""Metrics, SLA verdicts, business-hours calendars, reply classification: pure functions."""

@@ -1,0 +1,1 @@
+"""Drill definitions: YAML into frozen, validated objects. Pure apart from reading the file."""

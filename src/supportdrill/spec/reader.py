@@ -1,0 +1,323 @@
+"""Reading YAML with line numbers, so every error names ``file:line: field: message``.
+
+:func:`read_document` turns text into a tree of :class:`Located` values (scalars, lists, mappings,
+each with its line). :class:`Section` is the typed accessor the spec parsers use: each getter
+checks the type, and every failure is an :class:`~supportdrill.errors.InvalidDrill` that names
+the file, the line and the dotted field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from ..errors import InvalidDrill
+from .durations import DurationError, parse_duration
+
+T = TypeVar("T")
+EnumT = TypeVar("EnumT", bound=Enum)
+
+
+@dataclass(frozen=True)
+class Located:
+    """A YAML value and the (1-based) line it starts on."""
+
+    value: Any
+    """A scalar, a ``list[Located]`` or a ``dict[str, Located]``."""
+    line: int
+
+
+_MISSING: Any = object()
+
+
+def _construct_scalar(node: yaml.ScalarNode) -> Any:
+    constructor = yaml.SafeLoader("")
+    return constructor.construct_object(node, deep=True)
+
+
+def _convert(node: yaml.Node, path: str, field: str) -> Located:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Located] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InvalidDrill(
+                    path, key_node.start_mark.line + 1, field, "keys must be plain words"
+                )
+            key = str(_construct_scalar(key_node))
+            child_field = f"{field}.{key}" if field else key
+            if key == "<<":
+                raise InvalidDrill(path, line, field, "YAML merge keys (<<) are not supported")
+            if key in result:
+                raise InvalidDrill(
+                    path,
+                    key_node.start_mark.line + 1,
+                    child_field,
+                    f"duplicate key (first on line {result[key].line})",
+                )
+            result[key] = _convert(value_node, path, child_field)
+        return Located(result, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Located(
+            [_convert(item, path, f"{field}[{index}]") for index, item in enumerate(node.value)],
+            line,
+        )
+    assert isinstance(node, yaml.ScalarNode)
+    return Located(_construct_scalar(node), line)
+
+
+def read_document(text: str | bytes, path: str) -> Located:
+    """Parse one YAML document into a :class:`Located` tree, or raise :class:`InvalidDrill`."""
+    if isinstance(text, bytes):
+        if b"\x00" in text:
+            raise InvalidDrill(path, None, "", "this is a binary file, not a YAML drill definition")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidDrill(path, None, "", f"not UTF-8 text ({exc.reason})") from exc
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        indent = re.match(r"[ \t]*", raw_line)
+        if indent and "\t" in indent.group(0):
+            raise InvalidDrill(path, number, "", "tab used for indentation; YAML needs spaces")
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise InvalidDrill(path, None, "", "the file is empty")
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise InvalidDrill(path, line, "", f"not valid YAML: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidDrill(path, None, "", f"not valid YAML: {exc}") from exc
+    documents = [node for node in nodes if node is not None]
+    if not documents:
+        raise InvalidDrill(path, None, "", "the file is empty")
+    if len(documents) > 1:
+        raise InvalidDrill(
+            path,
+            documents[1].start_mark.line + 1,
+            "",
+            "one drill per file (found a second document)",
+        )
+    try:
+        return _convert(documents[0], path, "")
+    except yaml.YAMLError as exc:  # a scalar tag that does not construct, e.g. !!int "x"
+        raise InvalidDrill(
+            path, documents[0].start_mark.line + 1, "", f"not valid YAML: {exc}"
+        ) from exc
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"{type(value).__name__} {value!r}"
+
+
+class Section:
+    """A mapping in a drill file, with typed getters that report ``file:line: field: message``."""
+
+    def __init__(self, node: Located, path: str, field: str = "") -> None:
+        self.path = path
+        self.field = field
+        self.line = node.line
+        if not isinstance(node.value, dict):
+            where = field or "the drill"
+            self.fail(f"{where} must be a mapping of keys to values, got {_type_name(node.value)}")
+        self._items: dict[str, Located] = node.value
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def child_field(self, key: str) -> str:
+        return f"{self.field}.{key}" if self.field else key
+
+    def fail(self, message: str, key: str | None = None, line: int | None = None) -> NoReturn:
+        field = self.child_field(key) if key is not None else self.field
+        if line is None:
+            line = (
+                self._items[key].line
+                if key is not None and key in self.__dict__.get("_items", {})
+                else self.line
+            )
+        raise InvalidDrill(self.path, line, field, message)
+
+    def only(self, allowed: Iterable[str]) -> None:
+        """Refuse keys outside ``allowed``, suggesting the nearest known one."""
+        known = sorted(allowed)
+        for key, node in self._items.items():
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; known keys: {', '.join(known)}"
+                )
+                raise InvalidDrill(
+                    self.path, node.line, self.child_field(key), f"unknown key{hint}"
+                )
+
+    # -- access ----------------------------------------------------------------------------
+
+    def keys(self) -> list[str]:
+        return list(self._items)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def node(self, key: str) -> Located:
+        if key not in self._items:
+            self.fail("is required", key, line=self.line)
+        return self._items[key]
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        if key not in self._items or self._items[key].value is None:
+            if default is _MISSING:
+                self.fail("is required", key, line=self.line)
+            return default
+        return self._items[key].value
+
+    def _typed(self, key: str, default: Any, kinds: tuple[type, ...], what: str) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, bool) and bool not in kinds:
+            self.fail(f"must be {what}, got {_type_name(value)}", key)
+        if not isinstance(value, kinds):
+            self.fail(f"must be {what}, got {_type_name(value)}", key)
+        return value
+
+    def string(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._typed(key, default, (str,), "text")
+        if isinstance(value, str) and not value.strip():
+            self.fail("must not be empty", key)
+        return value
+
+    def integer(self, key: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
+        value = self._typed(key, default, (int,), "a whole number")
+        if isinstance(value, int) and minimum is not None and value < minimum:
+            self.fail(f"must be at least {minimum}, got {value}", key)
+        return value
+
+    def number(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> Any:
+        value = self._typed(key, default, (int, float), "a number")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if minimum is not None and value < minimum:
+                self.fail(f"must be at least {minimum}, got {value}", key)
+            if maximum is not None and value > maximum:
+                self.fail(f"must be at most {maximum}, got {value}", key)
+            return float(value)
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> Any:
+        return self._typed(key, default, (bool,), "true or false")
+
+    def duration(self, key: str, default: Any = _MISSING, *, positive: bool = True) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        try:
+            delta = parse_duration(value)
+        except DurationError as exc:
+            self.fail(str(exc), key)
+        if positive and delta <= timedelta(0):
+            self.fail("must be longer than zero", key)
+        return delta
+
+    def choice(self, key: str, enum_type: type[EnumT], default: Any = _MISSING) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        allowed = [str(member.value) for member in enum_type]
+        if not isinstance(value, str) or value not in allowed:
+            close = difflib.get_close_matches(str(value), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.fail(f"{value!r} is not one of {', '.join(allowed)}{hint}", key)
+        return enum_type(value)
+
+    def timezone(self, key: str, default: Any = _MISSING) -> Any:
+        value = self.string(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            self.fail(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai", key)
+            raise AssertionError from exc  # unreachable; keeps the exception chain
+        return value
+
+    def section(self, key: str, default: Any = _MISSING) -> Any:
+        if key not in self._items or self._items[key].value is None:
+            if default is _MISSING:
+                self.fail("is required", key, line=self.line)
+            return default
+        return Section(self._items[key], self.path, self.child_field(key))
+
+    def items(self, key: str, default: Any = _MISSING) -> Any:
+        """A list under ``key``, as ``(field, Located)`` pairs."""
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if not isinstance(value, list):
+            self.fail(f"must be a list, got {_type_name(value)}", key)
+        return [(f"{self.child_field(key)}[{index}]", item) for index, item in enumerate(value)]
+
+    def sections(self, key: str, default: Any = _MISSING) -> Any:
+        """A list of mappings under ``key``."""
+        pairs = self.items(key, default)
+        if pairs is default and default is not _MISSING:
+            return pairs
+        return [Section(item, self.path, field) for field, item in pairs]
+
+    def strings(self, key: str, default: Any = _MISSING) -> Any:
+        pairs = self.items(key, default)
+        if pairs is default and default is not _MISSING:
+            return pairs
+        result: list[str] = []
+        for field, item in pairs:
+            if not isinstance(item.value, str):
+                raise InvalidDrill(
+                    self.path, item.line, field, f"must be text, got {_type_name(item.value)}"
+                )
+            result.append(item.value)
+        return tuple(result)
+
+    def parsed(self, key: str, parse: Callable[[Any], T], default: Any = _MISSING) -> Any:
+        """``parse(value)``; a ``ValueError`` from it becomes this field's error."""
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        try:
+            return parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), key)
+
+
+def suggest(value: str, known: Sequence[str]) -> str:
+    """``; did you mean 'x'?`` or the list of known names."""
+    close = difflib.get_close_matches(value, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"

@@ -1,0 +1,432 @@
+"""The one-clock timeline: typed, timestamped drill events, and the clocks that stamp them.
+
+Every figure in every report is a pure function of a :class:`Timeline`. Each event carries two
+times: ``at``, the authoritative time of the thing itself (for vendor-side events the desk's own
+timestamp), and ``observed_at``, when the harness saw it. ``precision_s`` bounds how wrong ``at``
+may be (the poll interval for things the desk does not timestamp, the measured clock skew for
+things it does).
+
+Events serialise to plain records (``kind`` + JSON-able fields) for the store and the journal, and
+back, through :func:`event_to_record` and :func:`event_from_record`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Protocol, TypeVar
+
+# --------------------------------------------------------------------------------------------
+# Clocks
+
+
+class Clock(Protocol):
+    """Where the harness gets "now" and how it waits; injected, never ``datetime.now``."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
+        ...
+
+
+class RealClock:
+    """Wall-clock time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class VirtualClock:
+    """A clock that only moves when told to, or when someone sleeps on it.
+
+    ``sleep`` jumps the clock forward at once, so a drill "filed at 03:00 Asia/Jakarta on a
+    Saturday" that waits hours for the vendor plays out instantly in a test.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        require_aware(start, "start")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock does not go backwards")
+        self._now += timedelta(seconds=seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+        # Let other tasks that share this clock run at the new time.
+        await asyncio.sleep(0)
+
+
+def require_aware(moment: datetime, name: str) -> None:
+    """Refuse naive datetimes: durations come from aware UTC times only."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
+
+
+# --------------------------------------------------------------------------------------------
+# Event vocabulary
+
+
+class Outcome(enum.StrEnum):
+    """How a drill ended."""
+
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    TIMED_OUT = "timed_out"
+    HALTED = "halted"
+
+
+class ReplyClass(enum.StrEnum):
+    """What a vendor message was, as far as we can tell. Unclassified is never counted as human."""
+
+    AUTO = "auto"
+    HUMAN = "human"
+    UNCLASSIFIED = "unclassified"
+
+
+class StatusCategory(enum.StrEnum):
+    """The desk-independent category of a ticket status (Zendesk's categories, mapped per desk)."""
+
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    HOLD = "hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+class ResolutionKind(enum.StrEnum):
+    """What counted as resolution for this drill."""
+
+    TICKET_SOLVED = "ticket_solved"
+    STREAM_RECOVERED = "stream_recovered"
+    REPLY_MATCHED = "reply_matched"
+
+
+class Phase(enum.StrEnum):
+    """The runner's phases, in order."""
+
+    PREFLIGHT = "preflight"
+    BASELINE = "baseline"
+    FAULT = "fault"
+    DEGRADED = "degraded"
+    GRACE = "grace"
+    FILE = "file"
+    WATCH = "watch"
+    TEARDOWN = "teardown"
+
+
+E = TypeVar("E", bound="Event")
+_EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+def _register(cls: type[E]) -> type[E]:
+    _EVENT_TYPES[cls.kind] = cls
+    return cls
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One thing that happened during a drill."""
+
+    kind: ClassVar[str] = "event"
+    at: datetime
+    """When it happened: the desk's own timestamp for vendor-side events."""
+    observed_at: datetime
+    """When the harness saw it."""
+    precision_s: float = 0.0
+    """How far ``at`` may be from the truth, in seconds."""
+
+    def __post_init__(self) -> None:
+        require_aware(self.at, f"{self.kind}.at")
+        require_aware(self.observed_at, f"{self.kind}.observed_at")
+        if self.precision_s < 0:
+            raise ValueError(f"{self.kind}.precision_s must not be negative")
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class DrillStarted(Event):
+    kind: ClassVar[str] = "drill.started"
+    drill: str
+    vendor: str
+    desk: str
+    severity: str
+    drill_digest: str = ""
+    timezone: str = "UTC"
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class PhaseChanged(Event):
+    kind: ClassVar[str] = "phase.changed"
+    phase: Phase
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class BaselineHealthy(Event):
+    kind: ClassVar[str] = "baseline.healthy"
+    evidence: Mapping[str, float] = field(default_factory=dict)
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class FaultInjected(Event):
+    kind: ClassVar[str] = "fault.injected"
+    profile: str
+    region: str = ""
+    symptom: str = ""
+    toxics: tuple[str, ...] = ()
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class StreamDegraded(Event):
+    kind: ClassVar[str] = "stream.degraded"
+    reasons: tuple[str, ...] = ()
+    evidence: Mapping[str, float] = field(default_factory=dict)
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class StreamHealth(Event):
+    """One health sample of the test stream (kept so reports can plot health over time)."""
+
+    kind: ClassVar[str] = "stream.health"
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    healthy: bool = True
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class VendorProactiveContact(Event):
+    """The vendor told us first (e.g. a status-page incident); ``at`` is its own created_at."""
+
+    kind: ClassVar[str] = "vendor.proactive_contact"
+    source: str
+    reference: str = ""
+    title: str = ""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class TicketFiling(Event):
+    """Written before the desk is called: the idempotency key that makes filing exactly-once."""
+
+    kind: ClassVar[str] = "ticket.filing"
+    idempotency_key: str
+    subject: str = ""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class TicketFiled(Event):
+    """T0. ``at`` is the desk's created_at; ``submitted_at`` our local time of the request."""
+
+    kind: ClassVar[str] = "ticket.filed"
+    ticket_id: str
+    url: str = ""
+    submitted_at: datetime | None = None
+    clock_skew_s: float = 0.0
+    """Desk clock minus ours, from its Date header or timestamps (positive: desk is ahead)."""
+    recovered: bool = False
+    """True when found on the desk by its idempotency tag after a crash, not filed now."""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class CustomerMessage(Event):
+    """A public message we (the customer) posted on the ticket after filing it."""
+
+    kind: ClassVar[str] = "customer.message"
+    message_id: str
+    excerpt: str = ""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class VendorReply(Event):
+    kind: ClassVar[str] = "vendor.reply"
+    message_id: str
+    classification: ReplyClass
+    author: str = ""
+    author_role: str = ""
+    channel: str = ""
+    excerpt: str = ""
+    reasons: tuple[str, ...] = ()
+    """Why it was classified as it was: every signal that decided it."""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class TicketStatus(Event):
+    kind: ClassVar[str] = "ticket.status"
+    status: str
+    category: StatusCategory
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class TicketResolved(Event):
+    kind: ClassVar[str] = "ticket.resolved"
+    how: ResolutionKind
+    detail: str = ""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class FaultLifted(Event):
+    kind: ClassVar[str] = "fault.lifted"
+    reason: str = ""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class StreamRecovered(Event):
+    kind: ClassVar[str] = "stream.recovered"
+    evidence: Mapping[str, float] = field(default_factory=dict)
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class DeskGap(Event):
+    """We could not see the desk from ``at`` to ``until`` (errors, 429s, timeouts)."""
+
+    kind: ClassVar[str] = "desk.gap"
+    until: datetime
+    error: str
+    attempts: int = 1
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class Note(Event):
+    """Something worth showing in the timeline that is not a measurement."""
+
+    kind: ClassVar[str] = "note"
+    text: str
+    level: str = "info"
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class DrillEnded(Event):
+    kind: ClassVar[str] = "drill.ended"
+    outcome: Outcome
+    reason: str = ""
+
+
+EVENT_KINDS: tuple[str, ...] = tuple(sorted(_EVENT_TYPES))
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _encode(item) for key, item in value.items()}
+    return value
+
+
+def event_to_record(event: Event) -> dict[str, Any]:
+    """A JSON-able record of ``event``: ``{"kind": ..., field: value, ...}``."""
+    record: dict[str, Any] = {"kind": event.kind}
+    for item in dataclasses.fields(event):
+        record[item.name] = _encode(getattr(event, item.name))
+    return record
+
+
+def _decode(annotation: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if "datetime" in annotation:
+        return datetime.fromisoformat(value)
+    if annotation.startswith("tuple"):
+        return tuple(value)
+    for enum_type in (Phase, ReplyClass, StatusCategory, ResolutionKind, Outcome):
+        if annotation == enum_type.__name__:
+            return enum_type(value)
+    if annotation.startswith("Mapping"):
+        return dict(value)
+    return value
+
+
+def event_from_record(record: Mapping[str, Any]) -> Event:
+    """The event a record stands for. Unknown kinds and fields raise ``ValueError``."""
+    kind = record.get("kind")
+    cls = _EVENT_TYPES.get(str(kind))
+    if cls is None:
+        raise ValueError(f"unknown event kind {kind!r}")
+    known = {item.name: str(item.type) for item in dataclasses.fields(cls)}
+    unknown = set(record) - set(known) - {"kind"}
+    if unknown:
+        raise ValueError(f"{kind}: unknown fields {sorted(unknown)}")
+    values = {name: _decode(known[name], value) for name, value in record.items() if name != "kind"}
+    return cls(**values)
+
+
+# --------------------------------------------------------------------------------------------
+# Timeline
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The events of one run, in the order they were appended."""
+
+    events: tuple[Event, ...] = ()
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> Timeline:
+        return cls(tuple(events))
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def appended(self, event: Event) -> Timeline:
+        return Timeline((*self.events, event))
+
+    def all(self, kind: type[E]) -> tuple[E, ...]:
+        """Every event of ``kind``, in appended order."""
+        return tuple(event for event in self.events if isinstance(event, kind))
+
+    def first(self, kind: type[E]) -> E | None:
+        for event in self.events:
+            if isinstance(event, kind):
+                return event
+        return None
+
+    def last(self, kind: type[E]) -> E | None:
+        found: E | None = None
+        for event in self.events:
+            if isinstance(event, kind):
+                found = event
+        return found
