@@ -176,7 +176,7 @@ class Section:
 
     # -- access ----------------------------------------------------------------------------
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self._items)
 
     def __contains__(self, key: str) -> bool:
@@ -188,31 +188,37 @@ class Section:
         return self._items[key]
 
     def raw(self, key: str, default: Any = _MISSING) -> Any:
-        if key not in self._items or self._items[key].value is None:
-            if default is _MISSING:
-                self.fail("is required", key, line=self.line)
+        if self._absent(key, default):
             return default
         return self._items[key].value
 
-    def _typed(self, key: str, default: Any, kinds: tuple[type, ...], what: str) -> Any:
-        value = self.raw(key, default)
-        if value is default and default is not _MISSING:
-            return value
-        if isinstance(value, bool) and bool not in kinds:
-            self.fail(f"must be {what}, got {_type_name(value)}", key)
-        if not isinstance(value, kinds):
+    def _absent(self, key: str, default: Any) -> bool:
+        """True when ``key`` is missing or null and ``default`` applies; fails if required."""
+        if key in self._items and self._items[key].value is not None:
+            return False
+        if default is _MISSING:
+            self.fail("is required", key, line=self.line)
+        return True
+
+    def _typed(self, key: str, kinds: tuple[type, ...], what: str) -> Any:
+        value = self._items[key].value
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             self.fail(f"must be {what}, got {_type_name(value)}", key)
         return value
 
     def string(self, key: str, default: Any = _MISSING) -> Any:
-        value = self._typed(key, default, (str,), "text")
-        if isinstance(value, str) and not value.strip():
+        if self._absent(key, default):
+            return default
+        value = self._typed(key, (str,), "text")
+        if not value.strip():
             self.fail("must not be empty", key)
         return value
 
     def integer(self, key: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
-        value = self._typed(key, default, (int,), "a whole number")
-        if isinstance(value, int) and minimum is not None and value < minimum:
+        if self._absent(key, default):
+            return default
+        value = self._typed(key, (int,), "a whole number")
+        if minimum is not None and value < minimum:
             self.fail(f"must be at least {minimum}, got {value}", key)
         return value
 
@@ -224,81 +230,79 @@ class Section:
         minimum: float | None = None,
         maximum: float | None = None,
     ) -> Any:
-        value = self._typed(key, default, (int, float), "a number")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if minimum is not None and value < minimum:
-                self.fail(f"must be at least {minimum}, got {value}", key)
-            if maximum is not None and value > maximum:
-                self.fail(f"must be at most {maximum}, got {value}", key)
-            return float(value)
+        if self._absent(key, default):
+            return default
+        value = float(self._typed(key, (int, float), "a number"))
+        if minimum is not None and value < minimum:
+            self.fail(f"must be at least {minimum:g}, got {value:g}", key)
+        if maximum is not None and value > maximum:
+            self.fail(f"must be at most {maximum:g}, got {value:g}", key)
         return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> Any:
-        return self._typed(key, default, (bool,), "true or false")
+        if self._absent(key, default):
+            return default
+        return self._typed(key, (bool,), "true or false")
 
     def duration(self, key: str, default: Any = _MISSING, *, positive: bool = True) -> Any:
-        value = self.raw(key, default)
-        if value is default and default is not _MISSING:
-            return value
+        if self._absent(key, default):
+            return default
         try:
-            delta = parse_duration(value)
+            delta = parse_duration(self._items[key].value)
         except DurationError as exc:
             self.fail(str(exc), key)
         if positive and delta <= timedelta(0):
             self.fail("must be longer than zero", key)
+        if delta < timedelta(0):
+            self.fail("must not be negative", key)
         return delta
 
     def choice(self, key: str, enum_type: type[EnumT], default: Any = _MISSING) -> Any:
-        value = self.raw(key, default)
-        if value is default and default is not _MISSING:
-            return value
+        if self._absent(key, default):
+            return default
+        value = self._items[key].value
         allowed = [str(member.value) for member in enum_type]
         if not isinstance(value, str) or value not in allowed:
-            close = difflib.get_close_matches(str(value), allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.fail(f"{value!r} is not one of {', '.join(allowed)}{hint}", key)
+            self.fail(
+                f"{value!r} is not one of {', '.join(allowed)}{suggest(str(value), allowed)}", key
+            )
         return enum_type(value)
 
     def timezone(self, key: str, default: Any = _MISSING) -> Any:
-        value = self.string(key, default)
-        if value is default and default is not _MISSING:
-            return value
+        if self._absent(key, default):
+            return default
+        value = self.string(key)
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError):
             self.fail(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai", key)
-            raise AssertionError from exc  # unreachable; keeps the exception chain
         return value
 
     def section(self, key: str, default: Any = _MISSING) -> Any:
-        if key not in self._items or self._items[key].value is None:
-            if default is _MISSING:
-                self.fail("is required", key, line=self.line)
+        if self._absent(key, default):
             return default
         return Section(self._items[key], self.path, self.child_field(key))
 
     def items(self, key: str, default: Any = _MISSING) -> Any:
         """A list under ``key``, as ``(field, Located)`` pairs."""
-        value = self.raw(key, default)
-        if value is default and default is not _MISSING:
-            return value
+        if self._absent(key, default):
+            return default
+        value = self._items[key].value
         if not isinstance(value, list):
             self.fail(f"must be a list, got {_type_name(value)}", key)
         return [(f"{self.child_field(key)}[{index}]", item) for index, item in enumerate(value)]
 
     def sections(self, key: str, default: Any = _MISSING) -> Any:
         """A list of mappings under ``key``."""
-        pairs = self.items(key, default)
-        if pairs is default and default is not _MISSING:
-            return pairs
-        return [Section(item, self.path, field) for field, item in pairs]
+        if self._absent(key, default):
+            return default
+        return [Section(item, self.path, field) for field, item in self.items(key)]
 
     def strings(self, key: str, default: Any = _MISSING) -> Any:
-        pairs = self.items(key, default)
-        if pairs is default and default is not _MISSING:
-            return pairs
+        if self._absent(key, default):
+            return default
         result: list[str] = []
-        for field, item in pairs:
+        for field, item in self.items(key):
             if not isinstance(item.value, str):
                 raise InvalidDrill(
                     self.path, item.line, field, f"must be text, got {_type_name(item.value)}"
@@ -308,11 +312,10 @@ class Section:
 
     def parsed(self, key: str, parse: Callable[[Any], T], default: Any = _MISSING) -> Any:
         """``parse(value)``; a ``ValueError`` from it becomes this field's error."""
-        value = self.raw(key, default)
-        if value is default and default is not _MISSING:
-            return value
+        if self._absent(key, default):
+            return default
         try:
-            return parse(value)
+            return parse(self._items[key].value)
         except ValueError as exc:
             self.fail(str(exc), key)
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .reader import Section
+
 
 @dataclass(frozen=True)
 class StreamPlan:
     scenario: str
+
+
+def parse_stream_section(section: Section) -> StreamPlan:
+    section.fail("the test stream is not supported yet", line=section.line)

@@ -1,0 +1,446 @@
+"""Load a drill file: YAML text → :class:`~supportdrill.spec.model.Drill`, or one clear error.
+
+Loading (:func:`load_drill`, which reads the file) is separate from building (:func:`build_drill`,
+pure). Every error is an :class:`~supportdrill.errors.InvalidDrill` naming ``file:line``, the
+dotted field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import string
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import InvalidDrill
+from .faults import FaultPlan, parse_fault_section
+from .model import (
+    Coverage,
+    DeskConfig,
+    DeskKind,
+    Drill,
+    LiftFault,
+    ResolutionSpec,
+    ResolutionWhen,
+    SafetySpec,
+    Schedule,
+    Severity,
+    SlaTarget,
+    TicketSpec,
+    TierSet,
+    Vendor,
+)
+from .reader import Section, read_document, suggest
+from .scenarios import StreamPlan, parse_stream_section
+from .tiers import ALWAYS_WORDS, BUILTIN_TIERS, parse_coverage
+
+TEMPLATE_FIELDS: frozenset[str] = frozenset(
+    {
+        "drill",
+        "description",
+        "vendor",
+        "severity",
+        "region",
+        "symptom",
+        "fault_profile",
+        "started_at",
+        "degraded_at",
+        "detected_after",
+        "evidence",
+        "stats_before",
+        "stats_after",
+        "run_id",
+        "stream_scenario",
+        "vendor_local_time",
+    }
+)
+"""Placeholders a ticket subject or body may use; the runner fills every one."""
+
+DEFAULT_SUBJECT = "[{severity}][DRILL] {drill}: {symptom}"
+DEFAULT_BODY = """\
+Severity: {severity}
+What we see: {symptom} (region: {region})
+Since: {degraded_at} (vendor local time {vendor_local_time})
+
+{description}
+
+Evidence:
+{evidence}
+
+Stream health before the problem:
+{stats_before}
+
+Stream health now:
+{stats_after}
+
+Reference: {run_id}
+"""
+DEFAULT_DISCLOSURE = (
+    "[DRILL] This ticket is part of a support drill agreed with you in advance; "
+    "the fault is real on our side and will be removed when the drill ends."
+)
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_SECRET_KEYS = frozenset({"token", "password", "api_key", "apikey", "secret", "routing_key"})
+_ENV_ANYWHERE = re.compile(r"\$\{[^}]*\}")
+
+
+def load_drill(path: str | Path) -> Drill:
+    """Read and validate the drill file at ``path``."""
+    where = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise InvalidDrill(where, None, "", "no such file") from exc
+    except IsADirectoryError as exc:
+        raise InvalidDrill(where, None, "", "is a directory, not a drill file") from exc
+    except OSError as exc:
+        raise InvalidDrill(where, None, "", f"cannot read: {exc.strerror}") from exc
+    return build_drill(data, where)
+
+
+def build_drill(data: str | bytes, path: str) -> Drill:
+    """Validate drill text; ``path`` only names it in errors and in the result."""
+    document = read_document(data, path)
+    root = Section(document, path)
+    root.only(
+        {
+            "name",
+            "description",
+            "vendor",
+            "ticket",
+            "resolution",
+            "safety",
+            "stream",
+            "fault",
+            "schedule",
+            "labels",
+        }
+    )
+    name = root.string("name")
+    if not _NAME.match(name):
+        root.fail("use lower-case letters, digits, '.', '_' or '-' (at most 80)", "name")
+    vendor = _vendor(root.section("vendor"))
+    fault = _optional(root, "fault", parse_fault_section)
+    stream = _optional(root, "stream", parse_stream_section)
+    ticket = _ticket(root.section("ticket", None), root)
+    resolution = _resolution(root.section("resolution", None), root)
+    safety = _safety(root.section("safety", None), root)
+    if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
+        root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
+    if resolution.timeout > safety.max_duration:
+        root.fail(
+            f"resolution.timeout ({resolution.timeout}) is longer than safety.max_duration "
+            f"({safety.max_duration})",
+            "safety",
+        )
+    encoded = data.encode("utf-8") if isinstance(data, str) else data
+    return Drill(
+        name=name,
+        description=root.string("description", ""),
+        vendor=vendor,
+        ticket=ticket,
+        resolution=resolution,
+        safety=safety,
+        source_path=path,
+        digest=hashlib.sha256(encoded).hexdigest(),
+        fault=fault,
+        stream=stream,
+        schedule=_schedule(root.section("schedule", None)),
+        labels=_labels(root),
+    )
+
+
+def _optional(root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan]) -> Any:
+    section = root.section(key, None)
+    return None if section is None else parse(section)
+
+
+def _labels(root: Section) -> Mapping[str, str]:
+    section = root.section("labels", None)
+    if section is None:
+        return MappingProxyType({})
+    return MappingProxyType({key: str(section.raw(key)) for key in section.names()})
+
+
+# -- vendor ---------------------------------------------------------------------------------
+
+
+def _vendor(section: Section) -> Vendor:
+    section.only(
+        {
+            "name",
+            "desk",
+            "timezone",
+            "coverage",
+            "sla",
+            "consent",
+            "ack_templates",
+            "agents",
+            "bots",
+            "statuspage",
+        }
+    )
+    timezone = section.timezone("timezone")
+    desk = _desk(section.section("desk"))
+    consent = section.string("consent", "")
+    if desk.kind is not DeskKind.SIMULATED and not consent.strip():
+        section.fail(
+            "a drill against a real desk needs the vendor's recorded consent "
+            "(e.g. 'Trial agreement 2026-11, section 4: drills allowed')",
+            "consent",
+            line=section.line,
+        )
+    templates = section.strings("ack_templates", ())
+    for index, template in enumerate(templates):
+        try:
+            re.compile(template)
+        except re.error as exc:
+            section.fail(f"item {index} is not a regular expression: {exc}", "ack_templates")
+    return Vendor(
+        name=section.string("name"),
+        desk=desk,
+        timezone=timezone,
+        coverage=_coverage(section, timezone),
+        tiers=_tiers(section),
+        consent=consent,
+        ack_templates=templates,
+        agents=section.strings("agents", ()),
+        bots=section.strings("bots", ()),
+        statuspage=section.string("statuspage", None),
+    )
+
+
+def _desk(section: Section) -> DeskConfig:
+    kind = section.choice("kind", DeskKind)
+    settings: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    for key in section.names():
+        if key == "kind":
+            continue
+        value = section.raw(key, None)
+        if isinstance(value, dict | list) or value is None:
+            section.fail("must be a single value", key)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        reference = _ENV_REF.match(text)
+        if reference:
+            secrets[key] = reference.group(1)
+        elif key.endswith("_file"):
+            secrets[key.removesuffix("_file")] = f"file:{text}"
+        elif key in _SECRET_KEYS:
+            section.fail(
+                "put the secret in an environment variable and write ${VARIABLE_NAME} here, "
+                "or name a file with " + key + "_file",
+                key,
+            )
+        elif _ENV_ANYWHERE.search(text):
+            section.fail("write an environment reference alone, like ${ACME_TOKEN}", key)
+        else:
+            settings[key] = text
+    return DeskConfig(
+        kind=kind, settings=MappingProxyType(settings), secrets=MappingProxyType(secrets)
+    )
+
+
+def _severity_key(section: Section, key: str) -> Severity:
+    if key not in {severity.value for severity in Severity}:
+        section.fail(f"unknown severity{suggest(key, [s.value for s in Severity])}", key)
+    return Severity(key)
+
+
+def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
+    raw = vendor.raw("coverage", "24x7")
+    if isinstance(raw, str):
+        coverage = vendor.parsed("coverage", lambda text: parse_coverage(text, timezone=timezone))
+        if coverage is None:  # the default
+            coverage = parse_coverage(raw, timezone=timezone)
+        return MappingProxyType({severity: coverage for severity in Severity})
+    section = vendor.section("coverage")
+    country = section.string("holidays", None)
+    subdivision = section.string("holiday_subdivision", None)
+    extra = _dates(section)
+    default_text = section.string("default", "24x7")
+    result: dict[Severity, Coverage] = {}
+    for key in section.names():
+        if key in {"holidays", "holiday_subdivision", "extra_holidays", "default"}:
+            continue
+        severity = _severity_key(section, key)
+        result[severity] = _one_coverage(section, key, timezone, country, subdivision, extra)
+    for severity in Severity:
+        if severity not in result:
+            result[severity] = _with_holidays(
+                parse_coverage(default_text, timezone=timezone), country, subdivision, extra
+            )
+    return MappingProxyType(result)
+
+
+def _one_coverage(
+    section: Section,
+    key: str,
+    timezone: str,
+    country: str | None,
+    subdivision: str | None,
+    extra: tuple[date, ...],
+) -> Coverage:
+    coverage: Coverage = section.parsed(key, lambda text: _coverage_text(text, timezone))
+    return _with_holidays(coverage, country, subdivision, extra)
+
+
+def _coverage_text(value: object, timezone: str) -> Coverage:
+    if not isinstance(value, str):
+        raise ValueError("must be text like 24x7 or 'Mon-Fri 09:00-18:00'")
+    return parse_coverage(value, timezone=timezone)
+
+
+def _with_holidays(
+    coverage: Coverage, country: str | None, subdivision: str | None, extra: tuple[date, ...]
+) -> Coverage:
+    if coverage.always:
+        return coverage
+    return Coverage(
+        timezone=coverage.timezone,
+        weekly=coverage.weekly,
+        holiday_country=country,
+        holiday_subdivision=subdivision,
+        extra_holidays=extra,
+        label=coverage.label,
+    )
+
+
+def _dates(section: Section) -> tuple[date, ...]:
+    result: list[date] = []
+    for field, item in section.items("extra_holidays", []):
+        value = item.value
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = date.fromisoformat(value)
+        if not isinstance(value, date):
+            raise InvalidDrill(section.path, item.line, field, "must be a date like 2026-12-25")
+        result.append(value)
+    return tuple(result)
+
+
+def _tiers(vendor: Section) -> TierSet:
+    raw = vendor.raw("sla", "common-vendor")
+    if isinstance(raw, str):
+        if raw not in BUILTIN_TIERS:
+            vendor.fail(f"unknown SLA tier set {raw!r}{suggest(raw, sorted(BUILTIN_TIERS))}", "sla")
+        return BUILTIN_TIERS[raw]
+    section = vendor.section("sla")
+    base_name = section.string("base", None)
+    base = BUILTIN_TIERS.get(base_name) if base_name else None
+    if base_name and base is None:
+        section.fail(f"unknown SLA tier set{suggest(base_name, sorted(BUILTIN_TIERS))}", "base")
+    targets: dict[Severity, SlaTarget] = dict(base.targets) if base else {}
+    for key in section.names():
+        if key == "base":
+            continue
+        severity = _severity_key(section, key)
+        target = section.section(key)
+        target.only({"first_response", "update_cadence", "resolution", "auto_ack_counts"})
+        targets[severity] = SlaTarget(
+            first_response=target.duration("first_response", None),
+            update_cadence=target.duration("update_cadence", None),
+            resolution=target.duration("resolution", None),
+            auto_ack_counts=target.boolean("auto_ack_counts", False),
+        )
+    if not targets:
+        section.fail("names no severity targets (e.g. P0: {first_response: 15m})")
+    return TierSet(
+        name=base_name or "custom", targets=MappingProxyType(targets), source="drill file"
+    )
+
+
+# -- ticket, resolution, safety, schedule ------------------------------------------------------
+
+
+def _template(section: Section, key: str, default: str) -> str:
+    text: str = section.string(key, default)
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        section.fail(f"bad template: {exc} (write {{{{ and }}}} for literal braces)", key)
+    for name in fields:
+        if name not in TEMPLATE_FIELDS:
+            section.fail(
+                f"unknown placeholder {{{name}}}{suggest(name, sorted(TEMPLATE_FIELDS))}", key
+            )
+    return text
+
+
+def _ticket(section: Section | None, root: Section) -> TicketSpec:
+    if section is None:
+        root.fail("is required (at least ticket: {severity: P0})", "ticket")
+    section.only({"severity", "subject", "body", "file_after", "disclosure", "tags"})
+    return TicketSpec(
+        severity=section.choice("severity", Severity),
+        subject=_template(section, "subject", DEFAULT_SUBJECT),
+        body=_template(section, "body", DEFAULT_BODY),
+        file_after=section.duration("file_after", timedelta(0), positive=False),
+        disclosure=section.string("disclosure", DEFAULT_DISCLOSURE),
+        tags=section.strings("tags", ()),
+    )
+
+
+def _resolution(section: Section | None, root: Section) -> ResolutionSpec:
+    if section is None:
+        return ResolutionSpec()
+    section.only(
+        {"when", "pattern", "timeout", "lift_fault", "lift_after", "poll_interval", "followup"}
+    )
+    when = section.choice("when", ResolutionWhen, ResolutionWhen.TICKET_SOLVED)
+    pattern = section.string("pattern", None)
+    if when is ResolutionWhen.REPLY_MATCHES and pattern is None:
+        section.fail(
+            "is required when resolution.when is reply_matches", "pattern", line=section.line
+        )
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            section.fail(f"not a regular expression: {exc}", "pattern")
+    lift = section.choice("lift_fault", LiftFault, LiftFault.ON_RESOLUTION)
+    lift_after = section.duration("lift_after", None)
+    if lift is LiftFault.AFTER and lift_after is None:
+        section.fail("is required when lift_fault is 'after'", "lift_after", line=section.line)
+    poll = section.duration("poll_interval", timedelta(seconds=30))
+    if poll < timedelta(seconds=1):
+        section.fail("must be at least 1s: desks rate-limit fast pollers", "poll_interval")
+    return ResolutionSpec(
+        when=when,
+        pattern=pattern,
+        timeout=section.duration("timeout", timedelta(hours=8)),
+        lift_fault=lift,
+        lift_after=lift_after,
+        poll_interval=poll,
+        followup=section.string("followup", None),
+    )
+
+
+def _safety(section: Section | None, root: Section) -> SafetySpec:
+    if section is None:
+        return SafetySpec()
+    section.only({"max_duration"})
+    return SafetySpec(max_duration=section.duration("max_duration", timedelta(hours=9)))
+
+
+def _schedule(section: Section | None) -> Schedule | None:
+    if section is None:
+        return None
+    section.only({"cron", "timezone"})
+    cron = section.string("cron")
+    fields = cron.split()
+    if len(fields) != 5:
+        section.fail(
+            f"a cron line has 5 fields (minute hour day month weekday), got {len(fields)}", "cron"
+        )
+    return Schedule(cron=cron, timezone=section.timezone("timezone"))
+
+
+__all__ = ["ALWAYS_WORDS", "TEMPLATE_FIELDS", "build_drill", "load_drill"]
