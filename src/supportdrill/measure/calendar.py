@@ -1,0 +1,234 @@
+"""Business-hours calendars: how much of an interval falls inside a vendor's coverage.
+
+A :class:`~supportdrill.spec.model.Coverage` is either 7x24 (every moment counts, holidays
+included) or weekly wall-clock windows in an IANA zone, minus whole local days that are public
+holidays (from the ``holidays`` package) or listed extra dates.
+
+Daylight saving time: a window is wall-clock in the coverage zone, and what it contributes is the
+*real* elapsed time between its local start and local end. A ``09:00-18:00`` window is 9 h on
+almost every day, but an ``00:00-24:00`` day is 23 h on a spring-forward day and 25 h on a
+fall-back day, and a ``01:00-04:00`` window that spans the jump is 2 h or 4 h. A local time that
+does not exist (inside a spring-forward gap) is read with ``fold=0``, i.e. with the offset in
+force before the jump, as :mod:`zoneinfo` does.
+
+All arithmetic is in integer microseconds since the epoch, so business time is exactly additive
+over split intervals and a deadline is exactly ``target`` of business time after its start. Work
+is done per local day (windows of a day are computed once and cached), never per minute.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from ..errors import InvalidInput
+from ..spec.model import Coverage
+from ..timeline import require_aware
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_DAY_S = 86400
+_SEARCH_DAYS = 3660
+"""How far ahead (about ten years) to look for covered time before calling a schedule empty."""
+
+
+class CoverageError(InvalidInput):
+    """A coverage schedule that cannot be used: unknown zone or holiday country, or no hours."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Schedule:
+    """A coverage compiled for lookups: windows per weekday as (start, end) seconds of the day.
+
+    Compared by identity (``eq=False``): it is cached per coverage, and hashing by identity keeps
+    the per-day cache lookups cheap.
+    """
+
+    zone: ZoneInfo
+    days: tuple[tuple[tuple[int, int], ...], ...]
+    """Seven entries, Monday first; each a sorted tuple of non-overlapping windows."""
+    country: str | None
+    subdivision: str | None
+    extra: frozenset[date]
+
+
+def _to_us(moment: datetime) -> int:
+    return (moment - _EPOCH) // _US
+
+
+def _from_us(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _merge(windows: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted, overlapping or touching windows merged, so nothing is counted twice."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(coverage: Coverage) -> _Schedule:
+    try:
+        zone = ZoneInfo(coverage.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CoverageError(f"unknown time zone {coverage.timezone!r}") from exc
+    per_day: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for interval in coverage.weekly:
+        start = interval.start.hour * 3600 + interval.start.minute * 60 + interval.start.second
+        end = interval.end.hour * 3600 + interval.end.minute * 60 + interval.end.second
+        per_day[interval.weekday].append((start, end or _DAY_S))
+    country = coverage.holiday_country
+    if country is not None:
+        # Fail now, naming the field, rather than deep inside the first lookup.
+        _holidays(country, coverage.holiday_subdivision, 2000)
+    return _Schedule(
+        zone=zone,
+        days=tuple(_merge(day) for day in per_day),
+        country=country,
+        subdivision=coverage.holiday_subdivision,
+        extra=frozenset(coverage.extra_holidays),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    try:
+        found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except NotImplementedError as exc:
+        where = f"{country}/{subdivision}" if subdivision else country
+        raise CoverageError(f"no public holidays known for {where!r}: {exc}") from exc
+    return frozenset(found)
+
+
+def _is_holiday(schedule: _Schedule, day: date) -> bool:
+    if day in schedule.extra:
+        return True
+    if schedule.country is None:
+        return False
+    return day in _holidays(schedule.country, schedule.subdivision, day.year)
+
+
+@functools.lru_cache(maxsize=65536)
+def _day_windows(schedule: _Schedule, ordinal: int) -> tuple[tuple[int, int], ...]:
+    """The covered instants of local day ``ordinal``, as UTC microsecond (start, end) pairs."""
+    day = date.fromordinal(ordinal)
+    windows = schedule.days[day.weekday()]
+    if not windows or _is_holiday(schedule, day):
+        return ()
+    midnight = datetime(day.year, day.month, day.day)
+    result = []
+    for start_s, end_s in windows:
+        # Naive arithmetic is wall-clock arithmetic; the zone is attached afterwards.
+        start = _to_us((midnight + timedelta(seconds=start_s)).replace(tzinfo=schedule.zone))
+        end = _to_us((midnight + timedelta(seconds=end_s)).replace(tzinfo=schedule.zone))
+        result.append((start, max(start, end)))
+    return tuple(result)
+
+
+def _local_ordinal(schedule: _Schedule, micros: int) -> int:
+    return _from_us(micros).astimezone(schedule.zone).date().toordinal()
+
+
+def _windows_from(schedule: _Schedule, micros: int) -> Iterator[tuple[int, int]]:
+    """Covered windows ending after ``micros``, in order, for up to ``_SEARCH_DAYS`` days."""
+    first = _local_ordinal(schedule, micros)
+    for ordinal in range(first, first + _SEARCH_DAYS):
+        for start, end in _day_windows(schedule, ordinal):
+            if end > micros:
+                yield start, end
+
+
+def _utc(moment: datetime, name: str) -> int:
+    require_aware(moment, name)
+    return _to_us(moment)
+
+
+def _has_hours(schedule: _Schedule) -> bool:
+    return any(schedule.days)
+
+
+def has_hours(coverage: Coverage) -> bool:
+    """False for a schedule that never covers anything (no weekly windows and not 7x24)."""
+    return coverage.always or _has_hours(_compile(coverage))
+
+
+def validate_coverage(coverage: Coverage) -> None:
+    """Raise :class:`CoverageError` if the zone or holiday country cannot be used."""
+    _compile(coverage)
+
+
+def is_covered(coverage: Coverage, moment: datetime) -> bool:
+    """Whether the vendor's clock runs at ``moment``."""
+    micros = _utc(moment, "moment")
+    if coverage.always:
+        return True
+    schedule = _compile(coverage)
+    windows = _day_windows(schedule, _local_ordinal(schedule, micros))
+    return any(start <= micros < end for start, end in windows)
+
+
+def next_covered(coverage: Coverage, moment: datetime) -> datetime:
+    """``moment`` if covered, else the start of the next covered window (aware UTC).
+
+    Raises :class:`CoverageError` when nothing is covered in the next ten years.
+    """
+    micros = _utc(moment, "moment")
+    if coverage.always:
+        return _from_us(micros)
+    for start, _end in _windows_from(_compile(coverage), micros):
+        return _from_us(max(start, micros))
+    raise CoverageError(f"coverage {coverage.label or coverage.timezone!r} has no hours")
+
+
+def business_seconds(coverage: Coverage, start: datetime, end: datetime) -> float:
+    """Seconds of [start, end) inside coverage; 7x24 gives calendar seconds. 0 if end ≤ start."""
+    return _business_us(coverage, _utc(start, "start"), _utc(end, "end")) / 1e6
+
+
+def _business_us(coverage: Coverage, start: int, end: int) -> int:
+    if end <= start:
+        return 0
+    if coverage.always:
+        return end - start
+    schedule = _compile(coverage)
+    total = 0
+    last = _local_ordinal(schedule, end)
+    for ordinal in range(_local_ordinal(schedule, start), last + 1):
+        for window_start, window_end in _day_windows(schedule, ordinal):
+            low = max(window_start, start)
+            high = min(window_end, end)
+            if high > low:
+                total += high - low
+    return total
+
+
+def business_deadline(coverage: Coverage, start: datetime, target: timedelta) -> datetime:
+    """``start`` advanced by ``target``, counting only covered time (aware UTC).
+
+    A zero target gives ``start`` itself. Raises :class:`CoverageError` when the schedule has
+    no hours, and ``ValueError`` for a negative target.
+    """
+    micros = _utc(start, "start")
+    if target < timedelta(0):
+        raise ValueError(f"target must not be negative, got {target}")
+    remaining = target // _US
+    if coverage.always or remaining == 0:
+        return _from_us(micros + remaining)
+    for window_start, window_end in _windows_from(_compile(coverage), micros):
+        low = max(window_start, micros)
+        if window_end - low >= remaining:
+            return _from_us(low + remaining)
+        remaining -= window_end - low
+    raise CoverageError(
+        f"coverage {coverage.label or coverage.timezone!r} has too few hours to reach {target}"
+    )
