@@ -257,9 +257,9 @@ def _severity_key(section: Section, key: str) -> Severity:
 def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
     raw = vendor.raw("coverage", "24x7")
     if isinstance(raw, str):
-        coverage = vendor.parsed("coverage", lambda text: parse_coverage(text, timezone=timezone))
-        if coverage is None:  # the default
-            coverage = parse_coverage(raw, timezone=timezone)
+        coverage = vendor.parsed(
+            "coverage", lambda text: parse_coverage(text, timezone=timezone), None
+        ) or parse_coverage(raw, timezone=timezone)
         return MappingProxyType({severity: coverage for severity in Severity})
     section = vendor.section("coverage")
     country = section.string("holidays", None)
@@ -377,7 +377,9 @@ def _template(section: Section, key: str, default: str) -> str:
 def _ticket(section: Section | None, root: Section) -> TicketSpec:
     if section is None:
         root.fail("is required (at least ticket: {severity: P0})", "ticket")
-    section.only({"severity", "subject", "body", "file_after", "disclosure", "tags"})
+    section.only(
+        {"severity", "subject", "body", "file_after", "disclosure", "tags", "symptom", "region"}
+    )
     return TicketSpec(
         severity=section.choice("severity", Severity),
         subject=_template(section, "subject", DEFAULT_SUBJECT),
@@ -385,6 +387,8 @@ def _ticket(section: Section | None, root: Section) -> TicketSpec:
         file_after=section.duration("file_after", timedelta(0), positive=False),
         disclosure=section.string("disclosure", DEFAULT_DISCLOSURE),
         tags=section.strings("tags", ()),
+        symptom=section.string("symptom", ""),
+        region=section.string("region", ""),
     )
 
 

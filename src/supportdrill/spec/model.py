@@ -150,6 +150,10 @@ class TicketSpec:
     disclosure: str = ""
     """Appended to every ticket: says this is a drill."""
     tags: tuple[str, ...] = ()
+    symptom: str = ""
+    """What the customer sees, for ticket-only drills (a fault's own symptom wins)."""
+    region: str = ""
+    """Where the customer sees it, for ticket-only drills (a fault's own region wins)."""
 
 
 class ResolutionWhen(enum.StrEnum):

@@ -52,10 +52,15 @@ def _convert(node: yaml.Node, path: str, field: str) -> Located:
                 raise InvalidDrill(
                     path, key_node.start_mark.line + 1, field, "keys must be plain words"
                 )
+            if key_node.value == "<<":
+                raise InvalidDrill(
+                    path,
+                    key_node.start_mark.line + 1,
+                    field,
+                    "YAML merge keys (<<) are not supported",
+                )
             key = str(_construct_scalar(key_node))
             child_field = f"{field}.{key}" if field else key
-            if key == "<<":
-                raise InvalidDrill(path, line, field, "YAML merge keys (<<) are not supported")
             if key in result:
                 raise InvalidDrill(
                     path,
@@ -152,11 +157,8 @@ class Section:
     def fail(self, message: str, key: str | None = None, line: int | None = None) -> NoReturn:
         field = self.child_field(key) if key is not None else self.field
         if line is None:
-            line = (
-                self._items[key].line
-                if key is not None and key in self.__dict__.get("_items", {})
-                else self.line
-            )
+            items: dict[str, Located] = getattr(self, "_items", {})
+            line = items[key].line if key is not None and key in items else self.line
         raise InvalidDrill(self.path, line, field, message)
 
     def only(self, allowed: Iterable[str]) -> None:
