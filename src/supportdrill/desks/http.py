@@ -1,0 +1,262 @@
+"""Shared HTTP plumbing for the desk adapters: one ``httpx.AsyncClient`` with errors mapped.
+
+Every adapter that speaks HTTP (Zendesk, JSM, Freshdesk, GitHub, PagerDuty, Statuspage) sends
+through :class:`DeskHttp`, so the mapping from transport failures and status codes to
+:mod:`supportdrill.errors` is written once:
+
+- connection errors and 5xx → :class:`~supportdrill.errors.DeskUnavailable`
+- timeouts → :class:`~supportdrill.errors.DeskTimeout`
+- 429 → :class:`~supportdrill.errors.DeskRateLimited` (``retry_after`` from ``Retry-After``,
+  seconds or an HTTP date)
+- 401/403 → :class:`~supportdrill.errors.DeskAuthFailed`, other 4xx →
+  :class:`~supportdrill.errors.DeskRejected`
+- a body that is not the JSON we asked for → :class:`~supportdrill.errors.DeskProtocolError`
+
+Every error text passes through the desk's :class:`~supportdrill.desks.secrets.Redactor`, and
+every answer carries the desk's clock (``Date`` header) for skew, and its ``ETag``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    DeskAuthFailed,
+    DeskProtocolError,
+    DeskRateLimited,
+    DeskRejected,
+    DeskTimeout,
+    DeskUnavailable,
+    InvalidConfiguration,
+)
+from .secrets import Redactor
+
+USER_AGENT = "supportdrill/0.1 (+support drill harness)"
+BODY_EXCERPT = 300
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """One successful (2xx or 304) answer."""
+
+    status: int
+    data: Any
+    """Decoded JSON (``None`` for an empty body or a 304)."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Response headers, lower-case names."""
+    server_time: datetime | None = None
+    etag: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An RFC 7231 HTTP date as aware UTC, or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """``Retry-After`` in seconds from now: delta-seconds or an HTTP date; None if unusable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        moment = parse_http_date(text)
+        if moment is None:
+            return None
+        return max(0.0, (moment - now).total_seconds())
+    return max(0.0, seconds)
+
+
+def parse_timestamp(value: object, what: str) -> datetime:
+    """An ISO 8601 timestamp from a desk answer as aware UTC, or :class:`DeskProtocolError`."""
+    if not isinstance(value, str) or not value:
+        raise DeskProtocolError(f"{what}: expected an ISO 8601 timestamp, got {value!r}")
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # JSM and some Java desks write +0000 rather than +00:00.
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise DeskProtocolError(f"{what}: unreadable timestamp {value!r}") from exc
+    if moment.tzinfo is None:
+        raise DeskProtocolError(f"{what}: timestamp without a time zone {value!r}")
+    return moment.astimezone(UTC)
+
+
+def require(data: Any, key: str, what: str) -> Any:
+    """``data[key]`` of a JSON object, or :class:`DeskProtocolError` naming what is missing."""
+    if not isinstance(data, Mapping):
+        raise DeskProtocolError(f"{what}: expected a JSON object, got {type(data).__name__}")
+    if key not in data or data[key] is None:
+        raise DeskProtocolError(f"{what}: missing field {key!r}")
+    return data[key]
+
+
+class DeskHttp:
+    """An ``httpx.AsyncClient`` bound to one desk, mapping every failure into ``DeskError``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        desk: str,
+        redactor: Redactor | None = None,
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 20.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.desk = desk
+        self.redactor = redactor or Redactor()
+        merged = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        merged.update(headers or {})
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            auth=auth,
+            headers=merged,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
+    def _say(self, text: str) -> str:
+        return self.redactor.redact(f"{self.desk}: {text}")
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json_body: Any = None,
+        etag: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        expect_json: bool = True,
+    ) -> HttpAnswer:
+        """Send one request; a 2xx (or a 304 to ``etag``) comes back, anything else raises."""
+        extra = dict(headers or {})
+        if etag:
+            extra["If-None-Match"] = etag
+        where = f"{method} {url}"
+        try:
+            response = await self._client.request(
+                method, url, params=params, json=json_body, headers=extra
+            )
+        except httpx.TimeoutException as exc:
+            raise DeskTimeout(
+                self._say(f"{where}: no answer in time ({type(exc).__name__})")
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise DeskUnavailable(self._say(f"{where}: {type(exc).__name__}: {exc}")) from exc
+        return self._answer(where, response, etag, expect_json)
+
+    def _answer(
+        self, where: str, response: httpx.Response, etag: str | None, expect_json: bool
+    ) -> HttpAnswer:
+        status = response.status_code
+        lower = {key.lower(): value for key, value in response.headers.items()}
+        server_time = parse_http_date(lower.get("date"))
+        if status == 304 and etag:
+            return HttpAnswer(status, None, lower, server_time, lower.get("etag", etag))
+        if status >= 400 or status < 200 or status == 304:
+            self._raise_for(where, response, lower, server_time)
+        data: Any = None
+        if expect_json and response.content.strip():
+            try:
+                data = json.loads(response.content)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise DeskProtocolError(
+                    self._say(
+                        f"{where}: answer {status} is not JSON: {response.content[:BODY_EXCERPT]!r}"
+                    )
+                ) from exc
+        return HttpAnswer(status, data, lower, server_time, lower.get("etag"))
+
+    def _raise_for(
+        self,
+        where: str,
+        response: httpx.Response,
+        headers: Mapping[str, str],
+        server_time: datetime | None,
+    ) -> None:
+        status = response.status_code
+        excerpt = self.redactor.redact(response.text[:BODY_EXCERPT])
+        message = self._say(f"{where}: HTTP {status}: {excerpt}".rstrip(": "))
+        if status == 429:
+            now = server_time or datetime.now(UTC)
+            retry_after = parse_retry_after(headers.get("retry-after"), now)
+            raise DeskRateLimited(message, retry_after=retry_after)
+        if status in (401, 403):
+            raise DeskAuthFailed(message, status=status, body=excerpt)
+        if 400 <= status < 500:
+            raise DeskRejected(message, status=status, body=excerpt)
+        # 5xx, and anything that is neither success nor error (1xx, unasked 304, 3xx redirects
+        # we do not follow): the desk is not answering as it should.
+        raise DeskUnavailable(message, status=status)
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        etag: str | None = None,
+    ) -> HttpAnswer:
+        return await self.request("GET", url, params=params, etag=etag)
+
+    async def post(self, url: str, body: Any) -> HttpAnswer:
+        return await self.request("POST", url, json_body=body)
+
+    async def put(self, url: str, body: Any) -> HttpAnswer:
+        return await self.request("PUT", url, json_body=body)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def json_list(data: Any, key: str | None, what: str) -> list[Any]:
+    """``data[key]`` (or ``data`` itself) as a list, or :class:`DeskProtocolError`."""
+    value = require(data, key, what) if key is not None else data
+    if not isinstance(value, list):
+        raise DeskProtocolError(f"{what}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def json_object(data: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise DeskProtocolError(f"{what}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def text_setting(settings: Mapping[str, str], key: str, desk: str) -> str:
+    """A required plain desk setting, or a clear :class:`InvalidConfiguration`."""
+    value = settings.get(key, "")
+    if not str(value).strip():
+        raise InvalidConfiguration(f"desk {desk}: setting {key!r} is required")
+    return str(value).strip()

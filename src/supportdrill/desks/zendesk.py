@@ -1,0 +1,388 @@
+"""Zendesk: file and watch a P0 as the vendor's customer (Requests API), or as an agent.
+
+Requester mode (the usual drill: we are the vendor's customer) uses the end-user Requests API
+(developer.zendesk.com/api-reference/ticketing/tickets/ticket-requests/):
+``POST /api/v2/requests`` to file, ``GET /api/v2/requests/{id}/comments`` for public comments
+(each with ``author_id``; the ``users`` side-load says whether the author is an ``agent``) and
+``GET /api/v2/requests/{id}`` for the status. A requester cannot see ``via.channel``, trigger
+notification emails, audits or SLA clocks; status changes carry our poll time, not the desk's.
+
+Agent mode (one's own Zendesk, or a vendor that grants agent access) files with
+``POST /api/v2/tickets`` (``external_id`` = the idempotency key, found again with
+``GET /api/v2/tickets?external_id=``) and reads ``/tickets/{id}/audits``: comments with
+``via.channel``, trigger/automation ``Notification`` events (``via.source.rel``) and status
+``Change`` events, all with the desk's timestamps; plus the desk's SLA clocks
+(``include=slas`` policy metrics, ``/tickets/{id}/metrics``) as a cross-check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..errors import DeskProtocolError, InvalidConfiguration
+from ..timeline import Clock, RealClock, StatusCategory
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .model import (
+    AuthorRole,
+    DeskCapabilities,
+    DeskEvent,
+    DeskPoll,
+    DeskReply,
+    DeskStatusChange,
+    TicketDraft,
+    TicketRef,
+)
+from .tracking import SEVERITY_WORDS, Cursor, VendorClock, drill_tag, drill_token, with_token
+
+STATUS_CATEGORIES = {
+    "new": StatusCategory.NEW,
+    "open": StatusCategory.OPEN,
+    "pending": StatusCategory.PENDING,
+    "hold": StatusCategory.HOLD,
+    "solved": StatusCategory.SOLVED,
+    "closed": StatusCategory.CLOSED,
+}
+# Zendesk's metric names → ours (support.zendesk.com "About SLA metrics").
+METRICS = {
+    "first_reply_time": "first_response",
+    "reply_time": "first_response",
+    "next_reply_time": "next_reply",
+    "periodic_update_time": "periodic_update",
+    "pausable_update_time": "periodic_update",
+    "requester_wait_time": "resolution",
+    "agent_work_time": "resolution",
+}
+ROLES = {"end-user": AuthorRole.END_USER, "agent": AuthorRole.AGENT, "admin": AuthorRole.AGENT}
+REQUESTER_CAPS = DeskCapabilities(
+    author_roles=True,
+    channels=False,
+    status_history=False,
+    vendor_sla_clocks=False,
+    notes=(
+        "requester view has no via.channel: an integration posting through an agent account "
+        "looks like a human agent",
+        "trigger/automation notification emails are not comments and are not visible here",
+        "status changes are timestamped by our poll, not by the desk",
+        "no SLA clocks (agents only)",
+    ),
+)
+AGENT_CAPS = DeskCapabilities(
+    author_roles=True,
+    channels=True,
+    status_history=True,
+    vendor_sla_clocks=True,
+    notes=("include=slas is read from the ticket list endpoint; SLA policies need admin",),
+)
+
+
+def status_category(status: str) -> StatusCategory:
+    try:
+        return STATUS_CATEGORIES[status]
+    except KeyError as exc:
+        raise DeskProtocolError(f"zendesk: unknown ticket status {status!r}") from exc
+
+
+class ZendeskDesk(Desk):
+    """A Zendesk desk reached through :class:`DeskHttp` (base URL ``https://{sub}.zendesk.com``)."""
+
+    name = "zendesk"
+
+    def __init__(
+        self, http: DeskHttp, *, agent_mode: bool = False, clock: Clock | None = None
+    ) -> None:
+        self.http = http
+        self.agent_mode = agent_mode
+        self.clock: Clock = clock or RealClock()
+        self.capabilities = AGENT_CAPS if agent_mode else REQUESTER_CAPS
+        self._roles: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+        self._me: str | None = None
+
+    # ---------------------------------------------------------------- filing
+
+    async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:
+        existing = await self.find(idempotency_key=idempotency_key)
+        if existing is not None:
+            return existing
+        subject = with_token(draft.subject, idempotency_key)
+        body = f"{draft.body}\n\n{drill_token(idempotency_key)}"
+        priority = SEVERITY_WORDS.get(draft.severity, "urgent")
+        if self.agent_mode:
+            ticket: dict[str, Any] = {
+                "subject": subject,
+                "comment": {"body": body, "public": True},
+                "priority": priority,
+                "external_id": idempotency_key,
+                "tags": [*draft.tags, drill_tag(idempotency_key)],
+            }
+            if draft.requester_email:
+                ticket["requester"] = {"email": draft.requester_email}
+            answer = await self.http.post("/api/v2/tickets.json", {"ticket": ticket})
+            return self._ref(require(answer.data, "ticket", "zendesk create ticket"))
+        request = {"subject": subject, "comment": {"body": body}, "priority": priority}
+        answer = await self.http.post("/api/v2/requests.json", {"request": request})
+        return self._ref(require(answer.data, "request", "zendesk create request"))
+
+    async def find(self, *, idempotency_key: str) -> TicketRef | None:
+        if self.agent_mode:
+            answer = await self.http.get(
+                "/api/v2/tickets.json", params={"external_id": idempotency_key}
+            )
+            tickets = json_list(answer.data, "tickets", "zendesk tickets by external_id")
+            return self._ref(tickets[0]) if tickets else None
+        # The requester's own list is read, not the search API: search is indexed with a delay
+        # of minutes, and a ticket filed just before a crash must be found at once.
+        token = drill_token(idempotency_key)
+        answer = await self.http.get(
+            "/api/v2/requests.json",
+            params={"sort_by": "created_at", "sort_order": "desc", "per_page": 100},
+        )
+        for request in json_list(answer.data, "requests", "zendesk requests"):
+            if token in str(json_object(request, "zendesk request").get("subject", "")):
+                return self._ref(request)
+        return None
+
+    def _ref(self, item: Any) -> TicketRef:
+        ticket_id = str(require(item, "id", "zendesk ticket"))
+        created = parse_timestamp(require(item, "created_at", "zendesk ticket"), "created_at")
+        requester = str(json_object(item, "zendesk ticket").get("requester_id") or "")
+        return TicketRef(
+            desk=self.name,
+            ticket_id=ticket_id,
+            created_at=created,
+            url=f"{self.http.base_url.rstrip('/')}/hc/requests/{ticket_id}",
+            extra={"requester_id": requester} if requester else {},
+        )
+
+    # ---------------------------------------------------------------- watching
+
+    async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
+        cursor = Cursor.decode(since)
+        if self.agent_mode:
+            return await self._poll_audits(ref, cursor)
+        return await self._poll_requester(ref, cursor)
+
+    async def _poll_requester(self, ref: TicketRef, cursor: Cursor) -> DeskPoll:
+        events: list[DeskEvent] = []
+        answer = await self.http.get(f"/api/v2/requests/{ref.ticket_id}/comments.json")
+        data = json_object(answer.data, "zendesk comments")
+        for user in json_list(data.get("users") or [], None, "zendesk users"):
+            user_id = str(require(user, "id", "zendesk user"))
+            self._names[user_id] = str(user.get("name") or "")
+            self._roles[user_id] = AuthorRole.AGENT if user.get("agent") else AuthorRole.END_USER
+        requester = ref.extra.get("requester_id", "")
+        for comment in json_list(data, "comments", "zendesk comments"):
+            comment_id = str(require(comment, "id", "zendesk comment"))
+            if comment_id in cursor.seen:
+                continue
+            author = str(comment.get("author_id") or "")
+            events.append(
+                DeskReply(
+                    message_id=comment_id,
+                    created_at=parse_timestamp(comment.get("created_at"), "comment.created_at"),
+                    body=str(comment.get("plain_body") or comment.get("body") or ""),
+                    author_id=author,
+                    author_name=self._names.get(author, ""),
+                    author_role=self._roles.get(author, AuthorRole.UNKNOWN),
+                    public=bool(comment.get("public", True)),
+                    from_us=bool(requester) and author == requester,
+                )
+            )
+            cursor = cursor.saw(comment_id)
+        status_answer = await self.http.get(f"/api/v2/requests/{ref.ticket_id}.json")
+        request = json_object(require(status_answer.data, "request", "zendesk request"), "request")
+        status = str(require(request, "status", "zendesk request"))
+        server_time = status_answer.server_time or answer.server_time
+        if status != cursor.status:
+            events.append(
+                DeskStatusChange(
+                    status=status,
+                    category=status_category(status),
+                    at=server_time or self.clock.now(),
+                    at_is_desk_time=False,
+                )
+            )
+            cursor = Cursor(cursor.seen, status, cursor.etag, cursor.extra)
+        return DeskPoll(tuple(events), cursor.encode(), server_time)
+
+    async def _poll_audits(self, ref: TicketRef, cursor: Cursor) -> DeskPoll:
+        answer = await self.http.get(f"/api/v2/tickets/{ref.ticket_id}/audits.json")
+        audits = json_list(answer.data, "audits", "zendesk audits")
+        authors = {str(a.get("author_id")) for a in audits if a.get("author_id") is not None}
+        await self._learn_users(authors)
+        requester = ref.extra.get("requester_id", "")
+        events: list[DeskEvent] = []
+        for audit in audits:
+            audit_id = str(require(audit, "id", "zendesk audit"))
+            if audit_id in cursor.seen:
+                continue
+            at = parse_timestamp(audit.get("created_at"), "audit.created_at")
+            via = json_object(audit.get("via") or {}, "audit.via")
+            for event in json_list(audit.get("events") or [], None, "audit.events"):
+                made = self._audit_event(audit, event, at, via, requester)
+                if made is not None:
+                    events.append(made)
+            cursor = cursor.saw(audit_id)
+        return DeskPoll(tuple(events), cursor.encode(), answer.server_time)
+
+    def _audit_event(
+        self,
+        audit: Mapping[str, Any],
+        event: Mapping[str, Any],
+        at: datetime,
+        via: Mapping[str, Any],
+        requester: str,
+    ) -> DeskEvent | None:
+        kind = event.get("type")
+        channel = str(via.get("channel") or "")
+        source = json_object(via.get("source") or {}, "via.source")
+        rel = str(source.get("rel") or "")
+        if kind == "Comment":
+            author = str(event.get("author_id") or audit.get("author_id") or "")
+            role = self._roles.get(author, AuthorRole.UNKNOWN)
+            automated: bool | None = None
+            if channel in ("rule", "automation") or rel in ("trigger", "automation"):
+                automated = True
+            elif channel == "web" and role == AuthorRole.AGENT:
+                # Typed into the agent workspace: the one channel that means a person did it.
+                automated = False
+            return DeskReply(
+                message_id=str(event.get("id") or audit.get("id")),
+                created_at=at,
+                body=str(event.get("plain_body") or event.get("body") or ""),
+                author_id=author,
+                author_name=self._names.get(author, ""),
+                author_role=role,
+                channel=f"{channel}:{rel}" if rel else channel,
+                public=bool(event.get("public", True)),
+                from_us=bool(requester) and author == requester,
+                automated_hint=automated,
+            )
+        if kind == "Notification":
+            # Trigger/automation emails to the requester: the auto-acknowledgement a customer
+            # receives, invisible in the requester API.
+            return DeskReply(
+                message_id=f"notification-{event.get('id')}",
+                created_at=at,
+                body=str(event.get("body") or event.get("subject") or ""),
+                author_id=str(audit.get("author_id") or "-1"),
+                author_name=str(source.get("title") or "") if isinstance(source, Mapping) else "",
+                author_role=AuthorRole.SYSTEM,
+                channel=f"{channel}:{rel}" if rel else (channel or "rule"),
+                automated_hint=True,
+            )
+        if kind in ("Change", "Create") and event.get("field_name") == "status":
+            status = str(event.get("value"))
+            return DeskStatusChange(status=status, category=status_category(status), at=at)
+        return None
+
+    async def _learn_users(self, ids: set[str]) -> None:
+        unknown = sorted(i for i in ids if i not in self._roles and i not in ("", "-1"))
+        if not unknown:
+            return
+        answer = await self.http.get(
+            "/api/v2/users/show_many.json", params={"ids": ",".join(unknown)}
+        )
+        for user in json_list(answer.data, "users", "zendesk users"):
+            user_id = str(require(user, "id", "zendesk user"))
+            self._roles[user_id] = ROLES.get(str(user.get("role")), AuthorRole.UNKNOWN)
+            self._names[user_id] = str(user.get("name") or "")
+
+    async def comment(self, ref: TicketRef, text: str) -> datetime:
+        if self.agent_mode:
+            body = {"ticket": {"comment": {"body": text, "public": True}}}
+            answer = await self.http.put(f"/api/v2/tickets/{ref.ticket_id}.json", body)
+            audit = answer.data.get("audit") if isinstance(answer.data, Mapping) else None
+            if isinstance(audit, Mapping) and audit.get("created_at"):
+                return parse_timestamp(audit["created_at"], "audit.created_at")
+            ticket = require(answer.data, "ticket", "zendesk update ticket")
+            return parse_timestamp(require(ticket, "updated_at", "ticket"), "ticket.updated_at")
+        body = {"request": {"comment": {"body": text}}}
+        answer = await self.http.put(f"/api/v2/requests/{ref.ticket_id}.json", body)
+        request = require(answer.data, "request", "zendesk update request")
+        return parse_timestamp(require(request, "updated_at", "request"), "request.updated_at")
+
+    # ---------------------------------------------------------------- vendor clocks, check
+
+    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]:
+        """The desk's SLA policy metrics and ticket metrics (agent mode only)."""
+        if not self.agent_mode:
+            return ()
+        clocks: list[VendorClock] = []
+        # include=slas is honoured by list endpoints (not the single-ticket show).
+        answer = await self.http.get(
+            "/api/v2/tickets/show_many.json", params={"ids": ref.ticket_id, "include": "slas"}
+        )
+        for ticket in json_list(answer.data, "tickets", "zendesk tickets"):
+            slas = json_object(ticket.get("slas") or {}, "ticket.slas")
+            for metric in json_list(slas.get("policy_metrics") or [], None, "policy_metrics"):
+                name = str(metric.get("metric") or "")
+                breach = metric.get("breach_at")
+                clocks.append(
+                    VendorClock(
+                        metric=METRICS.get(name, "other"),
+                        vendor_name=name,
+                        source="tickets/show_many?include=slas",
+                        breach_at=parse_timestamp(breach, "breach_at") if breach else None,
+                        breached=metric.get("stage") == "breached" or None,
+                        paused=metric.get("stage") == "paused" or None,
+                        business_hours=metric.get("business_hours"),
+                    )
+                )
+        metrics_answer = await self.http.get(f"/api/v2/tickets/{ref.ticket_id}/metrics.json")
+        metric_set = json_object(
+            require(metrics_answer.data, "ticket_metric", "zendesk ticket metrics"), "metrics"
+        )
+        reply = json_object(metric_set.get("reply_time_in_minutes") or {}, "reply_time")
+        for business in (False, True):
+            minutes = reply.get("business" if business else "calendar")
+            if minutes is not None:
+                clocks.append(
+                    VendorClock(
+                        metric="first_response",
+                        vendor_name="reply_time_in_minutes",
+                        source="tickets/{id}/metrics",
+                        started_at=ref.created_at,
+                        elapsed_s=float(minutes) * 60.0,
+                        business_hours=business,
+                    )
+                )
+        solved = metric_set.get("solved_at")
+        if solved:
+            clocks.append(
+                VendorClock(
+                    metric="resolution",
+                    vendor_name="solved_at",
+                    source="tickets/{id}/metrics",
+                    started_at=ref.created_at,
+                    completed_at=parse_timestamp(solved, "solved_at"),
+                )
+            )
+        return tuple(clocks)
+
+    async def check(self) -> list[str]:
+        answer = await self.http.get("/api/v2/users/me.json")
+        user = json_object(require(answer.data, "user", "zendesk users/me"), "user")
+        if user.get("id") is None:
+            raise InvalidConfiguration(
+                "zendesk: the credentials were not accepted (answered as an anonymous user)"
+            )
+        role = str(user.get("role") or "unknown")
+        lines = [f"zendesk: authenticated as {user.get('name')!s} (role {role})"]
+        mode = "agent" if self.agent_mode else "requester"
+        lines.append(f"zendesk: mode {mode}")
+        if self.agent_mode and role == "end-user":
+            raise InvalidConfiguration("zendesk: mode agent needs an agent account, got end-user")
+        if not self.agent_mode and role in ("agent", "admin"):
+            lines.append("zendesk: this account is an agent; mode: agent would also read clocks")
+        if not self.agent_mode:
+            await self.http.get("/api/v2/requests.json", params={"per_page": 1})
+            lines.append("zendesk: can list own requests (duplicate check before filing works)")
+        lines.extend(f"zendesk: cannot see: {note}" for note in self.capabilities.notes)
+        return lines
+
+    async def close(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,81 @@
+"""The base of every fake desk: an aiohttp app on 127.0.0.1 port 0 with injectable failures.
+
+``fail_next("429", "500", "garbage", "timeout")`` makes the next requests fail that way, in
+order, before the real handler runs: how the tests show the adapters survive a bad desk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def stamp(moment: datetime | None = None) -> str:
+    """A desk timestamp as Zendesk/Freshdesk/GitHub write it: ``2026-11-22T03:00:00Z``."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FakeServer:
+    """An aiohttp application with failure injection and a request log."""
+
+    def __init__(self) -> None:
+        self.app = web.Application(middlewares=[self._middleware])
+        self.faults: list[str] = []
+        self.hang_s = 2.0
+        self.log: list[tuple[str, str]] = []
+        self.auth_headers: list[str] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def fail_next(self, *kinds: str) -> None:
+        self.faults.extend(kinds)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.log.append((request.method, request.path_qs))
+        self.auth_headers.append(request.headers.get("Authorization", ""))
+        date = {"Date": format_datetime(datetime.now(UTC), usegmt=True)}
+        if self.faults:
+            kind = self.faults.pop(0)
+            if kind == "429":
+                return web.json_response(
+                    {"error": "TooManyRequests"}, status=429, headers={**date, "Retry-After": "7"}
+                )
+            if kind == "500":
+                return web.Response(status=500, text="Internal Server Error", headers=date)
+            if kind == "503":
+                return web.Response(status=503, text="<html>maintenance</html>", headers=date)
+            if kind == "garbage":
+                return web.Response(
+                    status=200, text="<html>not json", content_type="application/json"
+                )
+            if kind == "timeout":
+                await asyncio.sleep(self.hang_s)
+        response = await handler(request)
+        response.headers.setdefault("Date", date["Date"])
+        return response
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1]
+        return self.url
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

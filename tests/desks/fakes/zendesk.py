@@ -1,0 +1,277 @@
+"""A fake Zendesk speaking the parts of its API the adapter uses.
+
+Payload shapes follow developer.zendesk.com/api-reference:
+- ticketing/tickets/ticket-requests/ ("Create Request", "List Comments": ``comments`` plus the
+  ``users`` side-load with the ``agent`` flag; requesters see public comments only);
+- ticketing/tickets/ticket_audits/ (audits with ``via.channel``, ``Comment``, ``Change`` and
+  ``Notification`` events; a trigger's notification has ``via: {channel: "rule", source:
+  {rel: "trigger", ...}}`` — the documented example);
+- ticketing/tickets/ticket_metrics/ and SLA ``include=slas`` (``policy_metrics``).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .server import FakeServer, stamp
+
+REQUESTER = {"id": 1001, "name": "Drill Customer", "role": "end-user", "agent": False}
+AGENT = {"id": 2001, "name": "Ana Agent", "role": "agent", "agent": True}
+INTEGRATION = {"id": 2002, "name": "Ops Integration", "role": "agent", "agent": True}
+USERS = {u["id"]: u for u in (REQUESTER, AGENT, INTEGRATION)}
+
+
+@dataclass
+class FakeTicket:
+    id: int
+    subject: str
+    priority: str
+    created_at: str
+    external_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    status: str = "new"
+    updated_at: str = ""
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeZendesk(FakeServer):
+    def __init__(self, *, token: str = "zd-secret-token-123") -> None:
+        super().__init__()
+        self.token = token
+        self.tickets: dict[int, FakeTicket] = {}
+        self.creations = 0
+        self._ids = itertools.count(35436)
+        self._event_ids = itertools.count(1)
+        r = self.app.router
+        r.add_get("/api/v2/users/me.json", self.me)
+        r.add_post("/api/v2/requests.json", self.create_request)
+        r.add_get("/api/v2/requests.json", self.list_requests)
+        r.add_get("/api/v2/requests/{id}.json", self.show_request)
+        r.add_put("/api/v2/requests/{id}.json", self.update_request)
+        r.add_get("/api/v2/requests/{id}/comments.json", self.request_comments)
+        r.add_post("/api/v2/tickets.json", self.create_ticket)
+        r.add_get("/api/v2/tickets.json", self.list_tickets)
+        r.add_get("/api/v2/tickets/show_many.json", self.show_many_tickets)
+        r.add_get("/api/v2/tickets/{id}/audits.json", self.audits)
+        r.add_get("/api/v2/tickets/{id}/metrics.json", self.metrics)
+        r.add_get("/api/v2/users/show_many.json", self.show_many_users)
+
+    # ---- test controls -------------------------------------------------------------------
+
+    def _audit(self, ticket: FakeTicket, author: int, via: dict[str, Any], events: list[Any]):
+        ticket.updated_at = stamp()
+        ticket.audits.append(
+            {
+                "id": next(self._event_ids) + 9000,
+                "ticket_id": ticket.id,
+                "created_at": ticket.updated_at,
+                "author_id": author,
+                "via": via,
+                "events": events,
+            }
+        )
+
+    def comment(self, ticket_id: int, author: dict[str, Any], body: str, channel: str = "web"):
+        ticket = self.tickets[ticket_id]
+        event = {
+            "id": next(self._event_ids),
+            "type": "Comment",
+            "author_id": author["id"],
+            "body": body,
+            "html_body": f"<p>{body}</p>",
+            "plain_body": body,
+            "public": True,
+        }
+        self._audit(ticket, author["id"], {"channel": channel, "source": {}}, [event])
+
+    def trigger_notification(self, ticket_id: int, body: str) -> None:
+        ticket = self.tickets[ticket_id]
+        event = {
+            "id": next(self._event_ids),
+            "type": "Notification",
+            "subject": "Request received: {{ticket.title}}",
+            "body": body,
+            "recipients": [REQUESTER["id"]],
+            "via": {"channel": "rule", "source": {"rel": "trigger", "title": "Notify requester"}},
+        }
+        via = {"channel": "rule", "source": {"rel": "trigger", "title": "Notify requester"}}
+        self._audit(ticket, -1, via, [event])
+
+    def set_status(self, ticket_id: int, status: str) -> None:
+        ticket = self.tickets[ticket_id]
+        event = {
+            "id": next(self._event_ids),
+            "type": "Change",
+            "field_name": "status",
+            "value": status,
+            "previous_value": ticket.status,
+        }
+        ticket.status = status
+        self._audit(ticket, AGENT["id"], {"channel": "web", "source": {}}, [event])
+
+    # ---- API -------------------------------------------------------------------------------
+
+    def _authorised(self, request: web.Request) -> None:
+        if self.token not in (request.headers.get("Authorization") or "") and not self._basic_ok(
+            request
+        ):
+            # Zendesk's 401 body; we also echo the header back, as a careless proxy might, so
+            # the redaction test has something to find.
+            got = request.headers.get("Authorization")
+            body = json.dumps({"error": "Couldn't authenticate you", "got": got})
+            raise web.HTTPUnauthorized(text=body, content_type="application/json")
+
+    def _basic_ok(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        decoded = base64.b64decode(header[6:]).decode()
+        return decoded.endswith(f"/token:{self.token}")
+
+    def _request_json(self, t: FakeTicket) -> dict[str, Any]:
+        return {
+            "url": f"{self.url}/api/v2/requests/{t.id}.json",
+            "id": t.id,
+            "status": t.status,
+            "priority": t.priority,
+            "subject": t.subject,
+            "description": t.audits[0]["events"][0]["body"] if t.audits else "",
+            "requester_id": REQUESTER["id"],
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+        }
+
+    def _ticket_json(self, t: FakeTicket) -> dict[str, Any]:
+        return {**self._request_json(t), "external_id": t.external_id, "tags": t.tags}
+
+    async def me(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        return web.json_response({"user": {**REQUESTER, "email": "drill@example.test"}})
+
+    def _create(self, subject: str, body: str, priority: str, **extra: Any) -> FakeTicket:
+        self.creations += 1
+        ticket = FakeTicket(next(self._ids), subject, priority, stamp(), **extra)
+        self.tickets[ticket.id] = ticket
+        self.comment(ticket.id, REQUESTER, body, channel="api")
+        return ticket
+
+    async def create_request(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        data = (await request.json())["request"]
+        t = self._create(data["subject"], data["comment"]["body"], data.get("priority", "normal"))
+        return web.json_response({"request": self._request_json(t)}, status=201)
+
+    async def list_requests(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        items = sorted(self.tickets.values(), key=lambda t: t.id, reverse=True)
+        return web.json_response({"requests": [self._request_json(t) for t in items]})
+
+    async def show_request(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ticket = self.tickets[int(request.match_info["id"])]
+        return web.json_response({"request": self._request_json(ticket)})
+
+    async def update_request(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ticket = self.tickets[int(request.match_info["id"])]
+        data = (await request.json())["request"]
+        self.comment(ticket.id, REQUESTER, data["comment"]["body"], channel="api")
+        return web.json_response({"request": self._request_json(ticket)})
+
+    async def request_comments(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ticket = self.tickets[int(request.match_info["id"])]
+        comments = []
+        for audit in ticket.audits:
+            for event in audit["events"]:
+                if event["type"] == "Comment" and event["public"]:
+                    comments.append(
+                        {
+                            "id": event["id"],
+                            "type": "Comment",
+                            "request_id": ticket.id,
+                            "body": event["body"],
+                            "html_body": event["html_body"],
+                            "plain_body": event["plain_body"],
+                            "public": True,
+                            "author_id": event["author_id"],
+                            "attachments": [],
+                            "created_at": audit["created_at"],
+                        }
+                    )
+        authors = {c["author_id"] for c in comments}
+        users = [
+            {"id": u["id"], "name": u["name"], "agent": u["agent"], "organization_id": None}
+            for u in USERS.values()
+            if u["id"] in authors
+        ]
+        return web.json_response({"comments": comments, "users": users, "organizations": []})
+
+    async def create_ticket(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        data = (await request.json())["ticket"]
+        ticket = self._create(
+            data["subject"],
+            data["comment"]["body"],
+            data.get("priority", "normal"),
+            external_id=data.get("external_id"),
+            tags=list(data.get("tags", [])),
+        )
+        return web.json_response({"ticket": self._ticket_json(ticket)}, status=201)
+
+    async def list_tickets(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        wanted = request.query.get("external_id")
+        items = [t for t in self.tickets.values() if wanted is None or t.external_id == wanted]
+        return web.json_response({"tickets": [self._ticket_json(t) for t in items]})
+
+    async def show_many_tickets(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ids = [int(i) for i in request.query["ids"].split(",")]
+        tickets = []
+        for ticket_id in ids:
+            t = self._ticket_json(self.tickets[ticket_id])
+            if request.query.get("include") == "slas":
+                t["slas"] = {
+                    "policy_metrics": [
+                        {
+                            "breach_at": "2026-11-22T04:15:00Z",
+                            "stage": "active",
+                            "metric": "first_reply_time",
+                            "hours": 0,
+                            "minutes": 15,
+                        }
+                    ]
+                }
+            tickets.append(t)
+        return web.json_response({"tickets": tickets})
+
+    async def audits(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ticket = self.tickets[int(request.match_info["id"])]
+        return web.json_response({"audits": ticket.audits, "count": len(ticket.audits)})
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ticket = self.tickets[int(request.match_info["id"])]
+        return web.json_response(
+            {
+                "ticket_metric": {
+                    "ticket_id": ticket.id,
+                    "reply_time_in_minutes": {"calendar": 12, "business": 0},
+                    "solved_at": ticket.updated_at if ticket.status == "solved" else None,
+                }
+            }
+        )
+
+    async def show_many_users(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ids = [int(i) for i in request.query["ids"].split(",")]
+        users = [USERS[i] for i in ids if i in USERS]
+        return web.json_response({"users": users})
