@@ -1,0 +1,321 @@
+"""The adapter for the simulated desk: :class:`SimulatedDesk`, a
+:class:`~supportdrill.desks.base.Desk` over httpx speaking the desk's Zendesk-like Requests API.
+
+It is written the way a real requester-side adapter must be: find before filing (exactly once
+across crashes, by an idempotency tag on the ticket, plus an ``Idempotency-Key`` header for a
+retried POST), every vendor time taken from the desk's own ``created_at`` and ``Date``, and every
+transport or HTTP failure mapped into :mod:`supportdrill.errors` at this boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ...errors import (
+    DeskAuthFailed,
+    DeskProtocolError,
+    DeskRateLimited,
+    DeskRejected,
+    DeskTimeout,
+    DeskUnavailable,
+    InvalidConfiguration,
+)
+from ...timeline import StatusCategory
+from ..base import Desk
+from ..model import (
+    AuthorRole,
+    DeskCapabilities,
+    DeskEvent,
+    DeskPoll,
+    DeskReply,
+    DeskStatusChange,
+    TicketDraft,
+    TicketRef,
+)
+from .cursor import Cursor
+
+PRIORITY_OF_SEVERITY: Mapping[str, str] = {
+    "P0": "urgent",
+    "P1": "high",
+    "P2": "normal",
+    "P3": "low",
+}
+_ROLES: Mapping[str, str] = {"agent": AuthorRole.AGENT, "end-user": AuthorRole.END_USER}
+_AUTOMATED_CHANNELS = frozenset({"rule", "automation", "trigger"})
+_EXCERPT = 300
+
+
+def idempotency_tag(key: str) -> str:
+    """The tag that marks the ticket filed under ``key`` (desk tags are short lower-case words)."""
+    return "sdkey-" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def _time(value: object, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise DeskProtocolError(f"simulated desk: {what}: expected a timestamp, got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise DeskProtocolError(f"simulated desk: {what}: bad timestamp {value!r}") from exc
+    if moment.tzinfo is None:
+        raise DeskProtocolError(f"simulated desk: {what}: timestamp {value!r} has no zone")
+    return moment.astimezone(UTC)
+
+
+def _get(data: object, key: str, kind: type | tuple[type, ...], what: str) -> Any:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, kind):
+        raise DeskProtocolError(f"simulated desk: {what}.{key} missing or of the wrong type")
+    return value
+
+
+def _server_time(response: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    reference = _server_time(response) or datetime.now(UTC)
+    return max(0.0, (when - reference).total_seconds())
+
+
+class SimulatedDesk(Desk):
+    """The simulated vendor desk at ``base_url``."""
+
+    name = "simulated"
+    capabilities = DeskCapabilities(
+        author_roles=True,
+        channels=True,
+        status_history=True,
+        notes=(
+            "simulated desk: its times are its clock's — simulated time when it runs on a "
+            "virtual or accelerated clock; its replies come from a scripted persona",
+        ),
+    )
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        persona: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.persona = persona
+        self.timeout_s = timeout_s
+        headers = {"Accept": "application/json", "User-Agent": "supportdrill/0.1"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout_s)
+        )
+
+    # ---- HTTP with errors mapped
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[dict[str, Any], httpx.Response]:
+        where = f"simulated desk: {method} {path}"
+        try:
+            response = await self._http.request(
+                method, path, json=json, params=params, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise DeskTimeout(f"{where}: no answer within {self.timeout_s:g}s") from exc
+        except httpx.TransportError as exc:
+            raise DeskUnavailable(f"{where}: {type(exc).__name__}: {exc}") from exc
+        status = response.status_code
+        if status == 429:
+            raise DeskRateLimited(f"{where}: rate limited", retry_after=_retry_after(response))
+        if status in (401, 403):
+            raise DeskAuthFailed(f"{where}: {status} refused our credentials", status=status)
+        if 400 <= status < 500:
+            body = response.text[:_EXCERPT]
+            raise DeskRejected(f"{where}: {status} {body}", status=status, body=body)
+        if status >= 500:
+            raise DeskUnavailable(f"{where}: {status}", status=status)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise DeskProtocolError(f"{where}: answer is not JSON: {response.text[:80]!r}") from exc
+        if not isinstance(data, dict):
+            raise DeskProtocolError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        return data, response
+
+    # ---- Desk
+
+    def _ref(self, request: object, *, found: bool) -> TicketRef:
+        ticket_id = _get(request, "id", int, "request")
+        created = _time(_get(request, "created_at", str, "request"), "request.created_at")
+        extra = {"api_url": str(_get(request, "url", str, "request"))}
+        if found:
+            extra["found_by"] = "idempotency_tag"
+        return TicketRef(
+            desk=self.name,
+            ticket_id=str(ticket_id),
+            created_at=created,
+            url=f"{self.base_url}/hc/requests/{ticket_id}",
+            extra=extra,
+        )
+
+    async def find(self, *, idempotency_key: str) -> TicketRef | None:
+        data, _ = await self._call(
+            "GET",
+            "/api/v2/requests/search",
+            params={"query": f"tag:{idempotency_tag(idempotency_key)}"},
+        )
+        requests = _get(data, "requests", list, "search")
+        if not requests:
+            return None
+        # More than one would mean a filing escaped us; the earliest is the drill's T0.
+        earliest = min(requests, key=lambda request: _get(request, "id", int, "request"))
+        return self._ref(earliest, found=True)
+
+    async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:
+        existing = await self.find(idempotency_key=idempotency_key)
+        if existing is not None:
+            return existing
+        priority = PRIORITY_OF_SEVERITY.get(draft.severity.upper())
+        if priority is None:
+            raise InvalidConfiguration(f"simulated desk: unknown severity {draft.severity!r}")
+        tags = [*draft.tags, idempotency_tag(idempotency_key)]
+        if self.persona:
+            tags.append(f"persona-{self.persona}")
+        payload = {
+            "request": {
+                "subject": draft.subject,
+                "comment": {"body": draft.body},
+                "priority": priority,
+                "tags": tags,
+            }
+        }
+        data, _ = await self._call(
+            "POST",
+            "/api/v2/requests",
+            json=payload,
+            headers={"Idempotency-Key": idempotency_tag(idempotency_key)},
+        )
+        return self._ref(_get(data, "request", dict, "answer"), found=False)
+
+    async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
+        cursor = Cursor.parse(since)
+        path = f"/api/v2/requests/{ref.ticket_id}"
+        ticket, _ = await self._call("GET", path)
+        request = _get(ticket, "request", dict, "answer")
+        requester = _get(request, "requester_id", int, "request")
+        params = {"since": cursor.at.isoformat()} if cursor.at is not None else None
+        data, response = await self._call("GET", f"{path}/comments", params=params)
+        users = {
+            _get(user, "id", int, "users"): user for user in _get(data, "users", list, "comments")
+        }
+        keyed: list[tuple[datetime, str, DeskEvent]] = []
+        for comment in _get(data, "comments", list, "comments"):
+            reply = self._reply(comment, users, requester)
+            keyed.append((reply.created_at, f"c{reply.message_id}", reply))
+        for index, entry in enumerate(_get(request, "status_history", list, "request")):
+            change = self._status(entry)
+            keyed.append((change.at, f"s{index}", change))
+        keyed.sort(key=lambda item: item[0])
+        fresh = [(at, key, event) for at, key, event in keyed if cursor.is_new(at, key)]
+        return DeskPoll(
+            events=tuple(event for _, _, event in fresh),
+            cursor=cursor.advanced([(at, key) for at, key, _ in fresh]).render(),
+            server_time=_server_time(response),
+        )
+
+    def _reply(self, comment: object, users: Mapping[int, object], requester: int) -> DeskReply:
+        author = _get(comment, "author_id", int, "comment")
+        user = users.get(author)
+        role = (
+            _ROLES.get(str(user.get("role")), AuthorRole.UNKNOWN)
+            if isinstance(user, dict)
+            else AuthorRole.UNKNOWN
+        )
+        via = comment.get("via") if isinstance(comment, dict) else None
+        channel = str(via.get("channel", "")) if isinstance(via, dict) else ""
+        metadata = comment.get("metadata") if isinstance(comment, dict) else None
+        raw_headers = metadata.get("headers", {}) if isinstance(metadata, dict) else {}
+        headers = (
+            {str(k).lower(): str(v) for k, v in raw_headers.items()}
+            if isinstance(raw_headers, dict)
+            else {}
+        )
+        auto_header = (
+            headers.get("auto-submitted", "no").lower() != "no" or "x-autoreply" in headers
+        )
+        return DeskReply(
+            message_id=str(_get(comment, "id", int, "comment")),
+            created_at=_time(_get(comment, "created_at", str, "comment"), "comment.created_at"),
+            body=str(_get(comment, "body", str, "comment")),
+            author_id=str(author),
+            author_name=str(user.get("name", "")) if isinstance(user, dict) else "",
+            author_role=role,
+            channel=channel,
+            public=bool(_get(comment, "public", bool, "comment")),
+            from_us=author == requester,
+            automated_hint=True if channel in _AUTOMATED_CHANNELS or auto_header else None,
+            headers=headers,
+        )
+
+    @staticmethod
+    def _status(entry: object) -> DeskStatusChange:
+        status = str(_get(entry, "status", str, "status_history"))
+        try:
+            category = StatusCategory(status)
+        except ValueError as exc:
+            raise DeskProtocolError(f"simulated desk: unknown status {status!r}") from exc
+        at = _time(_get(entry, "at", str, "status_history"), "status_history.at")
+        return DeskStatusChange(status=status, category=category, at=at)
+
+    async def comment(self, ref: TicketRef, text: str) -> datetime:
+        data, _ = await self._call(
+            "PUT",
+            f"/api/v2/requests/{ref.ticket_id}",
+            json={"request": {"comment": {"body": text}}},
+        )
+        request = _get(data, "request", dict, "answer")
+        return _time(_get(request, "updated_at", str, "request"), "request.updated_at")
+
+    async def check(self) -> list[str]:
+        data, response = await self._call("GET", "/api/v2/users/me")
+        user = _get(data, "user", dict, "answer")
+        lines = [
+            f"simulated desk at {self.base_url}: signed in as {user.get('name')} "
+            f"({user.get('role')})"
+        ]
+        control, _ = await self._call("GET", "/_control")
+        lines.append(f"persona {control.get('persona')}: {control.get('description')}")
+        desk_now = _server_time(response)
+        if desk_now is not None:
+            lines.append(f"desk clock {desk_now.isoformat()} ({control.get('clock')})")
+        lines.append("sees: author roles, channels, status history with desk timestamps")
+        return lines
+
+    async def close(self) -> None:
+        await self._http.aclose()

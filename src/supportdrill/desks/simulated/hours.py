@@ -1,0 +1,91 @@
+"""When a persona's humans work: adding *business* seconds to an instant over a coverage schedule.
+
+The ``business-hours-only`` persona counts its human delays in its own coverage (weekly hours in
+its time zone, minus public holidays): a ticket filed at 03:00 on a Saturday gets its human reply
+at the next opening plus the delay. This is the desk's side of the story, deliberately small and
+independent of :mod:`supportdrill.measure`, which judges the result; the two must not share code,
+or a bug in one would hide itself in the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from ...spec.model import Coverage
+from ...timeline import require_aware
+
+# A schedule with hours but no reachable opening (e.g. every weekday a holiday) would loop for
+# ever; two years is longer than any drill waits.
+_HORIZON_DAYS = 800
+
+
+@lru_cache(maxsize=64)
+def _holiday_table(country: str, subdivision: str | None) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, subdiv=subdivision)
+
+
+def _is_holiday(coverage: Coverage, day: date) -> bool:
+    if day in coverage.extra_holidays:
+        return True
+    if coverage.holiday_country is None:
+        return False
+    return day in _holiday_table(coverage.holiday_country, coverage.holiday_subdivision)
+
+
+def covered_spans(coverage: Coverage, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """Covered ``[open, close)`` spans in UTC, in order, from the local day of ``start`` on."""
+    require_aware(start, "start")
+    if coverage.always:
+        yield start, datetime.max.replace(tzinfo=UTC)
+        return
+    zone = ZoneInfo(coverage.timezone)
+    first_day = start.astimezone(zone).date() - timedelta(days=1)
+    for offset in range(_HORIZON_DAYS):
+        day = first_day + timedelta(days=offset)
+        if _is_holiday(coverage, day):
+            continue
+        todays = sorted(
+            (interval for interval in coverage.weekly if interval.weekday == day.weekday()),
+            key=lambda interval: interval.start,
+        )
+        for interval in todays:
+            opens = datetime.combine(day, interval.start, zone)
+            # An end of 00:00 means midnight at the end of the day.
+            end_day = day + timedelta(days=1) if interval.end == time(0) else day
+            closes = datetime.combine(end_day, interval.end, zone)
+            yield opens.astimezone(UTC), closes.astimezone(UTC)
+
+
+def business_add(coverage: Coverage, start: datetime, seconds: float) -> datetime:
+    """The instant ``seconds`` of covered time after ``start``.
+
+    With ``seconds`` 0 that is ``start`` itself when inside coverage, else the next opening.
+    """
+    require_aware(start, "start")
+    if seconds < 0:
+        raise ValueError("a delay is not negative")
+    start = start.astimezone(UTC)
+    if coverage.always:
+        return start + timedelta(seconds=seconds)
+    remaining = timedelta(seconds=seconds)
+    for opens, closes in covered_spans(coverage, start):
+        if closes <= start:
+            continue
+        opens = max(opens, start)
+        if remaining <= closes - opens:
+            return opens + remaining
+        remaining -= closes - opens
+    raise ValueError(
+        f"coverage {coverage.label or coverage.weekly!r} has no opening within "
+        f"{_HORIZON_DAYS} days of {start.isoformat()}"
+    )
+
+
+def is_covered(coverage: Coverage, moment: datetime) -> bool:
+    """Whether ``moment`` is inside coverage."""
+    return business_add(coverage, moment, 0) == moment.astimezone(UTC)
