@@ -1,0 +1,169 @@
+"""One measured interval judged against one SLA target, in calendar and in business time.
+
+A :class:`Metric` is an interval ``start → end`` (``end`` None while it has not happened), its
+length in calendar seconds and in the vendor's business seconds, how precise those are, and a
+verdict for each. Verdicts compare elapsed time with the target, never timestamps with a
+deadline: business time that stops at a window's end has not exceeded the target however long
+the night after it is, so "elapsed ≤ target" is the one rule that agrees with the figures shown.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..spec.durations import format_duration
+from ..spec.model import Coverage
+from .calendar import business_deadline, business_seconds, has_hours
+
+
+class Verdict(enum.StrEnum):
+    MET = "met"
+    BREACHED = "breached"
+    PENDING = "pending"
+    """Not happened yet, and the target is not used up at ``as_of``."""
+    NOT_APPLICABLE = "not_applicable"
+    """No target, or nothing to measure (e.g. no ticket filed)."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure of a run, with both verdicts.
+
+    When ``end`` is None, ``calendar_s`` and ``business_s`` are the time elapsed up to the
+    evaluation's ``as_of`` (what a live view counts), and the verdicts are pending or breached.
+    """
+
+    name: str
+    start: datetime | None
+    end: datetime | None
+    calendar_s: float | None
+    business_s: float | None
+    precision_s: float
+    """± bound on both figures: the start and end events' precision, plus clock skew if any."""
+    target_s: float | None
+    verdict_calendar: Verdict
+    verdict_business: Verdict
+    deadline_calendar: datetime | None
+    deadline_business: datetime | None
+    """The earliest moment the business-time target is used up (None: never, or pausable)."""
+    judged: bool = False
+    """This metric decides the SLA verdict (others are reported alongside)."""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> Verdict:
+        """The contractual verdict: business time (equal to calendar time for 7x24 tiers)."""
+        return self.verdict_business
+
+
+def _verdict(elapsed_s: float, target_s: float, ended: bool) -> Verdict:
+    if elapsed_s > target_s:
+        return Verdict.BREACHED
+    return Verdict.MET if ended else Verdict.PENDING
+
+
+def _overlap_s(
+    start: datetime, end: datetime, paused: Sequence[tuple[datetime, datetime]]
+) -> float:
+    total = 0.0
+    for low, high in paused:
+        total += max(0.0, (min(high, end) - max(low, start)).total_seconds())
+    return total
+
+
+def _paused_business_s(
+    coverage: Coverage,
+    start: datetime,
+    end: datetime,
+    paused: Sequence[tuple[datetime, datetime]],
+) -> float:
+    return sum(business_seconds(coverage, max(low, start), min(high, end)) for low, high in paused)
+
+
+def judge(
+    name: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    as_of: datetime,
+    coverage: Coverage,
+    target: timedelta | None,
+    precision_s: float = 0.0,
+    judged: bool = False,
+    paused: Sequence[tuple[datetime, datetime]] | None = None,
+    notes: Iterable[str] = (),
+) -> Metric:
+    """Measure ``start → end`` (or ``start → as_of`` while ``end`` is None) against ``target``.
+
+    ``paused`` makes it the pausable variant: time inside those intervals is not counted, and
+    deadlines are not given (they move with every future pause).
+    """
+    extra = list(notes)
+    if start is None:
+        return Metric(
+            name=name,
+            start=None,
+            end=None,
+            calendar_s=None,
+            business_s=None,
+            precision_s=0.0,
+            target_s=None if target is None else target.total_seconds(),
+            verdict_calendar=Verdict.NOT_APPLICABLE,
+            verdict_business=Verdict.NOT_APPLICABLE,
+            deadline_calendar=None,
+            deadline_business=None,
+            judged=judged,
+            notes=tuple(extra),
+        )
+    until = end if end is not None else max(as_of, start)
+    calendar_s = (until - start).total_seconds()
+    business_s = business_seconds(coverage, start, until)
+    if paused is not None:
+        calendar_s -= _overlap_s(start, until, paused)
+        business_s -= _paused_business_s(coverage, start, until, paused)
+    target_s = None if target is None else target.total_seconds()
+    deadline_calendar = deadline_business = None
+    if target is None:
+        verdict_calendar = verdict_business = Verdict.NOT_APPLICABLE
+    else:
+        limit = target.total_seconds()
+        ended = end is not None
+        verdict_calendar = _verdict(calendar_s, limit, ended)
+        verdict_business = _verdict(business_s, limit, ended)
+        if paused is None:
+            deadline_calendar = start + target
+            if has_hours(coverage):
+                deadline_business = business_deadline(coverage, start, target)
+        if ended and precision_s > 0:
+            for label, value in (("calendar", calendar_s), ("business", business_s)):
+                if abs(value - limit) <= precision_s:
+                    extra.append(
+                        f"{label} time is within ±{format_duration(precision_s)} of the target: "
+                        "the verdict could go either way"
+                    )
+    return Metric(
+        name=name,
+        start=start,
+        end=end,
+        calendar_s=calendar_s,
+        business_s=business_s,
+        precision_s=precision_s,
+        target_s=target_s,
+        verdict_calendar=verdict_calendar,
+        verdict_business=verdict_business,
+        deadline_calendar=deadline_calendar,
+        deadline_business=deadline_business,
+        judged=judged,
+        notes=tuple(extra),
+    )
+
+
+_RANK = {Verdict.BREACHED: 3, Verdict.PENDING: 2, Verdict.MET: 1, Verdict.NOT_APPLICABLE: 0}
+
+
+def combine(verdicts: Iterable[Verdict]) -> Verdict:
+    """Breached if any is; else pending if any is; else met if any is; else not applicable."""
+    return max(verdicts, key=_RANK.__getitem__, default=Verdict.NOT_APPLICABLE)
