@@ -52,9 +52,9 @@ def _answers(endpoint: tuple[str, int]) -> bool:
 
 @pytest.fixture(scope="module")
 def mailserver() -> tuple[tuple[str, int], tuple[str, int]]:
-    if not (_answers(SMTP) and _answers(IMAP)):
-        if os.geteuid() == 0 and shutil.which("dovecot") and shutil.which("smtpd"):
-            subprocess.run([str(SCRIPT)], check=False, capture_output=True, timeout=60)
+    can_start = os.geteuid() == 0 and shutil.which("dovecot") and shutil.which("smtpd")
+    if not (_answers(SMTP) and _answers(IMAP)) and can_start:
+        subprocess.run([str(SCRIPT)], check=False, capture_output=True, timeout=60)
     if not (_answers(SMTP) and _answers(IMAP)):
         pytest.skip(
             f"no mail server on SMTP {SMTP} / IMAP {IMAP}: run scripts/start-mailserver.sh "

@@ -153,6 +153,7 @@ class EmailDesk(Desk):
             await imap.wait_hello_from_server()
             login = await imap.login(s.imap_user, s.imap_password.reveal())
         except (TimeoutError, OSError) as exc:
+            await self._drop(imap)
             raise self._fail(f"IMAP {s.imap_host}:{s.imap_port}", exc) from exc
         if login.result != "OK":
             await self._drop(imap)
