@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .aggregate import MetricSummary, aggregate, percentile
 from .calendar import (
     CoverageError,
     business_deadline,
@@ -29,9 +30,11 @@ __all__ = [
     "CoverageError",
     "LiveDeadline",
     "Metric",
+    "MetricSummary",
     "ReplyCounts",
     "Scorecard",
     "Verdict",
+    "aggregate",
     "business_deadline",
     "business_seconds",
     "classify_reply",
@@ -42,5 +45,6 @@ __all__ = [
     "is_vendor_message",
     "live_deadlines",
     "next_covered",
+    "percentile",
     "validate_coverage",
 ]
