@@ -1,0 +1,58 @@
+"""What the run store hands back: plain frozen values, no I/O."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..desks.model import TicketRef
+from ..timeline import Outcome
+
+
+class RunStatus(enum.StrEnum):
+    """Whether a run has ended. ``running`` after a crash means "resume me"."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSummary:
+    """One line of ``supportdrill runs``."""
+
+    run_id: str
+    drill: str
+    vendor: str
+    desk: str
+    severity: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: Outcome | None
+    status: RunStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketRecord:
+    """A ticket a run files: the idempotency key first, the desk's reference once it answers."""
+
+    run_id: str
+    idempotency_key: str
+    desk: str
+    recorded_at: datetime
+    ref: TicketRef | None = None
+    """None while the key is written but the desk has not (yet) confirmed a ticket."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord(RunSummary):
+    """Everything the store knows about a run except its events (see ``RunStore.events``)."""
+
+    drill_path: str = ""
+    drill_digest: str = ""
+    drill_text: str = ""
+    """The drill file as it was when the run started (environment variable *names* only)."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    tickets: tuple[TicketRecord, ...] = ()
+    event_count: int = 0
