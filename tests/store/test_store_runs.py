@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import T0, every_event_kind
+from store_samples import T0, every_event_kind
 
 from supportdrill.desks.model import TicketRef
 from supportdrill.errors import RunNotFound, StoreError
