@@ -1,0 +1,181 @@
+"""A fake Jira Service Management speaking servicedeskapi.
+
+Shapes follow developer.atlassian.com/cloud/jira/service-desk/rest/api-group-request/ ("Create
+customer request", "Get request comments" — the documented example comment is
+``{"id": "1000", "body": "Hello there", "public": true, "author": {"accountId": ...,
+"displayName": "Fred F. User"}, "created": {"iso8601": "2015-10-09T10:22:00+0700",
+"epochMillis": 1444360920000}}`` — "Get customer request status" and "Get SLA information").
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from .server import FakeServer
+
+CUSTOMER = {
+    "accountId": "qm:customer-1",
+    "displayName": "Drill Customer",
+    "accountType": "customer",
+}
+AGENT = {
+    "accountId": "5b10a2844c20165700ede21g",
+    "displayName": "Mia Krystof",
+    "accountType": "atlassian",
+}
+AUTOMATION = {
+    "accountId": "557058:automation",
+    "displayName": "Automation for Jira",
+    "accountType": "app",
+}
+ACCOUNTS = {a["accountId"]: a for a in (CUSTOMER, AGENT, AUTOMATION)}
+
+
+def when(moment: datetime | None = None) -> dict[str, Any]:
+    moment = moment or datetime.now(UTC)
+    return {
+        "iso8601": moment.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "epochMillis": int(moment.timestamp() * 1000),
+        "friendly": "Today",
+    }
+
+
+class FakeJsm(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: dict[str, dict[str, Any]] = {}
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.creations = 0
+        self._numbers = itertools.count(100)
+        self._comment_ids = itertools.count(1000)
+        r = self.app.router
+        r.add_post("/rest/servicedeskapi/request", self.create)
+        r.add_get("/rest/servicedeskapi/request", self.list)
+        r.add_get("/rest/servicedeskapi/request/{key}/comment", self.list_comments)
+        r.add_post("/rest/servicedeskapi/request/{key}/comment", self.add_comment)
+        r.add_get("/rest/servicedeskapi/request/{key}/status", self.status)
+        r.add_get("/rest/servicedeskapi/request/{key}/sla", self.sla)
+        r.add_get("/rest/servicedeskapi/servicedesk/{id}", self.servicedesk)
+        r.add_get("/rest/servicedeskapi/servicedesk/{id}/requesttype/{rt}/field", self.fields)
+        r.add_get("/rest/api/3/user", self.user)
+
+    def comment(self, key: str, author: dict[str, Any], body: str) -> None:
+        self.comments[key].append(
+            {
+                "id": str(next(self._comment_ids)),
+                "body": body,
+                "public": True,
+                "author": {k: v for k, v in author.items() if k != "accountType"},
+                "created": when(),
+            }
+        )
+
+    def set_status(self, key: str, status: str, category: str) -> None:
+        self.history[key].insert(
+            0, {"status": status, "statusCategory": category, "statusDate": when()}
+        )
+
+    async def create(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        self.creations += 1
+        number = next(self._numbers)
+        key = f"SD-{number}"
+        fields = data["requestFieldValues"]
+        self.requests[key] = {
+            "_expands": [],
+            "issueId": str(number + 10000),
+            "issueKey": key,
+            "requestTypeId": data["requestTypeId"],
+            "serviceDeskId": data["serviceDeskId"],
+            "createdDate": when(),
+            "reporter": {k: v for k, v in CUSTOMER.items() if k != "accountType"},
+            "requestFieldValues": [
+                {"fieldId": "summary", "label": "What do you need?", "value": fields["summary"]},
+                {"fieldId": "description", "label": "Why?", "value": fields["description"]},
+            ],
+            "currentStatus": {"status": "Waiting for support", "statusCategory": "NEW"},
+            "_links": {"web": f"{self.url}/servicedesk/customer/portal/1/{key}"},
+        }
+        self.comments[key] = []
+        self.history[key] = [
+            {"status": "Waiting for support", "statusCategory": "NEW", "statusDate": when()}
+        ]
+        return web.json_response(self.requests[key], status=201)
+
+    async def list(self, request: web.Request) -> web.Response:
+        values = list(reversed(self.requests.values()))
+        return web.json_response(
+            {"size": len(values), "start": 0, "limit": 50, "isLastPage": True, "values": values}
+        )
+
+    async def list_comments(self, request: web.Request) -> web.Response:
+        values = self.comments[request.match_info["key"]]
+        return web.json_response({"size": len(values), "isLastPage": True, "values": values})
+
+    async def add_comment(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        self.comment(key, CUSTOMER, (await request.json())["body"])
+        return web.json_response(self.comments[key][-1], status=201)
+
+    async def status(self, request: web.Request) -> web.Response:
+        values = self.history[request.match_info["key"]]
+        return web.json_response({"size": len(values), "isLastPage": True, "values": values})
+
+    async def sla(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "values": [
+                    {
+                        "id": "1",
+                        "name": "Time to first response",
+                        "completedCycles": [
+                            {
+                                "startTime": when(),
+                                "stopTime": when(),
+                                "breached": False,
+                                "goalDuration": {"millis": 900000, "friendly": "15m"},
+                                "elapsedTime": {"millis": 420000, "friendly": "7m"},
+                                "remainingTime": {"millis": 480000, "friendly": "8m"},
+                            }
+                        ],
+                    },
+                    {
+                        "id": "2",
+                        "name": "Time to resolution",
+                        "completedCycles": [],
+                        "ongoingCycle": {
+                            "startTime": when(),
+                            "breachTime": when(),
+                            "breached": False,
+                            "paused": False,
+                            "withinCalendarHours": True,
+                            "goalDuration": {"millis": 14400000},
+                            "elapsedTime": {"millis": 600000},
+                            "remainingTime": {"millis": 13800000},
+                        },
+                    },
+                ]
+            }
+        )
+
+    async def servicedesk(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": request.match_info["id"], "projectName": "Acme Support"})
+
+    async def fields(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "requestTypeFields": [
+                    {"fieldId": "summary", "required": True},
+                    {"fieldId": "description", "required": False},
+                    {"fieldId": "customfield_10042", "required": True},
+                ]
+            }
+        )
+
+    async def user(self, request: web.Request) -> web.Response:
+        return web.json_response(ACCOUNTS[request.query["accountId"]])
