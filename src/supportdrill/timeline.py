@@ -172,6 +172,8 @@ class DrillStarted(Event):
     severity: str
     drill_digest: str = ""
     timezone: str = "UTC"
+    simulated_clock: str = ""
+    """Set when the run used simulated time (a virtual or accelerated clock): its description."""
 
 
 @_register

@@ -1,0 +1,55 @@
+"""From a stored run to its scorecard and report files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..measure.scorecard import Scorecard, evaluate
+from ..spec.loader import build_drill
+from ..store import RunStore
+from ..timeline import DrillEnded, DrillStarted, Timeline
+from .journal import RunFacts, build_journal
+from .markdown import render_markdown
+
+
+def load_run(store: RunStore, run_id: str) -> tuple[RunFacts, Timeline]:
+    """The run's drill (as it was when it ran) and its timeline."""
+    record = store.get_run(run_id)
+    drill = build_drill(record.drill_text, record.drill_path)
+    timeline = store.events(run_id)
+    started = timeline.first(DrillStarted)
+    facts = RunFacts(
+        run_id=run_id,
+        drill=drill,
+        simulated_time=bool(started and started.simulated_clock),
+    )
+    return facts, timeline
+
+
+def scorecard_of(facts: RunFacts, timeline: Timeline) -> Scorecard:
+    drill = facts.drill
+    ended = timeline.last(DrillEnded)
+    as_of = ended.at if ended else (timeline.events[-1].at if timeline else None)
+    return evaluate(
+        timeline, severity=drill.severity, sla=drill.sla, coverage=drill.coverage, as_of=as_of
+    )
+
+
+def scorecard_for(store: RunStore, run_id: str) -> Scorecard:
+    return scorecard_of(*load_run(store, run_id))
+
+
+def write_reports(store: RunStore, run_id: str, out_dir: Path) -> dict[str, Path]:
+    """Write the journal and the Markdown summary; return their paths by kind."""
+    facts, timeline = load_run(store, run_id)
+    scorecard = scorecard_of(facts, timeline)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    journal_path = out_dir / f"{run_id}.json"
+    markdown_path = out_dir / f"{run_id}.md"
+    journal = build_journal(facts, timeline, scorecard)
+    journal_path.write_text(
+        json.dumps(journal, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    markdown_path.write_text(render_markdown(facts, timeline, scorecard), encoding="utf-8")
+    return {"journal": journal_path, "markdown": markdown_path}

@@ -1,0 +1,60 @@
+"""``supportdrill runs`` and ``supportdrill report``: reading the store back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import InvalidConfiguration
+from ..spec.durations import format_duration
+from ..store import RunStore
+from .build import load_run, scorecard_of, write_reports
+from .journal import build_journal
+from .markdown import render_markdown
+
+
+def _open(store_path: Path) -> RunStore:
+    if not store_path.exists():
+        raise InvalidConfiguration(
+            f"no run store at {store_path} (run a drill first, or pass --store)"
+        )
+    return RunStore(store_path)
+
+
+def list_runs(store_path: Path, *, limit: int = 20, vendor: str | None = None) -> str:
+    store = _open(store_path)
+    try:
+        runs = store.runs(limit=limit, vendor=vendor)
+        if not runs:
+            return "no runs"
+        header = f"{'run id':<30} {'drill':<34} {'vendor':<14} {'outcome':<10} {'verdict':<9}"
+        lines = [f"{header} first human"]
+        for run in runs:
+            facts, timeline = load_run(store, run.run_id)
+            card = scorecard_of(facts, timeline)
+            human = next((m for m in card.metrics if m.name == "first_human_response"), None)
+            figure = (
+                format_duration(human.calendar_s) if human and human.calendar_s is not None else "—"
+            )
+            lines.append(
+                f"{run.run_id:<30} {facts.drill.name[:34]:<34} {facts.drill.vendor.name[:14]:<14} "
+                f"{(run.outcome or 'running'):<10} {card.verdict.value:<9} {figure}"
+            )
+        return "\n".join(lines)
+    finally:
+        store.close()
+
+
+def render_report(store_path: Path, run_id: str, *, fmt: str, out_dir: Path) -> str:
+    store = _open(store_path)
+    try:
+        facts, timeline = load_run(store, run_id)
+        card = scorecard_of(facts, timeline)
+        if fmt == "json":
+            return json.dumps(build_journal(facts, timeline, card), indent=2, ensure_ascii=False)
+        if fmt == "paths":
+            paths = write_reports(store, run_id, out_dir)
+            return "\n".join(f"{kind} report: {path}" for kind, path in paths.items())
+        return render_markdown(facts, timeline, card)
+    finally:
+        store.close()

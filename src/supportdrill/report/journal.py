@@ -1,0 +1,126 @@
+"""The JSON journal: one versioned, documented record of a run, from which any report is made.
+
+Schema ``supportdrill.journal/1`` (keys are stable; new keys may be added, none removed)::
+
+    schema      "supportdrill.journal/1"
+    run         {id, drill, description, vendor, desk, severity, started_at, ended_at,
+                 outcome, reason, drill_path, drill_digest, simulated_time}
+    sla         {tier_set, source, auto_ack_counts, coverage: {timezone, label, always,
+                 holidays}, targets: {first_response_s, update_cadence_s, resolution_s}}
+    verdict     {overall, sla_met}
+    metrics     [{name, start, end, calendar_s, business_s, precision_s, target_s,
+                  verdict_calendar, verdict_business, deadline_calendar, deadline_business,
+                  judged, notes}]
+    timeline    [event records: {kind, at, observed_at, precision_s, ...}], stream.health excluded
+    health      [{at, healthy, metrics}] the stream's samples, if it ran
+    notes       [text] what the desk could not show, what limits precision
+
+All times are ISO 8601 UTC; durations are seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..measure.scorecard import Scorecard
+from ..measure.verdicts import Metric
+from ..spec.model import Drill
+from ..timeline import DrillEnded, DrillStarted, StreamHealth, Timeline, event_to_record
+
+SCHEMA = "supportdrill.journal/1"
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the store knows about a run besides its events."""
+
+    run_id: str
+    drill: Drill
+    simulated_time: bool = False
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def metric_record(metric: Metric) -> dict[str, Any]:
+    return {
+        "name": metric.name,
+        "start": _iso(metric.start),
+        "end": _iso(metric.end),
+        "calendar_s": metric.calendar_s,
+        "business_s": metric.business_s,
+        "precision_s": metric.precision_s,
+        "target_s": metric.target_s,
+        "verdict_calendar": metric.verdict_calendar.value,
+        "verdict_business": metric.verdict_business.value,
+        "deadline_calendar": _iso(metric.deadline_calendar),
+        "deadline_business": _iso(metric.deadline_business),
+        "judged": metric.judged,
+        "notes": list(metric.notes),
+    }
+
+
+def build_journal(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -> dict[str, Any]:
+    drill = facts.drill
+    started = timeline.first(DrillStarted)
+    ended = timeline.last(DrillEnded)
+    target = drill.sla
+    coverage = drill.coverage
+    return {
+        "schema": SCHEMA,
+        "run": {
+            "id": facts.run_id,
+            "drill": drill.name,
+            "description": drill.description,
+            "vendor": drill.vendor.name,
+            "desk": drill.vendor.desk.kind.value,
+            "severity": drill.severity.value,
+            "started_at": _iso(started.at if started else None),
+            "ended_at": _iso(ended.at if ended else None),
+            "outcome": ended.outcome.value if ended else "running",
+            "reason": ended.reason if ended else "",
+            "drill_path": drill.source_path,
+            "drill_digest": drill.digest,
+            "simulated_time": facts.simulated_time,
+        },
+        "sla": {
+            "tier_set": drill.vendor.tiers.name,
+            "source": drill.vendor.tiers.source,
+            "auto_ack_counts": bool(target and target.auto_ack_counts),
+            "coverage": {
+                "timezone": coverage.timezone,
+                "label": coverage.label,
+                "always": coverage.always,
+                "holidays": coverage.holiday_country,
+            },
+            "targets": {
+                "first_response_s": _seconds(target.first_response if target else None),
+                "update_cadence_s": _seconds(target.update_cadence if target else None),
+                "resolution_s": _seconds(target.resolution if target else None),
+            },
+        },
+        "verdict": {"overall": scorecard.verdict.value, "sla_met": scorecard.sla_met},
+        "metrics": [metric_record(metric) for metric in scorecard.metrics],
+        "timeline": [
+            event_to_record(event) for event in timeline if not isinstance(event, StreamHealth)
+        ],
+        "health": [
+            {"at": _iso(sample.at), "healthy": sample.healthy, "metrics": dict(sample.metrics)}
+            for sample in timeline.all(StreamHealth)
+        ],
+        "notes": list(scorecard.notes),
+    }
+
+
+def summary_line(journal: Mapping[str, Any]) -> str:
+    run = journal["run"]
+    verdict = journal["verdict"]["overall"]
+    return f"{run['id']}  {run['drill']}  {run['vendor']}  {run['outcome']}  {verdict}"

@@ -1,0 +1,54 @@
+"""What the runner needs from the fault layer and the test stream, as small protocols.
+
+The runner talks to each seam only through these; :mod:`supportdrill.run.wiring` adapts the real
+packages to them, and tests can pass their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    """What was injected, for the ``fault.injected`` event and the ticket."""
+
+    profile: str
+    region: str = ""
+    symptom: str = ""
+    toxics: tuple[str, ...] = ()
+
+
+class FaultControl(Protocol):
+    """The drill's fault: inject once, lift once; ``close`` removes and verifies on every path."""
+
+    async def inject(self) -> InjectedFault: ...
+
+    async def lift(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StreamObservation:
+    """One health sample, already judged against the scenario's thresholds."""
+
+    metrics: Mapping[str, float]
+    healthy: bool
+    transition: str | None = None
+    """``"degraded"`` or ``"recovered"`` when this sample changed the judged state."""
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+class StreamControl(Protocol):
+    """The test stream, sampled at a fixed interval."""
+
+    interval_s: float
+
+    async def start(self) -> None: ...
+
+    async def sample(self) -> StreamObservation: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,529 @@
+"""The drill runner: phases, safety, exactly-once filing, and resume after a crash.
+
+Phases run in order: preflight → [baseline → fault → degraded] → grace → file → watch → teardown.
+Every event is appended to the store the moment it happens, so a harness killed at any point
+leaves a timeline that :meth:`DrillRunner.resume` continues from. Teardown runs on every exit
+path — normal end, error, Ctrl-C/SIGTERM (cancellation), the resolution timeout and the safety
+``max_duration`` — and removes the fault before anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..desks.base import Desk
+from ..desks.model import TicketRef
+from ..errors import (
+    DeskAuthFailed,
+    DeskError,
+    DeskRateLimited,
+    DeskRejected,
+    DrillFailed,
+    FaultError,
+    StreamError,
+)
+from ..spec.model import Drill, LiftFault, ResolutionWhen
+from ..store import RunStore
+from ..timeline import (
+    BaselineHealthy,
+    Clock,
+    CustomerMessage,
+    DrillEnded,
+    DrillStarted,
+    Event,
+    FaultInjected,
+    FaultLifted,
+    Note,
+    Outcome,
+    Phase,
+    PhaseChanged,
+    RealClock,
+    ReplyClass,
+    ResolutionKind,
+    StatusCategory,
+    StreamDegraded,
+    StreamHealth,
+    StreamRecovered,
+    TicketFiled,
+    TicketFiling,
+    TicketResolved,
+    TicketStatus,
+    Timeline,
+    VendorReply,
+)
+from .ports import FaultControl, StreamControl
+from .ticket import idempotency_key, render_ticket
+from .watch import TicketWatcher, WatchState
+
+logger = logging.getLogger(__name__)
+
+Observer = Callable[[Event, Timeline], None]
+
+BASELINE_WINDOW = timedelta(seconds=20)
+"""How long the stream may take to look healthy before the drill gives up (baseline unhealthy)."""
+
+ASKS_FOR_INFORMATION = re.compile(
+    r"\b(logs?|more (information|details)|screenshots?|har file|could you (send|provide|share))\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    outcome: Outcome
+    reason: str
+
+
+class DrillRunner:
+    """Runs one drill end to end against injected collaborators (no module patching)."""
+
+    def __init__(
+        self,
+        drill: Drill,
+        *,
+        store: RunStore,
+        desk: Desk,
+        clock: Clock,
+        fault: FaultControl | None = None,
+        stream: StreamControl | None = None,
+        observers: Sequence[Observer] = (),
+        run_id: str | None = None,
+        drill_text: str = "",
+    ) -> None:
+        self.drill = drill
+        self.store = store
+        self.desk = desk
+        self.clock = clock
+        self.fault = fault
+        self.stream = stream
+        self.observers = list(observers)
+        self.run_id = run_id or store.create_run_for(
+            drill, started_at=clock.now(), drill_text=drill_text
+        )
+        self.timeline = store.events(self.run_id)
+        self._degraded = asyncio.Event()
+        self._recovered = asyncio.Event()
+        self._healthy = asyncio.Event()
+        self._fault_active = False
+        self._sampler: asyncio.Task[None] | None = None
+
+    # -- events ------------------------------------------------------------------------------
+
+    async def emit(self, event: Event) -> None:
+        """Append ``event`` to the store first, then tell the observers."""
+        self.store.append(self.run_id, event)
+        self.timeline = self.timeline.appended(event)
+        for observer in self.observers:
+            try:
+                observer(event, self.timeline)
+            except Exception:  # an observer must never break a drill
+                logger.debug("observer %r failed", observer, exc_info=True)
+
+    async def _phase(self, phase: Phase) -> None:
+        now = self.clock.now()
+        await self.emit(PhaseChanged(at=now, observed_at=now, phase=phase))
+
+    # -- entry points ------------------------------------------------------------------------
+
+    async def run(self) -> RunResult:
+        """Run the drill from the start."""
+        return await self._guarded(self._from_start)
+
+    async def resume(self) -> RunResult:
+        """Continue a run that a crash interrupted, from what its timeline says."""
+        ended = self.timeline.last(DrillEnded)
+        if ended is not None:
+            return RunResult(self.run_id, ended.outcome, ended.reason)
+        return await self._guarded(self._from_timeline)
+
+    async def _guarded(self, body: Callable[[], Awaitable[tuple[Outcome, str]]]) -> RunResult:
+        outcome, reason = Outcome.ABORTED, "internal error"
+        try:
+            outcome, reason = await body()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            outcome, reason = Outcome.HALTED, "halted by signal or user"
+        except DrillFailed as exc:
+            outcome, reason = Outcome.ABORTED, str(exc)
+        except (FaultError, StreamError, DeskError) as exc:
+            outcome, reason = Outcome.ABORTED, f"{type(exc).__name__}: {exc}"
+        finally:
+            await self._teardown(outcome, reason)
+        return RunResult(self.run_id, outcome, reason)
+
+    # -- phases ------------------------------------------------------------------------------
+
+    async def _from_start(self) -> tuple[Outcome, str]:
+        drill = self.drill
+        await self._phase(Phase.PREFLIGHT)
+        now = self.clock.now()
+        await self.emit(
+            DrillStarted(
+                at=now,
+                observed_at=now,
+                drill=drill.name,
+                vendor=drill.vendor.name,
+                desk=drill.vendor.desk.kind.value,
+                severity=drill.severity.value,
+                drill_digest=drill.digest,
+                timezone=drill.vendor.timezone,
+                simulated_clock="" if isinstance(self.clock, RealClock) else repr(self.clock),
+            )
+        )
+        if self.stream is not None:
+            await self._baseline()
+        if self.fault is not None:
+            await self._inject()
+        if drill.ticket.file_after > timedelta(0):
+            await self._phase(Phase.GRACE)
+            await self._sleep_until(self.clock.now() + drill.ticket.file_after)
+        ref = await self._file()
+        return await self._watch(ref, WatchState())
+
+    async def _from_timeline(self) -> tuple[Outcome, str]:
+        now = self.clock.now()
+        await self.emit(Note(at=now, observed_at=now, text="resumed after the harness stopped"))
+        injected = self.timeline.last(FaultInjected)
+        if injected is not None and self.timeline.last(FaultLifted) is None:
+            # The fault was removed by the leftover cleanup that runs before any resume.
+            await self.emit(
+                FaultLifted(at=now, observed_at=now, reason="removed at restart after a crash")
+            )
+        ref = await self._file()
+        state = WatchState()
+        for reply in self.timeline.all(VendorReply):
+            state.seen_messages.add(reply.message_id)
+        for message in self.timeline.all(CustomerMessage):
+            state.seen_messages.add(message.message_id)
+        last_status = self.timeline.last(TicketStatus)
+        state.last_status = last_status.status if last_status else None
+        return await self._watch(ref, state)
+
+    async def _baseline(self) -> None:
+        assert self.stream is not None
+        await self._phase(Phase.BASELINE)
+        await self.stream.start()
+        self._sampler = asyncio.create_task(self._sample_forever(), name="stream-sampler")
+        if not await self._wait_flag(self._healthy, BASELINE_WINDOW):
+            raise DrillFailed(
+                f"baseline unhealthy: the stream did not look healthy within {BASELINE_WINDOW}"
+            )
+        sample = self.timeline.last(StreamHealth)
+        now = self.clock.now()
+        await self.emit(
+            BaselineHealthy(
+                at=now, observed_at=now, evidence=dict(sample.metrics) if sample else {}
+            )
+        )
+
+    async def _inject(self) -> None:
+        assert self.fault is not None
+        await self._phase(Phase.FAULT)
+        self._fault_active = True
+        injected = await self.fault.inject()
+        now = self.clock.now()
+        await self.emit(
+            FaultInjected(
+                at=now,
+                observed_at=now,
+                profile=injected.profile,
+                region=injected.region,
+                symptom=injected.symptom,
+                toxics=injected.toxics,
+            )
+        )
+        if self.stream is None:
+            return
+        await self._phase(Phase.DEGRADED)
+        window = (
+            self.drill.fault.expect_degraded_within if self.drill.fault else timedelta(seconds=10)
+        )
+        if not await self._wait_flag(self._degraded, window):
+            raise DrillFailed(f"fault did not take: the stream was not degraded within {window}")
+
+    async def _sample_forever(self) -> None:
+        assert self.stream is not None
+        while True:
+            observation = await self.stream.sample()
+            now = self.clock.now()
+            await self.emit(
+                StreamHealth(
+                    at=now,
+                    observed_at=now,
+                    metrics=dict(observation.metrics),
+                    healthy=observation.healthy,
+                )
+            )
+            if observation.healthy:
+                self._healthy.set()
+            if observation.transition == "degraded" and self._fault_active:
+                self._degraded.set()
+                self._recovered.clear()
+                await self.emit(
+                    StreamDegraded(
+                        at=now,
+                        observed_at=now,
+                        reasons=observation.reasons,
+                        evidence=dict(observation.metrics),
+                    )
+                )
+            elif observation.transition == "recovered" and self._degraded.is_set():
+                self._recovered.set()
+                await self.emit(
+                    StreamRecovered(at=now, observed_at=now, evidence=dict(observation.metrics))
+                )
+            await self.clock.sleep(self.stream.interval_s)
+
+    async def _wait_flag(self, flag: asyncio.Event, window: timedelta) -> bool:
+        """Wait for ``flag`` up to ``window`` of drill time; a dead sampler is an error."""
+        waiters: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(flag.wait()),
+            asyncio.ensure_future(self.clock.sleep(window.total_seconds())),
+        ]
+        if self._sampler is not None:
+            waiters.append(self._sampler)  # type: ignore[arg-type]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters[:2]:
+                waiter.cancel()
+        if flag.is_set():
+            return True
+        if self._sampler is not None and self._sampler.done() and not self._sampler.cancelled():
+            error = self._sampler.exception()
+            raise StreamError(f"the stream sampler stopped: {error}") from error
+        return False
+
+    # -- filing ------------------------------------------------------------------------------
+
+    async def _file(self) -> TicketRef:
+        """File the ticket exactly once, whatever crashes or retries came before."""
+        key = idempotency_key(self.run_id)
+        stored = self.store.ticket_ref(self.run_id)
+        if stored is not None:
+            return stored
+        await self._phase(Phase.FILE)
+        draft = render_ticket(self.drill, self.timeline, run_id=self.run_id, now=self.clock.now())
+        intent_recorded = self.timeline.last(TicketFiling) is not None
+        if not intent_recorded:
+            now = self.clock.now()
+            # Persisted before the desk is called: after a crash we know to look before refiling.
+            self.store.set_idempotency_key(self.run_id, key, desk=self.desk.name)
+            await self.emit(
+                TicketFiling(at=now, observed_at=now, idempotency_key=key, subject=draft.subject)
+            )
+        submitted = self.clock.now()
+        ref = await self.desk.find(idempotency_key=key) if intent_recorded else None
+        recovered = ref is not None
+        deadline = self._hard_deadline()
+        backoff = 1.0
+        while ref is None:
+            try:
+                ref = await self.desk.file(draft, idempotency_key=key)
+            except (DeskAuthFailed, DeskRejected) as exc:
+                raise DrillFailed(f"the desk refused the ticket: {exc}") from exc
+            except DeskError as exc:
+                wait = (
+                    exc.retry_after
+                    if isinstance(exc, DeskRateLimited) and exc.retry_after
+                    else backoff
+                )
+                backoff = min(backoff * 2, 60.0)
+                if self.clock.now() + timedelta(seconds=wait) >= deadline:
+                    raise DrillFailed(
+                        f"could not file the ticket before the deadline: {exc}"
+                    ) from exc
+                now = self.clock.now()
+                await self.emit(
+                    Note(at=now, observed_at=now, text=f"filing retried: {exc}", level="warning")
+                )
+                await self.clock.sleep(wait)
+        self.store.set_ticket_ref(self.run_id, key, ref)
+        now = self.clock.now()
+        await self.emit(
+            TicketFiled(
+                at=ref.created_at,
+                observed_at=now,
+                precision_s=1.0,
+                ticket_id=ref.ticket_id,
+                url=ref.url,
+                submitted_at=submitted,
+                clock_skew_s=(ref.created_at - submitted).total_seconds(),
+                recovered=recovered,
+            )
+        )
+        if self.drill.resolution.lift_fault is LiftFault.ON_FILE:
+            await self._lift("the ticket was filed")
+        return ref
+
+    # -- watching ----------------------------------------------------------------------------
+
+    def _hard_deadline(self) -> datetime:
+        started = self.timeline.first(DrillStarted)
+        origin = started.at if started else self.clock.now()
+        return origin + self.drill.safety.max_duration
+
+    async def _watch(self, ref: TicketRef, state: WatchState) -> tuple[Outcome, str]:
+        await self._phase(Phase.WATCH)
+        resolution = self.drill.resolution
+        filed = self.timeline.last(TicketFiled)
+        timeout_at = (filed.observed_at if filed else self.clock.now()) + resolution.timeout
+        hard_deadline = self._hard_deadline()
+        watcher = TicketWatcher(
+            self.desk, ref, vendor=self.drill.vendor, clock=self.clock, emit=self.emit, state=state
+        )
+        followup_sent = self.timeline.last(CustomerMessage) is not None
+        while True:
+            now = self.clock.now()
+            if now >= hard_deadline:
+                return (
+                    Outcome.ABORTED,
+                    f"safety.max_duration ({self.drill.safety.max_duration}) reached",
+                )
+            if now >= timeout_at:
+                return (
+                    Outcome.TIMED_OUT,
+                    f"not resolved within resolution.timeout ({resolution.timeout})",
+                )
+            new_events = await watcher.poll(deadline=min(timeout_at, hard_deadline))
+            await self._apply_lift_policy()
+            if not followup_sent and resolution.followup and self._vendor_asked(new_events):
+                stamp = await self.desk.comment(ref, resolution.followup)
+                followup_sent = True
+                await self.emit(
+                    CustomerMessage(
+                        at=stamp,
+                        observed_at=self.clock.now(),
+                        precision_s=1.0,
+                        message_id=f"followup-{self.run_id}",
+                        excerpt=resolution.followup[:280],
+                    )
+                )
+            resolved = self._resolution_reached()
+            if resolved is not None:
+                await self.emit(resolved)
+                if resolution.lift_fault is LiftFault.ON_RESOLUTION:
+                    await self._lift("the vendor resolved the ticket")
+                return Outcome.COMPLETED, f"resolved ({resolved.how.value})"
+            wake = min(self.clock.now() + resolution.poll_interval, timeout_at, hard_deadline)
+            waits_for_stream = (
+                resolution.when is ResolutionWhen.STREAM_RECOVERED and not self._recovered.is_set()
+            )
+            await self._sleep_until(wake, stop_on=self._recovered if waits_for_stream else None)
+
+    def _vendor_asked(self, events: Sequence[Event]) -> bool:
+        return any(
+            isinstance(event, VendorReply)
+            and event.classification is ReplyClass.HUMAN
+            and ASKS_FOR_INFORMATION.search(event.excerpt)
+            for event in events
+        )
+
+    async def _apply_lift_policy(self) -> None:
+        if not self._fault_active:
+            return
+        policy = self.drill.resolution.lift_fault
+        replies = self.timeline.all(VendorReply)
+        if policy is LiftFault.ON_FIRST_RESPONSE and replies:
+            await self._lift("the vendor first responded")
+        elif policy is LiftFault.ON_FIRST_HUMAN_RESPONSE and any(
+            reply.classification is ReplyClass.HUMAN for reply in replies
+        ):
+            await self._lift("a human at the vendor first responded")
+        elif policy is LiftFault.AFTER and self.drill.resolution.lift_after is not None:
+            injected = self.timeline.last(FaultInjected)
+            if injected and self.clock.now() >= injected.at + self.drill.resolution.lift_after:
+                await self._lift(f"lift_after ({self.drill.resolution.lift_after}) elapsed")
+
+    def _resolution_reached(self) -> TicketResolved | None:
+        resolution = self.drill.resolution
+        now = self.clock.now()
+        if resolution.when is ResolutionWhen.TICKET_SOLVED:
+            for status in self.timeline.all(TicketStatus):
+                if status.category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
+                    return TicketResolved(
+                        at=status.at,
+                        observed_at=now,
+                        precision_s=status.precision_s,
+                        how=ResolutionKind.TICKET_SOLVED,
+                        detail=status.status,
+                    )
+        elif resolution.when is ResolutionWhen.REPLY_MATCHES and resolution.pattern:
+            pattern = re.compile(resolution.pattern, re.IGNORECASE)
+            for reply in self.timeline.all(VendorReply):
+                if reply.classification is ReplyClass.HUMAN and pattern.search(reply.excerpt):
+                    return TicketResolved(
+                        at=reply.at,
+                        observed_at=now,
+                        precision_s=reply.precision_s,
+                        how=ResolutionKind.REPLY_MATCHED,
+                        detail=reply.message_id,
+                    )
+        elif resolution.when is ResolutionWhen.STREAM_RECOVERED:
+            recovered = self.timeline.last(StreamRecovered)
+            lifted = self.timeline.last(FaultLifted)
+            if recovered is not None and lifted is not None and recovered.at >= lifted.at:
+                return TicketResolved(
+                    at=recovered.at,
+                    observed_at=now,
+                    precision_s=self.stream.interval_s if self.stream else 0.0,
+                    how=ResolutionKind.STREAM_RECOVERED,
+                )
+        return None
+
+    async def _sleep_until(self, moment: datetime, *, stop_on: asyncio.Event | None = None) -> None:
+        remaining = (moment - self.clock.now()).total_seconds()
+        if remaining <= 0:
+            return
+        if stop_on is None:
+            await self.clock.sleep(remaining)
+            return
+        await self._wait_flag(stop_on, timedelta(seconds=remaining))
+
+    # -- teardown ----------------------------------------------------------------------------
+
+    async def _lift(self, reason: str) -> None:
+        if not self._fault_active or self.fault is None:
+            return
+        self._fault_active = False
+        await self.fault.lift()
+        now = self.clock.now()
+        await self.emit(FaultLifted(at=now, observed_at=now, reason=reason))
+
+    async def _teardown(self, outcome: Outcome, reason: str) -> None:
+        await self._phase(Phase.TEARDOWN)
+        try:
+            if self.fault is not None:
+                try:
+                    await self._lift(f"drill {outcome.value}")
+                finally:
+                    await self.fault.close()
+            if self.stream is not None and self._recovered_wanted():
+                # Give recovery a short chance to be observed after the fault is gone.
+                await self._wait_flag(self._recovered, timedelta(seconds=5))
+        except (FaultError, StreamError) as exc:
+            now = self.clock.now()
+            await self.emit(Note(at=now, observed_at=now, text=f"teardown: {exc}", level="error"))
+        finally:
+            if self._sampler is not None:
+                self._sampler.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._sampler
+            if self.stream is not None:
+                with contextlib.suppress(StreamError):
+                    await self.stream.stop()
+            now = self.clock.now()
+            await self.emit(DrillEnded(at=now, observed_at=now, outcome=outcome, reason=reason))
+            self.store.finish_run(self.run_id, outcome, ended_at=now)
+
+    def _recovered_wanted(self) -> bool:
+        return self._degraded.is_set() and not self._recovered.is_set()

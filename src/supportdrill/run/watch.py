@@ -1,0 +1,197 @@
+"""Watching a filed ticket: polling the desk through errors, classifying what the vendor says.
+
+Desk errors never end a drill by themselves: 429 waits for Retry-After, 5xx/timeouts/garbage back
+off exponentially, and the time we could not see the desk is recorded as a ``desk.gap`` event so
+the report can say how much precision it cost. Only refused credentials or a ticket that vanished
+(4xx) stop the watch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..desks.base import Desk
+from ..desks.model import DeskPoll, DeskReply, DeskStatusChange, TicketRef
+from ..errors import (
+    DeskAuthFailed,
+    DeskProtocolError,
+    DeskRateLimited,
+    DeskRejected,
+    DeskTimeout,
+    DeskUnavailable,
+    DrillFailed,
+)
+from ..measure.classify import classify_reply, is_vendor_message
+from ..spec.model import Vendor
+from ..timeline import Clock, CustomerMessage, DeskGap, Event, TicketStatus, VendorReply
+
+Emit = Callable[[Event], Awaitable[None]]
+
+DESK_TIMESTAMP_RESOLUTION_S = 1.0
+"""Desks stamp messages to the second; that is the best precision a desk-side time can have."""
+
+
+@dataclass
+class WatchState:
+    """What the watcher has already seen (rebuilt from the store on resume)."""
+
+    cursor: str | None = None
+    seen_messages: set[str] = field(default_factory=set)
+    last_status: str | None = None
+    last_poll_at: datetime | None = None
+    server_skew_s: float | None = None
+
+
+class TicketWatcher:
+    """Polls one ticket and turns what it finds into timeline events."""
+
+    def __init__(
+        self,
+        desk: Desk,
+        ref: TicketRef,
+        *,
+        vendor: Vendor,
+        clock: Clock,
+        emit: Emit,
+        state: WatchState | None = None,
+        max_backoff_s: float = 300.0,
+    ) -> None:
+        self.desk = desk
+        self.ref = ref
+        self.vendor = vendor
+        self.clock = clock
+        self.emit = emit
+        self.state = state or WatchState()
+        self.max_backoff_s = max_backoff_s
+
+    async def poll(self, *, deadline: datetime) -> list[Event]:
+        """One successful look at the ticket (retrying through errors until ``deadline``).
+
+        Returns the new events, already emitted. Returns ``[]`` if the deadline passed first.
+        """
+        result = await self._poll_with_retries(deadline)
+        if result is None:
+            return []
+        return await self._absorb(result)
+
+    async def _poll_with_retries(self, deadline: datetime) -> DeskPoll | None:
+        gap_started: datetime | None = None
+        attempts = 0
+        last_error = ""
+        backoff = 1.0
+        while True:
+            try:
+                result = await self.desk.poll(self.ref, since=self.state.cursor)
+            except DeskAuthFailed as exc:
+                raise DrillFailed(
+                    f"the desk refused our credentials while watching: {exc}"
+                ) from exc
+            except DeskRateLimited as exc:
+                wait = exc.retry_after if exc.retry_after is not None else backoff
+                last_error = f"429 rate limited (retry after {wait:g}s)"
+            except (DeskUnavailable, DeskTimeout, DeskProtocolError) as exc:
+                wait = backoff
+                last_error = f"{type(exc).__name__}: {exc}"
+            except DeskRejected as exc:
+                raise DrillFailed(f"the desk rejected polling the ticket: {exc}") from exc
+            else:
+                now = self.clock.now()
+                if gap_started is not None:
+                    await self.emit(
+                        DeskGap(
+                            at=gap_started,
+                            observed_at=now,
+                            until=now,
+                            error=last_error,
+                            attempts=attempts,
+                        )
+                    )
+                if result.server_time is not None:
+                    self.state.server_skew_s = (result.server_time - now).total_seconds()
+                return result
+            now = self.clock.now()
+            gap_started = gap_started or now
+            attempts += 1
+            backoff = min(backoff * 2, self.max_backoff_s)
+            remaining = (deadline - now).total_seconds()
+            if remaining <= 0:
+                await self.emit(
+                    DeskGap(
+                        at=gap_started,
+                        observed_at=now,
+                        until=now,
+                        error=last_error,
+                        attempts=attempts,
+                    )
+                )
+                return None
+            await self.clock.sleep(min(max(wait, 0.0), remaining))
+
+    async def _absorb(self, result: DeskPoll) -> list[Event]:
+        now = self.clock.now()
+        since_last = (
+            (now - self.state.last_poll_at).total_seconds() if self.state.last_poll_at else 0.0
+        )
+        self.state.last_poll_at = now
+        self.state.cursor = result.cursor or self.state.cursor
+        events: list[Event] = []
+        for item in result.events:
+            event = self._event_for(item, now=now, poll_gap_s=since_last)
+            if event is not None:
+                events.append(event)
+        events.sort(key=lambda event: event.at)
+        for event in events:
+            await self.emit(event)
+        return events
+
+    def _event_for(
+        self, item: DeskReply | DeskStatusChange, *, now: datetime, poll_gap_s: float
+    ) -> Event | None:
+        if isinstance(item, DeskStatusChange):
+            if item.status == self.state.last_status:
+                return None
+            self.state.last_status = item.status
+            return TicketStatus(
+                at=item.at,
+                observed_at=now,
+                precision_s=DESK_TIMESTAMP_RESOLUTION_S if item.at_is_desk_time else poll_gap_s,
+                status=item.status,
+                category=item.category,
+            )
+        if item.message_id in self.state.seen_messages:
+            return None
+        self.state.seen_messages.add(item.message_id)
+        if not is_vendor_message(item):
+            return CustomerMessage(
+                at=item.created_at,
+                observed_at=now,
+                precision_s=DESK_TIMESTAMP_RESOLUTION_S,
+                message_id=item.message_id,
+                excerpt=_excerpt(item.body),
+            )
+        verdict = classify_reply(
+            item,
+            ticket_created_at=self.ref.created_at,
+            ack_templates=self.vendor.ack_templates,
+            agents=self.vendor.agents,
+            bots=self.vendor.bots,
+        )
+        return VendorReply(
+            at=item.created_at,
+            observed_at=now,
+            precision_s=DESK_TIMESTAMP_RESOLUTION_S,
+            message_id=item.message_id,
+            classification=verdict.cls,
+            author=item.author_name or item.author_id,
+            author_role=item.author_role,
+            channel=item.channel,
+            excerpt=_excerpt(item.body),
+            reasons=verdict.reasons,
+        )
+
+
+def _excerpt(text: str, limit: int = 280) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
