@@ -1,0 +1,125 @@
+"""A fake Freshdesk speaking API v2 (developers.freshdesk.com/api/).
+
+Shapes follow the documented "Create a Ticket" response (``id``, ``requester_id``,
+``fr_due_by``, ``due_by``, ``fr_escalated``, ``is_escalated``, ``created_at``), "List All
+Conversations of a Ticket" (``body_text``, ``incoming``, ``private``, ``user_id``, ``source``,
+``created_at``), "View an Agent" (404 for a contact) and ``include=stats``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from .server import FakeServer, stamp
+
+REQUESTER_ID = 77001
+AGENT_ID = 43001
+AGENTS = {
+    AGENT_ID: {"id": AGENT_ID, "contact": {"name": "Priya Agent", "email": "priya@acme.test"}}
+}
+
+
+class FakeFreshdesk(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.conversations: dict[int, list[dict[str, Any]]] = {}
+        self.creations = 0
+        self._ids = itertools.count(1)
+        self._conv = itertools.count(5000)
+        r = self.app.router
+        r.add_post("/api/v2/tickets", self.create)
+        r.add_get("/api/v2/tickets", self.list)
+        r.add_get("/api/v2/tickets/{id}", self.show)
+        r.add_get("/api/v2/tickets/{id}/conversations", self.list_conversations)
+        r.add_post("/api/v2/tickets/{id}/reply", self.reply)
+        r.add_get("/api/v2/agents/me", self.me)
+        r.add_get("/api/v2/agents/{id}", self.agent)
+
+    def converse(self, ticket: int, user: int, body: str, *, private: bool = False) -> None:
+        self.conversations[ticket].append(
+            {
+                "id": next(self._conv),
+                "body": f"<div>{body}</div>",
+                "body_text": body,
+                "incoming": user == REQUESTER_ID,
+                "private": private,
+                "user_id": user,
+                "support_email": "support@acme.freshdesk.com",
+                "source": 2 if private else 0,
+                "ticket_id": ticket,
+                "created_at": stamp(),
+                "updated_at": stamp(),
+            }
+        )
+
+    def set_status(self, ticket: int, status: int) -> None:
+        self.tickets[ticket]["status"] = status
+        self.tickets[ticket]["stats"]["status_updated_at"] = stamp()
+        if status == 4:
+            self.tickets[ticket]["stats"]["resolved_at"] = stamp()
+
+    async def create(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        self.creations += 1
+        ticket_id = next(self._ids)
+        now = datetime.now(UTC)
+        self.tickets[ticket_id] = {
+            "id": ticket_id,
+            "subject": data["subject"],
+            "description_text": data["description"],
+            "priority": data["priority"],
+            "status": data["status"],
+            "source": data["source"],
+            "tags": data.get("tags", []),
+            "requester_id": REQUESTER_ID,
+            "fr_escalated": False,
+            "is_escalated": False,
+            "fr_due_by": stamp(now + timedelta(minutes=15)),
+            "due_by": stamp(now + timedelta(hours=4)),
+            "nr_due_by": None,
+            "nr_escalated": False,
+            "created_at": stamp(now),
+            "updated_at": stamp(now),
+            "stats": {
+                "first_responded_at": None,
+                "resolved_at": None,
+                "closed_at": None,
+                "status_updated_at": stamp(now),
+            },
+        }
+        self.conversations[ticket_id] = []
+        body = {k: v for k, v in self.tickets[ticket_id].items() if k != "stats"}
+        return web.json_response(body, status=201)
+
+    async def list(self, request: web.Request) -> web.Response:
+        items = [{k: v for k, v in t.items() if k != "stats"} for t in self.tickets.values()]
+        return web.json_response(list(reversed(items)))
+
+    async def show(self, request: web.Request) -> web.Response:
+        ticket = dict(self.tickets[int(request.match_info["id"])])
+        if request.query.get("include") != "stats":
+            ticket.pop("stats")
+        return web.json_response(ticket)
+
+    async def list_conversations(self, request: web.Request) -> web.Response:
+        return web.json_response(self.conversations[int(request.match_info["id"])])
+
+    async def reply(self, request: web.Request) -> web.Response:
+        ticket = int(request.match_info["id"])
+        data = await request.json()
+        self.converse(ticket, int(data.get("user_id", AGENT_ID)), data["body"])
+        return web.json_response(self.conversations[ticket][-1], status=201)
+
+    async def me(self, request: web.Request) -> web.Response:
+        return web.json_response(AGENTS[AGENT_ID])
+
+    async def agent(self, request: web.Request) -> web.Response:
+        agent = AGENTS.get(int(request.match_info["id"]))
+        if agent is None:
+            return web.json_response({"code": "access_denied", "message": "not found"}, status=404)
+        return web.json_response(agent)

@@ -1,0 +1,81 @@
+"""Freshdesk adapter against a local fake API v2 (tests/desks/fakes/freshdesk.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from fakes.freshdesk import AGENT_ID, FakeFreshdesk
+
+from supportdrill.desks.freshdesk import FreshdeskDesk
+from supportdrill.desks.http import DeskHttp
+from supportdrill.desks.model import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
+from supportdrill.measure.classify import classify_reply
+from supportdrill.timeline import ReplyClass, StatusCategory
+
+DRAFT = TicketDraft(subject="[P0][DRILL] Stream degraded", body="Frozen video.", severity="P0")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeFreshdesk]:
+    server = FakeFreshdesk()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def make(fake: FakeFreshdesk) -> AsyncIterator[Callable[[], FreshdeskDesk]]:
+    made: list[FreshdeskDesk] = []
+
+    def factory() -> FreshdeskDesk:
+        http = DeskHttp(fake.url, desk="freshdesk", auth=("fd-api-key-0001", "X"))
+        made.append(FreshdeskDesk(http, requester_email="drill@example.test"))
+        return made[-1]
+
+    yield factory
+    for desk in made:
+        await desk.close()
+
+
+async def test_file_is_exactly_once_across_a_crash(
+    fake: FakeFreshdesk, make: Callable[[], FreshdeskDesk]
+) -> None:
+    ref = await make().file(DRAFT, idempotency_key="fd-run-1")
+    again = await make().file(DRAFT, idempotency_key="fd-run-1")
+    assert again == ref and fake.creations == 1
+    assert fake.tickets[int(ref.ticket_id)]["priority"] == 4
+
+
+async def test_roles_from_agent_lookup_not_incoming(
+    fake: FakeFreshdesk, make: Callable[[], FreshdeskDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="fd-run-2")
+    ticket = int(ref.ticket_id)
+    fake.converse(ticket, AGENT_ID, "Internal: escalate to network team", private=True)
+    fake.converse(ticket, AGENT_ID, "Priya here, checking the Jakarta PoP now.")
+    await desk.comment(ref, "Still down.")
+    fake.set_status(ticket, 4)
+    poll = await desk.poll(ref)
+    replies = [e for e in poll.events if isinstance(e, DeskReply)]
+    assert [(r.author_role, r.from_us) for r in replies] == [
+        (AuthorRole.AGENT, False),
+        (AuthorRole.END_USER, True),
+    ]
+    assert "Internal" not in " ".join(r.body for r in replies)  # private notes never count
+    status = next(e for e in poll.events if isinstance(e, DeskStatusChange))
+    assert status.category is StatusCategory.SOLVED and status.at_is_desk_time
+    verdict = classify_reply(replies[0], ticket_created_at=ref.created_at, system_window_s=0)
+    assert verdict.cls is ReplyClass.HUMAN
+    assert (await desk.poll(ref, since=poll.cursor)).events == ()
+
+
+async def test_vendor_clocks_from_due_by_fields(make: Callable[[], FreshdeskDesk]) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="fd-run-3")
+    clocks = {c.vendor_name: c for c in await desk.vendor_clocks(ref)}
+    first = clocks["fr_due_by"]
+    assert first.breach_at is not None
+    assert 14 * 60 <= (first.breach_at - ref.created_at).total_seconds() <= 16 * 60
+    assert clocks["due_by"].breached is False
