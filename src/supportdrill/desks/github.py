@@ -1,0 +1,208 @@
+"""GitHub issues as a support desk: file an issue on the vendor's repository and watch it.
+
+REST API (docs.github.com/en/rest/issues): ``POST /repos/{owner}/{repo}/issues`` to file;
+``GET /repos/{owner}/{repo}/issues?creator={login}&state=all`` to find our own issue again by
+its drill token; ``GET …/issues/{n}/comments`` for replies, each with ``user.type`` (User or
+Bot), ``author_association`` (OWNER, MEMBER, COLLABORATOR = the vendor) and
+``performed_via_github_app``; ``GET …/issues/{n}`` for ``state``, ``closed_at`` and
+``state_reason``. Webhooks cannot be set on someone else's repository, so polling uses
+conditional requests (``If-None-Match``): a 304 costs no rate limit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..timeline import Clock, RealClock, StatusCategory
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .model import (
+    AuthorRole,
+    DeskCapabilities,
+    DeskEvent,
+    DeskPoll,
+    DeskReply,
+    DeskStatusChange,
+    TicketDraft,
+    TicketRef,
+)
+from .tracking import Cursor, drill_token, with_token
+
+VENDOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
+CAPABILITIES = DeskCapabilities(
+    author_roles=True,
+    channels=True,
+    status_history=True,
+    vendor_sla_clocks=False,
+    notes=(
+        "a vendor employee without public org membership shows as CONTRIBUTOR or NONE",
+        "a reopen is timestamped by updated_at (the desk's, but not specific to the reopen)",
+    ),
+)
+
+
+class GithubDesk(Desk):
+    """Issues on ``owner/repo`` through the REST API (token: fine-grained or classic)."""
+
+    name = "github"
+    capabilities = CAPABILITIES
+
+    def __init__(self, http: DeskHttp, *, repo: str, clock: Clock | None = None) -> None:
+        if repo.count("/") != 1 or not all(repo.split("/")):
+            raise ValueError(f"github repo must be owner/name, got {repo!r}")
+        self.http = http
+        self.repo = repo
+        self.clock: Clock = clock or RealClock()
+        self._login: str | None = None
+
+    async def _me(self) -> str:
+        if self._login is None:
+            answer = await self.http.get("/user")
+            self._login = str(require(answer.data, "login", "github user"))
+        return self._login
+
+    async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:
+        existing = await self.find(idempotency_key=idempotency_key)
+        if existing is not None:
+            return existing
+        body = {
+            "title": with_token(draft.subject, idempotency_key),
+            "body": f"{draft.body}\n\n<!-- supportdrill --> {drill_token(idempotency_key)}",
+        }
+        answer = await self.http.post(f"/repos/{self.repo}/issues", body)
+        return self._ref(answer.data)
+
+    async def find(self, *, idempotency_key: str) -> TicketRef | None:
+        token = drill_token(idempotency_key)
+        answer = await self.http.get(
+            f"/repos/{self.repo}/issues",
+            params={
+                "creator": await self._me(),
+                "state": "all",
+                "sort": "created",
+                "direction": "desc",
+                "per_page": 100,
+            },
+        )
+        for issue in json_list(answer.data, None, "github issues"):
+            if token in str(json_object(issue, "issue").get("title", "")):
+                return self._ref(issue)
+        return None
+
+    def _ref(self, data: Any) -> TicketRef:
+        number = str(require(data, "number", "github issue"))
+        return TicketRef(
+            desk=self.name,
+            ticket_id=number,
+            created_at=parse_timestamp(require(data, "created_at", "issue"), "created_at"),
+            url=str(json_object(data, "issue").get("html_url") or ""),
+        )
+
+    async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
+        cursor = Cursor.decode(since)
+        me = await self._me()
+        events: list[DeskEvent] = []
+        answer = await self.http.get(
+            f"/repos/{self.repo}/issues/{ref.ticket_id}/comments",
+            params={"per_page": 100},
+            etag=cursor.etag,
+        )
+        if not answer.not_modified:
+            for comment in json_list(answer.data, None, "github comments"):
+                comment_id = str(require(comment, "id", "comment"))
+                if comment_id not in cursor.seen:
+                    events.append(self._reply(comment, me))
+                    cursor = cursor.saw(comment_id)
+        cursor = Cursor(cursor.seen, cursor.status, answer.etag, cursor.extra)
+        issue_answer = await self.http.get(
+            f"/repos/{self.repo}/issues/{ref.ticket_id}", etag=cursor.get("issue_etag")
+        )
+        if not issue_answer.not_modified:
+            issue = json_object(issue_answer.data, "github issue")
+            state = str(require(issue, "state", "issue"))
+            reason = str(issue.get("state_reason") or "")
+            status = f"{state}:{reason}" if reason and state == "closed" else state
+            if status != cursor.status:
+                events.append(self._status(issue, state, status, first=cursor.status is None))
+                cursor = Cursor(cursor.seen, status, cursor.etag, cursor.extra)
+        if issue_answer.etag:
+            cursor = cursor.with_extra(issue_etag=issue_answer.etag)
+        return DeskPoll(tuple(events), cursor.encode(), answer.server_time)
+
+    @staticmethod
+    def _status(issue: Any, state: str, status: str, *, first: bool) -> DeskStatusChange:
+        if state == "closed":
+            # "not_planned" and "duplicate" closes are not a fix: closed, not solved.
+            completed = status in ("closed", "closed:completed")
+            return DeskStatusChange(
+                status=status,
+                category=StatusCategory.SOLVED if completed else StatusCategory.CLOSED,
+                at=parse_timestamp(require(issue, "closed_at", "issue"), "closed_at"),
+            )
+        if first:
+            return DeskStatusChange(
+                status=status,
+                category=StatusCategory.OPEN,
+                at=parse_timestamp(require(issue, "created_at", "issue"), "created_at"),
+            )
+        # A reopen: the issue keeps no reopened_at, updated_at is the closest desk time.
+        return DeskStatusChange(
+            status=status,
+            category=StatusCategory.OPEN,
+            at=parse_timestamp(require(issue, "updated_at", "issue"), "updated_at"),
+            at_is_desk_time=False,
+        )
+
+    @staticmethod
+    def _reply(comment: Any, me: str) -> DeskReply:
+        user = json_object(comment.get("user") or {}, "comment.user")
+        login = str(user.get("login") or "")
+        app = comment.get("performed_via_github_app")
+        association = str(comment.get("author_association") or "")
+        from_us = login == me
+        if from_us:
+            role = AuthorRole.END_USER
+        elif user.get("type") == "Bot" or app:
+            role = AuthorRole.SYSTEM
+        elif association in VENDOR_ASSOCIATIONS:
+            role = AuthorRole.AGENT
+        else:
+            role = AuthorRole.END_USER  # another user of the project, not the vendor
+        automated: bool | None = None
+        if user.get("type") == "Bot" or app:
+            automated = True
+        app_slug = json_object(app, "app").get("slug") if app else None
+        return DeskReply(
+            message_id=str(comment["id"]),
+            created_at=parse_timestamp(comment.get("created_at"), "comment.created_at"),
+            body=str(comment.get("body") or ""),
+            author_id=login,
+            author_name=login,
+            author_role=role,
+            channel=f"app:{app_slug}" if app_slug else association.lower(),
+            from_us=from_us,
+            automated_hint=automated,
+        )
+
+    async def comment(self, ref: TicketRef, text: str) -> datetime:
+        answer = await self.http.post(
+            f"/repos/{self.repo}/issues/{ref.ticket_id}/comments", {"body": text}
+        )
+        return parse_timestamp(require(answer.data, "created_at", "comment"), "created_at")
+
+    async def check(self) -> list[str]:
+        me = await self._me()
+        answer = await self.http.get(f"/repos/{self.repo}")
+        repo = json_object(answer.data, "repo")
+        lines = [f"github: authenticated as {me}; repository {repo.get('full_name')!s} visible"]
+        if not repo.get("has_issues", True):
+            lines.append("github: WARNING issues are disabled on this repository")
+        remaining = answer.headers.get("x-ratelimit-remaining")
+        if remaining is not None:
+            lines.append(f"github: rate limit remaining {remaining}")
+        lines.extend(f"github: cannot see: {note}" for note in self.capabilities.notes)
+        return lines
+
+    async def close(self) -> None:
+        await self.http.aclose()
