@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
+from simulated_support import SATURDAY_0300_JAKARTA, DeskPair
 
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.timeline import VirtualClock
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
-SATURDAY_0300_JAKARTA = datetime(2026, 1, 3, 3, 0, tzinfo=JAKARTA)
-"""2026-01-03 is a Saturday; the business-hours-only persona works Mon-Fri 09:00-18:00 there."""
-
-DeskPair = tuple[SimulatedDeskServer, SimulatedDesk]
 
 
 @pytest.fixture

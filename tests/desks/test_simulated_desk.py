@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import JAKARTA, SATURDAY_0300_JAKARTA, DeskPair
+from simulated_support import JAKARTA, SATURDAY_0300_JAKARTA, Start
 
 from supportdrill.desks.model import (
     AuthorRole,
@@ -23,7 +22,6 @@ from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer, ide
 from supportdrill.errors import DeskAuthFailed, DeskRejected, InvalidConfiguration
 from supportdrill.timeline import StatusCategory, VirtualClock
 
-Start = Callable[..., Awaitable[DeskPair]]
 DRAFT = TicketDraft(
     subject="[P0][DRILL] Stream degraded from Jakarta: frozen video",
     body="All viewers in Jakarta see frozen video since 02:55 local time.",

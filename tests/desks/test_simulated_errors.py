@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 from aiohttp import web
-from conftest import DeskPair
+from simulated_support import Start
 
 from supportdrill.desks.model import TicketDraft
 from supportdrill.desks.simulated import FaultMode, SimulatedDesk
@@ -23,7 +22,6 @@ from supportdrill.errors import (
     InvalidConfiguration,
 )
 
-Start = Callable[..., Awaitable[DeskPair]]
 DRAFT = TicketDraft(subject="[P0][DRILL] down", body="Frozen video.", severity="P0")
 
 
