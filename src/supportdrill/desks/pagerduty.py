@@ -1,0 +1,215 @@
+"""PagerDuty: runbook CI against one's own on-call (Events API v2 + REST log entries).
+
+Filing is an Events API v2 ``trigger`` (``POST /v2/enqueue``) with a ``dedup_key`` derived from
+the idempotency key: PagerDuty itself folds repeated triggers with one key into one alert, and
+:meth:`PagerDutyDesk.find` looks the incident up by that key (``GET /incidents?incident_key=``)
+before any trigger. The incident's ``created_at`` is T0.
+
+Responses come from ``GET /incidents/{id}/log_entries?is_overview=true``: each entry has
+``created_at`` and an ``agent`` whose ``type`` tells a person (``user_reference``) from an
+automation (``service_reference``, ``integration_reference``, …). An acknowledgement sent
+through the Events API is an integration's, not a human's. Acknowledge and resolve entries are
+also status changes; ``annotate_log_entry`` (notes) are replies.
+
+This adapter needs the REST API key; with the routing key alone it can trigger but not watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from ..errors import DeskProtocolError
+from ..timeline import Clock, RealClock, StatusCategory
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .model import (
+    AuthorRole,
+    DeskCapabilities,
+    DeskEvent,
+    DeskPoll,
+    DeskReply,
+    DeskStatusChange,
+    TicketDraft,
+    TicketRef,
+)
+from .secrets import SecretValue
+from .tracking import Cursor, key_digest
+
+SEVERITIES = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
+ENTRY_STATUS = {
+    "trigger_log_entry": ("triggered", StatusCategory.NEW),
+    "acknowledge_log_entry": ("acknowledged", StatusCategory.OPEN),
+    "resolve_log_entry": ("resolved", StatusCategory.SOLVED),
+}
+CAPABILITIES = DeskCapabilities(
+    author_roles=True,
+    channels=True,
+    status_history=True,
+    vendor_sla_clocks=False,
+    webhooks=True,
+    notes=("no SLA clocks; urgency and escalation timing live in the escalation policy",),
+)
+
+
+def dedup_key_for(idempotency_key: str) -> str:
+    return f"supportdrill-{key_digest(idempotency_key)}"
+
+
+class PagerDutyDesk(Desk):
+    """``events`` speaks to events.pagerduty.com, ``rest`` to api.pagerduty.com."""
+
+    name = "pagerduty"
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        *,
+        events: DeskHttp,
+        rest: DeskHttp,
+        routing_key: SecretValue,
+        from_email: str = "",
+        clock: Clock | None = None,
+        appear_timeout_s: float = 30.0,
+    ) -> None:
+        self.events = events
+        self.rest = rest
+        self._routing_key = routing_key
+        self.from_email = from_email
+        self.clock: Clock = clock or RealClock()
+        self.appear_timeout_s = appear_timeout_s
+
+    async def _enqueue(self, action: str, dedup_key: str, payload: Any = None) -> str:
+        body: dict[str, Any] = {
+            "routing_key": self._routing_key.reveal(),
+            "event_action": action,
+            "dedup_key": dedup_key,
+        }
+        if payload is not None:
+            body["payload"] = payload
+        answer = await self.events.post("/v2/enqueue", body)
+        data = json_object(answer.data, "pagerduty enqueue")
+        if data.get("status") != "success":
+            raise DeskProtocolError(f"pagerduty: enqueue answered {data.get('status')!r}")
+        return str(data.get("dedup_key") or dedup_key)
+
+    async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:
+        existing = await self.find(idempotency_key=idempotency_key)
+        if existing is not None:
+            return existing
+        dedup = await self._enqueue(
+            "trigger",
+            dedup_key_for(idempotency_key),
+            {
+                "summary": draft.subject[:1024],
+                "source": "supportdrill",
+                "severity": SEVERITIES.get(draft.severity, "critical"),
+                "custom_details": {"body": draft.body, "tags": list(draft.tags)},
+            },
+        )
+        # Events are processed asynchronously: the incident appears a moment later.
+        waited = 0.0
+        while waited <= self.appear_timeout_s:
+            found = await self._by_key(dedup)
+            if found is not None:
+                return found
+            await asyncio.sleep(0.5)
+            waited += 0.5
+        raise DeskProtocolError(
+            f"pagerduty: event {dedup} accepted but no incident after {self.appear_timeout_s}s"
+        )
+
+    async def find(self, *, idempotency_key: str) -> TicketRef | None:
+        return await self._by_key(dedup_key_for(idempotency_key))
+
+    async def _by_key(self, dedup: str) -> TicketRef | None:
+        answer = await self.rest.get(
+            "/incidents", params={"incident_key": dedup, "date_range": "all"}
+        )
+        for incident in json_list(answer.data, "incidents", "pagerduty incidents"):
+            return TicketRef(
+                desk=self.name,
+                ticket_id=str(require(incident, "id", "incident")),
+                created_at=parse_timestamp(require(incident, "created_at", "incident"), "created"),
+                url=str(incident.get("html_url") or ""),
+                extra={"dedup_key": dedup, "number": str(incident.get("incident_number", ""))},
+            )
+        return None
+
+    async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
+        cursor = Cursor.decode(since)
+        answer = await self.rest.get(
+            f"/incidents/{ref.ticket_id}/log_entries",
+            params={"is_overview": "true", "limit": 100},
+        )
+        entries = json_list(answer.data, "log_entries", "pagerduty log entries")
+        events: list[DeskEvent] = []
+        # PagerDuty lists newest first; reversing before a stable sort keeps same-second
+        # entries (a trigger and its ack) in the order they happened.
+        ordered = sorted(reversed(entries), key=lambda e: str(e.get("created_at")))
+        for entry in ordered:
+            entry_id = str(require(entry, "id", "log entry"))
+            if entry_id in cursor.seen:
+                continue
+            cursor = cursor.saw(entry_id)
+            events.extend(self._entry_events(entry))
+        return DeskPoll(tuple(events), cursor.encode(), answer.server_time)
+
+    @staticmethod
+    def _entry_events(entry: Any) -> list[DeskEvent]:
+        kind = str(entry.get("type") or "")
+        at = parse_timestamp(entry.get("created_at"), "log_entry.created_at")
+        agent = json_object(entry.get("agent") or {}, "log_entry.agent")
+        channel = json_object(entry.get("channel") or {}, "log_entry.channel")
+        agent_type = str(agent.get("type") or "")
+        person = agent_type == "user_reference"
+        made: list[DeskEvent] = []
+        if kind in ("acknowledge_log_entry", "annotate_log_entry"):
+            made.append(
+                DeskReply(
+                    message_id=str(entry["id"]),
+                    created_at=at,
+                    body=str(channel.get("summary") or entry.get("summary") or kind.split("_")[0]),
+                    author_id=str(agent.get("id") or ""),
+                    author_name=str(agent.get("summary") or ""),
+                    author_role=AuthorRole.AGENT if person else AuthorRole.SYSTEM,
+                    channel=f"{channel.get('type') or ''}:{agent_type}",
+                    automated_hint=not person,
+                )
+            )
+        if kind in ENTRY_STATUS:
+            status, category = ENTRY_STATUS[kind]
+            made.append(DeskStatusChange(status=status, category=category, at=at))
+        return made
+
+    async def comment(self, ref: TicketRef, text: str) -> datetime:
+        answer = await self.rest.request(
+            "POST",
+            f"/incidents/{ref.ticket_id}/notes",
+            json_body={"note": {"content": text}},
+            headers={"From": self.from_email} if self.from_email else None,
+        )
+        note = require(answer.data, "note", "pagerduty note")
+        return parse_timestamp(require(note, "created_at", "note"), "note.created_at")
+
+    async def acknowledge(self, ref: TicketRef) -> None:
+        """Acknowledge through the Events API (an automated ack, never a human one)."""
+        await self._enqueue("acknowledge", ref.extra.get("dedup_key", ""))
+
+    async def resolve(self, ref: TicketRef) -> None:
+        await self._enqueue("resolve", ref.extra.get("dedup_key", ""))
+
+    async def check(self) -> list[str]:
+        answer = await self.rest.get("/abilities")
+        abilities = json_list(answer.data, "abilities", "pagerduty abilities")
+        lines = [f"pagerduty: REST key accepted ({len(abilities)} account abilities)"]
+        lines.append(
+            "pagerduty: routing key not verified without triggering (Events API has no dry run)"
+        )
+        lines.extend(f"pagerduty: cannot see: {note}" for note in self.capabilities.notes)
+        return lines
+
+    async def close(self) -> None:
+        await self.events.aclose()
+        await self.rest.aclose()

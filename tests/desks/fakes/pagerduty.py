@@ -1,0 +1,112 @@
+"""A fake PagerDuty: Events API v2 (``POST /v2/enqueue``) and the REST API parts we read.
+
+Shapes follow developer.pagerduty.com: "Send an Event" (``202 {"status": "success",
+"message": "Event processed", "dedup_key": ...}``; a repeated trigger with an open dedup_key
+joins the existing alert), "List incidents" (``incident_key`` filter) and "List log entries for
+an incident" (``type`` such as ``acknowledge_log_entry``, ``agent: {type: "user_reference" |
+"service_reference" | "integration_reference", summary}``, ``channel: {type}``, ``created_at``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from aiohttp import web
+
+from .server import FakeServer, stamp
+
+ROUTING_KEY = "R0UT1NGKEYFAKE000000000000000000"
+
+
+class FakePagerDuty(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.incidents: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, list[dict[str, Any]]] = {}
+        self.creations = 0
+        self._ids = itertools.count(1)
+        r = self.app.router
+        r.add_post("/v2/enqueue", self.enqueue)
+        r.add_get("/incidents", self.list_incidents)
+        r.add_get("/incidents/{id}/log_entries", self.log_entries)
+        r.add_post("/incidents/{id}/notes", self.add_note)
+        r.add_get("/abilities", self.abilities)
+
+    def _entry(self, incident: str, kind: str, agent: dict[str, Any], channel: str) -> None:
+        self.entries[incident].append(
+            {
+                "id": f"Q{next(self._ids):012d}",
+                "type": kind,
+                "summary": kind.replace("_log_entry", "").capitalize(),
+                "created_at": stamp(),
+                "agent": agent,
+                "channel": {"type": channel},
+            }
+        )
+
+    def human_ack(self, incident: str) -> None:
+        agent = {"id": "PXPGF42", "type": "user_reference", "summary": "Earline Greenholt"}
+        self.incidents[incident]["status"] = "acknowledged"
+        self._entry(incident, "acknowledge_log_entry", agent, "website")
+
+    def _by_key(self, key: str) -> dict[str, Any] | None:
+        for incident in self.incidents.values():
+            if incident["incident_key"] == key and incident["status"] != "resolved":
+                return incident
+        return None
+
+    async def enqueue(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        if data.get("routing_key") != ROUTING_KEY:
+            return web.json_response(
+                {"status": "invalid event", "message": "Event object is invalid"}, status=400
+            )
+        key = data["dedup_key"]
+        integration = {
+            "id": "PEYSGVF",
+            "type": "generic_events_api_inbound_integration_reference",
+            "summary": "Events API v2",
+        }
+        incident = self._by_key(key)
+        action = data["event_action"]
+        if action == "trigger" and incident is None:
+            self.creations += 1
+            incident_id = f"PT4KHLK{next(self._ids)}"
+            incident = {
+                "id": incident_id,
+                "incident_number": 1234,
+                "incident_key": key,
+                "status": "triggered",
+                "created_at": stamp(),
+                "html_url": f"https://acme.pagerduty.com/incidents/{incident_id}",
+                "title": data["payload"]["summary"],
+            }
+            self.incidents[incident_id] = incident
+            self.entries[incident_id] = []
+            self._entry(incident_id, "trigger_log_entry", integration, "api")
+        elif incident is not None and action in ("acknowledge", "resolve"):
+            incident["status"] = "acknowledged" if action == "acknowledge" else "resolved"
+            self._entry(incident["id"], f"{action}_log_entry", integration, "api")
+        return web.json_response(
+            {"status": "success", "message": "Event processed", "dedup_key": key}, status=202
+        )
+
+    async def list_incidents(self, request: web.Request) -> web.Response:
+        key = request.query.get("incident_key")
+        items = [i for i in self.incidents.values() if key in (None, i["incident_key"])]
+        return web.json_response({"incidents": items, "limit": 25, "more": False})
+
+    async def log_entries(self, request: web.Request) -> web.Response:
+        entries = self.entries[request.match_info["id"]]
+        return web.json_response({"log_entries": list(reversed(entries)), "more": False})
+
+    async def add_note(self, request: web.Request) -> web.Response:
+        if not request.headers.get("From"):
+            return web.json_response({"error": {"message": "From header required"}}, status=400)
+        data = await request.json()
+        note = {"id": "PWL7QXS", "content": data["note"]["content"], "created_at": stamp()}
+        return web.json_response({"note": note})
+
+    async def abilities(self, request: web.Request) -> web.Response:
+        return web.json_response({"abilities": ["teams", "read_only_users", "urgencies"]})
