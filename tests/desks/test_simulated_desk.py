@@ -73,7 +73,7 @@ async def test_business_hours_persona_filed_saturday_night(
     events, cursor = await _poll_all(desk, ref, cursor)
     (human,) = _replies(events)
     assert human.created_at.astimezone(JAKARTA) == datetime(2026, 1, 5, 9, 12, tzinfo=JAKARTA)
-    assert (human.author_role, human.channel, human.automated_hint) == ("agent", "web", None)
+    assert (human.author_role, human.channel, human.automated_hint) == ("agent", "web", False)
     assert human.author_name.startswith("Dewi") and human.headers == {}
     assert _statuses(events) == ["open"]
 

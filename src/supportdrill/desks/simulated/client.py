@@ -75,6 +75,16 @@ def _get(data: object, key: str, kind: type | tuple[type, ...], what: str) -> An
     return value
 
 
+def _automated_hint(channel: str, role: str, auto_header: bool) -> bool | None:
+    if channel in _AUTOMATED_CHANNELS or auto_header:
+        return True
+    # "web" is an agent typing in the desk's own interface: a person. Anything posted through
+    # the API may be an integration using an agent's account, so it stays undecided.
+    if channel == "web" and role == AuthorRole.AGENT:
+        return False
+    return None
+
+
 def _server_time(response: httpx.Response) -> datetime | None:
     try:
         return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
@@ -279,7 +289,7 @@ class SimulatedDesk(Desk):
             channel=channel,
             public=bool(_get(comment, "public", bool, "comment")),
             from_us=author == requester,
-            automated_hint=True if channel in _AUTOMATED_CHANNELS or auto_header else None,
+            automated_hint=_automated_hint(channel, role, auto_header),
             headers=headers,
         )
 
