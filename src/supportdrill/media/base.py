@@ -1,0 +1,103 @@
+"""The Stream interface the runner drives, and the records a stream keeps about itself.
+
+A :class:`Stream` is started once, sampled at a fixed interval (:meth:`Stream.judged` returns
+the sample, the judged state and any transition), and stopped on every path. Its
+``media_proxies`` name the fault-layer proxies its media crosses, so the runner applies the
+fault plan's toxics to exactly those.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+
+from ..spec.scenarios import StreamPlan
+from ..timeline import Clock, RealClock
+from .judge import HealthJudge, HealthState, Transition
+from .quality import HealthSample
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A stretch when the stream was dead and being re-established with new peer connections."""
+
+    started_at: datetime
+    ended_at: datetime | None
+    reason: str
+    attempts: int = 1
+    """Connection attempts it took (the last one succeeded, if ``ended_at`` is set)."""
+
+    @property
+    def seconds(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class JudgedSample:
+    """One health sample and what the judge made of it."""
+
+    sample: HealthSample
+    state: HealthState
+    problems: tuple[str, ...]
+    transition: Transition | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+class Stream(abc.ABC):
+    """A test stream: ``start``, ``judged``/``health`` at a fixed interval, ``stop``."""
+
+    def __init__(self, plan: StreamPlan, clock: Clock | None = None) -> None:
+        self.plan = plan
+        self.clock: Clock = clock or RealClock()
+        self.judge = HealthJudge(plan.thresholds)
+
+    @property
+    def interval_s(self) -> float:
+        return self.plan.sample_seconds
+
+    @property
+    @abc.abstractmethod
+    def media_proxies(self) -> tuple[str, ...]:
+        """Names of the fault-layer proxies every media packet crosses."""
+
+    @property
+    @abc.abstractmethod
+    def outages(self) -> tuple[Outage, ...]:
+        """Every time the stream died and was re-established, oldest first."""
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Connect and wait for the first frame; raise ``StreamError`` if that fails."""
+
+    @abc.abstractmethod
+    async def health(self) -> HealthSample:
+        """The stream's health since the previous call (or since start)."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Close everything this stream opened, including its proxies. Safe to call twice."""
+
+    async def judged(self) -> JudgedSample:
+        """:meth:`health`, judged against the plan's thresholds (with hysteresis)."""
+        sample = await self.health()
+        transition = self.judge.feed(sample)
+        return JudgedSample(sample, self.judge.state, self.judge.last_problems, transition)
+
+    async def __aenter__(self) -> Stream:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,346 @@
+"""The loopback target: a publisher and a viewer peer in this process, media through a route.
+
+SDP is exchanged in-process. The viewer offers (receive-only) and is ICE-controlling; the
+publisher answers with the stamped tracks. The route decides how the media crosses the fault
+layer (:mod:`supportdrill.media.route`).
+
+aiortc has no ICE restart, and a peer connection whose consent expired stays dead, so a
+supervisor watches the pair: when a connection fails or no frame has arrived for the plan's
+``dead_after``, it closes both peers and builds new ones (re-pointing the proxy at the new
+publisher port), retrying until media flows again. Each such stretch is an :class:`Outage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCPeerConnection,
+    RTCRtpCodecCapability,
+    RTCRtpReceiver,
+    RTCSessionDescription,
+)
+from aiortc.jitterbuffer import JitterBuffer
+
+from ..errors import FaultError, StreamError
+from ..spec.scenarios import StreamPlan
+from ..timeline import Clock
+from .base import Outage, Stream
+from .health import ConnectionFacts, HealthSampler, PeerCounters, read_counters
+from .ice import (
+    host_candidates,
+    loopback_candidates,
+    rewrite_candidate,
+    strip_candidates,
+    tolerate_rtt,
+)
+from .quality import FrameLog, HealthSample
+from .route import MediaRoute
+from .tracks import AudioProbe, StampedVideoTrack, ToneTrack, VideoProbe
+
+log = logging.getLogger(__name__)
+
+CONSENT_TIMEOUT_S = 2.0
+"""Consent checks survive an RTT up to this (aioice's own 0.5 s kills streams at high RTT)."""
+SUPERVISE_EVERY_S = 0.25
+RETRY_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
+STALL_RESET_S = 1.0
+"""Video stalled this long on a live connection: reset the jitter buffer, ask for a keyframe."""
+
+
+def _reset_jitter_buffer(receiver: RTCRtpReceiver) -> None:
+    # Private in aiortc; if a release renames it, the stream still works, it just recovers
+    # from gaps as slowly as aiortc itself does.
+    attribute = "_RTCRtpReceiver__jitter_buffer"
+    current = getattr(receiver, attribute, None)
+    if isinstance(current, JitterBuffer):
+        setattr(receiver, attribute, JitterBuffer(capacity=current.capacity, is_video=True))
+
+
+@dataclass
+class _Peers:
+    publisher: RTCPeerConnection
+    viewer: RTCPeerConnection
+    tracks: tuple[MediaStreamTrack, ...]
+    generation: int
+    offered_at: float
+    connected_at: float | None = None
+    first_frame_at: float | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.publisher.connectionState == "connected" == self.viewer.connectionState
+
+    @property
+    def failed(self) -> bool:
+        return any(
+            pc.connectionState in ("failed", "closed") for pc in (self.publisher, self.viewer)
+        )
+
+    async def close(self) -> None:
+        for track in self.tracks:
+            track.stop()
+        for pc in (self.viewer, self.publisher):
+            with contextlib.suppress(Exception):  # closing a half-built peer may raise anything
+                await pc.close()
+
+
+def _vp8_without_rtx() -> list[RTCRtpCodecCapability]:
+    # Without RTX, aiortc resends lost packets on the media SSRC. With it, the RTX stream's
+    # stats overwrite the media stream's in getStats() (both get the receiver's one id), and
+    # loss and jitter would be read from the wrong stream.
+    capabilities = RTCRtpReceiver.getCapabilities("video")
+    codecs = capabilities.codecs if capabilities is not None else []
+    return [codec for codec in codecs if codec.mimeType.lower() == "video/vp8"]
+
+
+class LoopbackStream(Stream):
+    """Publisher and viewer peers on 127.0.0.1, media through ``route``."""
+
+    def __init__(
+        self,
+        plan: StreamPlan,
+        route: MediaRoute,
+        *,
+        clock: Clock | None = None,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
+        super().__init__(plan, clock)
+        self.route = route
+        self.connect_timeout_s = connect_timeout_s
+        tolerate_rtt(CONSENT_TIMEOUT_S)
+        nominal = plan.fps if plan.video else 50.0
+        self._video_log = FrameLog(nominal_fps=plan.fps) if plan.video else None
+        self._audio_log = FrameLog(nominal_fps=50.0) if plan.audio else None
+        self._video_probe = VideoProbe(self._video_log) if self._video_log else None
+        self._audio_probe = AudioProbe(self._audio_log) if self._audio_log else None
+        self._sampler = HealthSampler(plan, self._video_log, self._audio_log)
+        self._nominal_fps = nominal
+        self._peers: _Peers | None = None
+        self._generation = 0
+        self._outages: list[Outage] = []
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopped = False
+        self._connect_ms: float | None = None
+        self._first_frame_ms: float | None = None
+        self._stall_reset_at = 0.0
+
+    # -- the Stream interface --------------------------------------------------------------
+
+    @property
+    def media_proxies(self) -> tuple[str, ...]:
+        return self.route.proxy_names
+
+    @property
+    def outages(self) -> tuple[Outage, ...]:
+        return tuple(self._outages)
+
+    async def start(self) -> None:
+        if self._supervisor is not None:
+            raise StreamError("the stream is already started")
+        try:
+            await self.route.open()
+            self._peers = await self._establish()
+        except BaseException:
+            await self.stop()
+            raise
+        self._supervisor = asyncio.create_task(self._supervise(), name="stream-supervisor")
+
+    async def health(self) -> HealthSample:
+        peers = self._peers
+        counters = PeerCounters()
+        if peers is not None:
+            try:
+                viewer_stats = (await peers.viewer.getStats()).values()
+                publisher_stats = (await peers.publisher.getStats()).values()
+                counters = read_counters(viewer_stats, publisher_stats)
+            except Exception as exc:  # a peer closing under us: a sample without counters
+                log.debug("getStats failed: %s", exc)
+        facts = ConnectionFacts(
+            connected=peers is not None and peers.connected,
+            generation=peers.generation if peers else -1,
+            connect_ms=self._connect_ms,
+            first_frame_ms=self._first_frame_ms,
+            reconnects=sum(1 for outage in self._outages if outage.ended_at is not None),
+            outage_s=self._outage_seconds(),
+        )
+        return self._sampler.sample(self.clock.now(), facts, counters)
+
+    async def stop(self) -> None:
+        self._stopped = True
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+        peers, self._peers = self._peers, None
+        if peers is not None:
+            await peers.close()
+        for probe in (self._video_probe, self._audio_probe):
+            if probe is not None:
+                await probe.close()
+        await self.route.close()
+
+    # -- peers -----------------------------------------------------------------------------
+
+    async def _establish(self) -> _Peers:
+        """New peers, connected and with a first frame, or :class:`StreamError`."""
+        self._generation += 1
+        route = self.route
+        viewer = RTCPeerConnection(route.viewer_configuration())
+        publisher = RTCPeerConnection(route.publisher_configuration())
+        tracks: list[MediaStreamTrack] = []
+        peers = _Peers(publisher, viewer, (), self._generation, time.monotonic())
+        changed = asyncio.Event()
+
+        @viewer.on("track")
+        def _on_track(track: MediaStreamTrack) -> None:
+            probe = self._video_probe if track.kind == "video" else self._audio_probe
+            if probe is not None:
+                probe.attach(track)
+
+        for pc in (viewer, publisher):
+            pc.on("connectionstatechange", changed.set)
+        try:
+            async with asyncio.timeout(self.connect_timeout_s):
+                if self.plan.video:
+                    transceiver = viewer.addTransceiver("video", direction="recvonly")
+                    transceiver.setCodecPreferences(_vp8_without_rtx())
+                    tracks.append(
+                        StampedVideoTrack(self.plan.width, self.plan.height, self.plan.fps)
+                    )
+                if self.plan.audio:
+                    viewer.addTransceiver("audio", direction="recvonly")
+                    tracks.append(ToneTrack(self.plan.tone_hz))
+                peers.tracks = tuple(tracks)
+                with loopback_candidates():
+                    await viewer.setLocalDescription(await viewer.createOffer())
+                    offer = viewer.localDescription.sdp
+                    if route.hides_viewer:
+                        offer = strip_candidates(offer)
+                    await publisher.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+                    for track in tracks:
+                        publisher.addTrack(track)
+                    await publisher.setLocalDescription(await publisher.createAnswer())
+                answer = publisher.localDescription.sdp
+                candidates = host_candidates(answer)
+                if not candidates:
+                    raise StreamError("the publisher gathered no loopback host candidate")
+                redirect = await route.publisher_ready(candidates[0])
+                if redirect is not None:
+                    answer = rewrite_candidate(answer, candidates[0], redirect)
+                await viewer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+                while not peers.connected:
+                    if peers.failed:
+                        raise StreamError("ICE/DTLS failed between publisher and viewer")
+                    changed.clear()
+                    await changed.wait()
+                peers.connected_at = time.monotonic()
+                while (first := self._first_frame()) is None or first < peers.offered_at:
+                    await asyncio.sleep(0.01)
+                peers.first_frame_at = first
+        except TimeoutError as exc:
+            await peers.close()
+            raise StreamError(
+                f"no media within {self.connect_timeout_s:g} s "
+                f"(connection {viewer.connectionState}/{publisher.connectionState})"
+            ) from exc
+        except BaseException:
+            await peers.close()
+            raise
+        self._connect_ms = (peers.connected_at - peers.offered_at) * 1000.0
+        self._first_frame_ms = (peers.first_frame_at - peers.offered_at) * 1000.0
+        return peers
+
+    def _first_frame(self) -> float | None:
+        probe = self._video_probe or self._audio_probe
+        assert probe is not None
+        return probe.first_frame_at
+
+    def _last_frame(self) -> float | None:
+        log_ = self._video_log or self._audio_log
+        assert log_ is not None
+        return log_.last_arrival
+
+    # -- supervision -----------------------------------------------------------------------
+
+    def _dead_reason(self, peers: _Peers) -> str | None:
+        if peers.failed:
+            return (
+                f"connection {peers.viewer.connectionState} "
+                f"(viewer) / {peers.publisher.connectionState} (publisher)"
+            )
+        last = self._last_frame()
+        since = max(last or 0.0, peers.first_frame_at or peers.offered_at)
+        idle = time.monotonic() - since
+        if idle >= self.plan.dead_after.total_seconds():
+            return f"no media for {idle:.1f} s"
+        return None
+
+    def _outage_seconds(self) -> float:
+        now = self.clock.now()
+        return sum(((o.ended_at or now) - o.started_at).total_seconds() for o in self._outages)
+
+    async def _supervise(self) -> None:
+        while not self._stopped:
+            await asyncio.sleep(SUPERVISE_EVERY_S)
+            peers = self._peers
+            if peers is None:
+                continue
+            reason = self._dead_reason(peers)
+            if reason is not None:
+                await self._reestablish(peers, reason)
+            else:
+                self._unfreeze(peers)
+
+    def _unfreeze(self, peers: _Peers) -> None:
+        """Unstick the viewer's video after a gap: a fresh jitter buffer and a keyframe.
+
+        aiortc 1.16's video jitter buffer holds 512 packets and only hands on frames that are
+        contiguous from its origin. A gap (a blackout, a burst of loss) leaves a hole at the
+        origin that no retransmission fills, so it waits until 512 newer packets have arrived:
+        measured, 10+ s of frozen video at 500 kbps after a 3 s blackhole was lifted, with the
+        packets flowing again. A browser recovers in well under a second, so when the video has
+        stalled on a live connection the harness clears the hole and asks for a keyframe.
+        """
+        if not self.plan.video or not peers.connected:
+            return
+        now = time.monotonic()
+        last = max(self._last_frame() or 0.0, peers.first_frame_at or peers.offered_at)
+        if now - last < STALL_RESET_S or now - self._stall_reset_at < STALL_RESET_S:
+            return
+        self._stall_reset_at = now
+        for transceiver in peers.viewer.getTransceivers():
+            if transceiver.kind == "video":
+                _reset_jitter_buffer(transceiver.receiver)
+        for sender in peers.publisher.getSenders():
+            if sender.track is not None and sender.track.kind == "video":
+                sender._send_keyframe()
+
+    async def _reestablish(self, dead: _Peers, reason: str) -> None:
+        last = self._last_frame()
+        quiet_s = time.monotonic() - last if last is not None else 0.0
+        started = self.clock.now() - timedelta(seconds=quiet_s)
+        log.info("stream dead (%s): rebuilding peer connections", reason)
+        self._outages.append(Outage(started, None, reason))
+        index = len(self._outages) - 1
+        self._peers = None
+        await dead.close()
+        attempt = 0
+        while not self._stopped:
+            attempt += 1
+            self._outages[index] = replace(self._outages[index], attempts=attempt)
+            try:
+                self._peers = await self._establish()
+            except (StreamError, FaultError) as exc:
+                log.info("reconnect attempt %d failed: %s", attempt, exc)
+                await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1])
+                continue
+            self._outages[index] = replace(self._outages[index], ended_at=self.clock.now())
+            return

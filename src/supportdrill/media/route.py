@@ -1,0 +1,194 @@
+"""How loopback media crosses the fault layer: a UDP relay, a TURN/TCP proxy, or nothing.
+
+A :class:`MediaRoute` owns the fault-layer proxies the stream's media goes through, creates them
+through the runner's fault backend (any Toxiproxy-API server: the embedded one or a real
+Toxiproxy), and tells the stream how to set up its peers:
+
+- :class:`UdpProxyRoute`: one UDP proxy whose upstream is the publisher's host candidate; the
+  viewer is given the proxy's listen address instead (see :mod:`supportdrill.media.ice`).
+  Toxics on the proxy's ``downstream`` act on publisher → viewer media, ``upstream`` on the
+  viewer's RTCP and checks. When the stream rebuilds its peers, the proxy is re-pointed at the
+  new publisher port (``POST /proxies/{name}``), so toxics already on it stay in force.
+- :class:`TurnTcpRoute`: a TCP proxy in front of coturn's TURN port; the viewer uses it with a
+  relay-only policy, so its media travels the TCP leg a real Toxiproxy can impair.
+- :class:`DirectRoute`: no proxy (benchmarks of the harness itself).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+from aiortc import RTCConfiguration, RTCIceServer
+from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
+
+from ..errors import FaultBackendUnavailable, FaultNotVerified, FaultRejected
+from .ice import LOOPBACK
+
+Address = tuple[str, int]
+
+
+class ProxyBackend(Protocol):
+    """What a route needs from the fault layer (``supportdrill.faults.base.FaultBackend``)."""
+
+    url: str
+
+    async def create_proxy(self, name: str, listen: str, upstream: str, protocol: Any) -> Any: ...
+
+    async def proxy(self, name: str) -> Any: ...
+
+    async def delete_proxy(self, proxy: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TurnConfig:
+    """A TURN server reachable over TCP, with long-term credentials."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+
+
+def _hostport(text: str) -> Address:
+    host, _, port = text.rpartition(":")
+    return host or LOOPBACK, int(port)
+
+
+def base_configuration() -> RTCConfiguration:
+    # An empty server list, not None: None makes aiortc add a public STUN server.
+    return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+
+
+class MediaRoute(abc.ABC):
+    """The fault-layer side of a loopback stream."""
+
+    hides_viewer = False
+    """Whether the publisher must not see the viewer's candidates (it learns them by checks)."""
+
+    @property
+    @abc.abstractmethod
+    def proxy_names(self) -> tuple[str, ...]: ...
+
+    async def open(self) -> None:  # noqa: B027  (optional hook)
+        """Create what does not depend on the peers (e.g. the TURN proxy)."""
+
+    def viewer_configuration(self) -> RTCConfiguration:
+        return base_configuration()
+
+    def publisher_configuration(self) -> RTCConfiguration:
+        return base_configuration()
+
+    @abc.abstractmethod
+    async def publisher_ready(self, publisher: Address) -> Address | None:
+        """The publisher listens at ``publisher``; the address to give the viewer, if another."""
+
+    async def close(self) -> None:  # noqa: B027  (optional hook)
+        """Delete this route's proxies."""
+
+
+class DirectRoute(MediaRoute):
+    """Peers talk to each other directly on 127.0.0.1: no fault layer."""
+
+    @property
+    def proxy_names(self) -> tuple[str, ...]:
+        return ()
+
+    async def publisher_ready(self, publisher: Address) -> Address | None:
+        return None
+
+
+class _ProxyRoute(MediaRoute):
+    def __init__(self, backend: ProxyBackend, name: str) -> None:
+        self.backend = backend
+        self.name = name
+        self._created = False
+
+    @property
+    def proxy_names(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    async def _create(self, upstream: str, protocol: str) -> Address:
+        state = await self.backend.create_proxy(self.name, f"{LOOPBACK}:0", upstream, protocol)
+        self._created = True
+        return _hostport(str(state.listen))
+
+    async def close(self) -> None:
+        if self._created:
+            self._created = False
+            await self.backend.delete_proxy(self.name)
+
+
+class UdpProxyRoute(_ProxyRoute):
+    """Every datagram between the peers crosses one UDP proxy of the fault layer."""
+
+    hides_viewer = True
+
+    def __init__(self, backend: ProxyBackend, name: str) -> None:
+        super().__init__(backend, name)
+        self._listen: Address | None = None
+
+    async def publisher_ready(self, publisher: Address) -> Address | None:
+        upstream = f"{publisher[0]}:{publisher[1]}"
+        if self._listen is None:
+            self._listen = await self._create(upstream, "udp")
+        else:
+            await self._retarget(upstream)
+        return self._listen
+
+    async def _retarget(self, upstream: str) -> None:
+        # FaultBackend has no "update proxy" yet; Toxiproxy's API has (POST /proxies/{name}),
+        # and it keeps the proxy's toxics, which delete-and-create would drop.
+        url = f"{self.backend.url.rstrip('/')}/proxies/{self.name}"
+        try:
+            timeout = aiohttp.ClientTimeout(total=5)
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.post(url, json={"upstream": upstream}) as response,
+            ):
+                if response.status >= 400:
+                    text = await response.text()
+                    raise FaultRejected(
+                        f"re-point proxy {self.name!r} to {upstream}: {text.strip()}",
+                        status=response.status,
+                    )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise FaultBackendUnavailable(f"re-point proxy {self.name!r}: {exc}") from exc
+        held = await self.backend.proxy(self.name)
+        if held is None or str(held.upstream) != upstream or not held.enabled:
+            raise FaultNotVerified(
+                f"re-point proxy {self.name!r} to {upstream}: server holds {held}"
+            )
+        self._listen = _hostport(str(held.listen))
+
+
+class TurnTcpRoute(_ProxyRoute):
+    """The viewer relays through coturn over TCP, and that TCP leg crosses a Toxiproxy proxy."""
+
+    def __init__(self, backend: ProxyBackend, name: str, turn: TurnConfig) -> None:
+        super().__init__(backend, name)
+        self.turn = turn
+        self._listen: Address | None = None
+
+    async def open(self) -> None:
+        if self._listen is None:
+            self._listen = await self._create(f"{self.turn.host}:{self.turn.port}", "tcp")
+
+    def viewer_configuration(self) -> RTCConfiguration:
+        assert self._listen is not None, "open() the route first"
+        host, port = self._listen
+        server = RTCIceServer(
+            urls=f"turn:{host}:{port}?transport=tcp",
+            username=self.turn.username,
+            credential=self.turn.password,
+        )
+        return RTCConfiguration(
+            iceServers=[server],
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+            iceTransportPolicy=RTCIceTransportPolicy.RELAY,
+        )
+
+    async def publisher_ready(self, publisher: Address) -> Address | None:
+        return None
