@@ -1,0 +1,285 @@
+"""Pick and build the desk adapter a drill names, with its secrets resolved and redacted.
+
+:func:`create_desk` is the only place a drill's :class:`~supportdrill.spec.model.DeskConfig`
+becomes a live :class:`~supportdrill.desks.base.Desk`. Secrets are read here (from the
+environment variables or ``file:`` paths the drill names), handed to the adapter's HTTP auth,
+and added to a :class:`~supportdrill.desks.secrets.Redactor` that every error text passes
+through. Configuration mistakes are :class:`~supportdrill.errors.InvalidConfiguration` naming
+the setting or variable, never a value.
+
+Settings per kind (``${VAR}`` = a secret from the environment; ``*_file`` = from a file):
+
+=========== ==================================================================================
+zendesk     subdomain | url; email; token (API token) | oauth_token; mode: requester | agent
+jsm         url; service_desk_id; request_type_id; email; token; mode: customer | agent
+freshdesk   domain | url; api_key; requester_email
+email       address; support_address; smtp_host; smtp_port; imap_host; imap_port; password;
+            imap_user; smtp_user; smtp_password; smtp_starttls; imap_ssl; mailbox
+github      repo (owner/name); token; url (default https://api.github.com)
+pagerduty   routing_key; token (REST API key); from_email; events_url; url
+simulated   url; persona; token
+=========== ==================================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import httpx
+
+from ..errors import InvalidConfiguration
+from ..spec.model import DeskConfig, DeskKind
+from ..timeline import Clock, RealClock
+from .base import Desk
+from .email import EmailDesk, MailSettings
+from .freshdesk import FreshdeskDesk
+from .github import GithubDesk
+from .http import DeskHttp
+from .jsm import JsmDesk
+from .pagerduty import PagerDutyDesk
+from .secrets import Redactor, SecretValue, resolve_secrets
+from .statuspage import StatuspageWatcher
+from .zendesk import ZendeskDesk
+
+ALLOWED: dict[DeskKind, frozenset[str]] = {
+    DeskKind.ZENDESK: frozenset({"subdomain", "url", "email", "token", "oauth_token", "mode"}),
+    DeskKind.JSM: frozenset(
+        {"url", "service_desk_id", "request_type_id", "email", "token", "mode"}
+    ),
+    DeskKind.FRESHDESK: frozenset({"domain", "url", "api_key", "requester_email"}),
+    DeskKind.EMAIL: frozenset(
+        {
+            "address",
+            "support_address",
+            "smtp_host",
+            "smtp_port",
+            "imap_host",
+            "imap_port",
+            "password",
+            "imap_user",
+            "smtp_user",
+            "smtp_password",
+            "smtp_starttls",
+            "imap_ssl",
+            "mailbox",
+        }
+    ),
+    DeskKind.GITHUB: frozenset({"repo", "token", "url"}),
+    DeskKind.PAGERDUTY: frozenset({"routing_key", "token", "from_email", "events_url", "url"}),
+    DeskKind.SIMULATED: frozenset({"url", "persona", "token"}),
+}
+
+
+class _Values:
+    """A desk config's settings and resolved secrets, read by name with clear errors."""
+
+    def __init__(
+        self, kind: DeskKind, settings: Mapping[str, str], secrets: dict[str, SecretValue]
+    ):
+        self.kind = kind
+        self.settings = settings
+        self.secrets = secrets
+
+    def text(self, key: str, default: str | None = None) -> str:
+        if key in self.secrets:
+            return self.secrets[key].reveal()
+        value = str(self.settings.get(key, "")).strip()
+        if value:
+            return value
+        if default is None:
+            raise InvalidConfiguration(f"desk {self.kind.value}: setting {key!r} is required")
+        return default
+
+    def secret(self, key: str) -> SecretValue:
+        if key in self.secrets:
+            return self.secrets[key]
+        raise InvalidConfiguration(
+            f"desk {self.kind.value}: {key!r} must be a secret: write {key}: ${{VARIABLE}} "
+            f"or {key}_file: /path"
+        )
+
+    def number(self, key: str, default: int) -> int:
+        text = self.text(key, str(default))
+        if not text.isdigit():
+            raise InvalidConfiguration(f"desk {self.kind.value}: {key!r} must be a port number")
+        return int(text)
+
+    def flag(self, key: str) -> bool:
+        text = self.text(key, "false").lower()
+        if text not in ("true", "false", "yes", "no"):
+            raise InvalidConfiguration(f"desk {self.kind.value}: {key!r} must be true or false")
+        return text in ("true", "yes")
+
+    def choice(self, key: str, options: tuple[str, ...]) -> str:
+        value = self.text(key, options[0])
+        if value not in options:
+            raise InvalidConfiguration(
+                f"desk {self.kind.value}: {key!r} must be one of {', '.join(options)}"
+            )
+        return value
+
+
+def create_desk(
+    config: DeskConfig,
+    *,
+    secrets_env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    redactor: Redactor | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Desk:
+    """The adapter for ``config``; ``redactor`` (if given) learns every secret it uses."""
+    kind = config.kind
+    unknown = sorted((set(config.settings) | set(config.secrets)) - ALLOWED[kind])
+    if unknown:
+        raise InvalidConfiguration(
+            f"desk {kind.value}: unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(ALLOWED[kind]))}"
+        )
+    resolved = resolve_secrets(config.secrets, os.environ if secrets_env is None else secrets_env)
+    redactor = redactor if redactor is not None else Redactor()
+    for secret in resolved.values():
+        redactor.add(secret)
+    values = _Values(kind, config.settings, resolved)
+    clock = clock or RealClock()
+
+    def http(
+        base: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> DeskHttp:
+        return DeskHttp(
+            base,
+            desk=kind.value,
+            redactor=redactor,
+            auth=auth,
+            headers=headers,
+            transport=transport,
+        )
+
+    if kind is DeskKind.ZENDESK:
+        sub = values.text("subdomain", "")
+        base = values.text("url", f"https://{sub}.zendesk.com" if sub else None)
+        mode = values.choice("mode", ("requester", "agent"))
+        if "oauth_token" in resolved:
+            client = http(
+                base, headers={"Authorization": f"Bearer {resolved['oauth_token'].reveal()}"}
+            )
+        else:
+            user = f"{values.text('email')}/token"
+            redactor.add_basic_auth(user, values.secret("token"))
+            client = http(base, auth=(user, values.secret("token").reveal()))
+        return ZendeskDesk(client, agent_mode=mode == "agent", clock=clock)
+    if kind is DeskKind.JSM:
+        email = values.text("email")
+        redactor.add_basic_auth(email, values.secret("token"))
+        client = http(values.text("url"), auth=(email, values.secret("token").reveal()))
+        mode = values.choice("mode", ("customer", "agent"))
+        return JsmDesk(
+            client,
+            service_desk_id=values.text("service_desk_id"),
+            request_type_id=values.text("request_type_id"),
+            agent_mode=mode == "agent",
+            clock=clock,
+        )
+    if kind is DeskKind.FRESHDESK:
+        domain = values.text("domain", "")
+        base = values.text("url", f"https://{domain}.freshdesk.com" if domain else None)
+        key = values.secret("api_key")
+        redactor.add_basic_auth(key.reveal(), "X")
+        return FreshdeskDesk(
+            http(base, auth=(key.reveal(), "X")),
+            requester_email=values.text("requester_email"),
+            clock=clock,
+        )
+    if kind is DeskKind.EMAIL:
+        address = values.text("address")
+        settings = MailSettings(
+            address=address,
+            support_address=values.text("support_address"),
+            smtp_host=values.text("smtp_host"),
+            smtp_port=values.number("smtp_port", 587),
+            imap_host=values.text("imap_host"),
+            imap_port=values.number("imap_port", 993),
+            imap_user=values.text("imap_user", address),
+            imap_password=values.secret("password"),
+            smtp_user=values.text("smtp_user", ""),
+            smtp_password=resolved.get("smtp_password"),
+            smtp_starttls=values.flag("smtp_starttls"),
+            imap_ssl=values.flag("imap_ssl"),
+            mailbox=values.text("mailbox", "INBOX"),
+        )
+        return EmailDesk(settings, redactor=redactor, clock=clock)
+    if kind is DeskKind.GITHUB:
+        token = values.secret("token").reveal()
+        client = http(
+            values.text("url", "https://api.github.com"),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+            },
+        )
+        try:
+            return GithubDesk(client, repo=values.text("repo"), clock=clock)
+        except ValueError as exc:
+            raise InvalidConfiguration(f"desk github: {exc}") from exc
+    if kind is DeskKind.PAGERDUTY:
+        token = values.secret("token").reveal()
+        return PagerDutyDesk(
+            events=http(values.text("events_url", "https://events.pagerduty.com")),
+            rest=http(
+                values.text("url", "https://api.pagerduty.com"),
+                headers={
+                    "Authorization": f"Token token={token}",
+                    "Accept": "application/vnd.pagerduty+json;version=2",
+                },
+            ),
+            routing_key=values.secret("routing_key"),
+            from_email=values.text("from_email", ""),
+            clock=clock,
+        )
+    # Simulated: built by the simulated-desk package; imported lazily so a real-desk drill
+    # never loads it.
+    from .simulated.client import SimulatedDesk
+
+    return SimulatedDesk(
+        values.text("url"),
+        token=resolved["token"].reveal() if "token" in resolved else None,
+        persona=values.text("persona", "") or None,
+    )
+
+
+def create_statuspage_watcher(
+    url: str,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> StatuspageWatcher:
+    """A watcher for the vendor's public status page at ``url`` (its base, without /api/v2)."""
+    if not url.startswith(("http://", "https://")):
+        raise InvalidConfiguration(f"statuspage: {url!r} is not an http(s) URL")
+    return StatuspageWatcher(
+        DeskHttp(url.rstrip("/"), desk="statuspage", transport=transport), clock=clock
+    )
+
+
+async def check_desk(desk: Desk) -> list[str]:
+    """What ``supportdrill desk check`` prints: credentials, permissions, what it can see.
+
+    Files nothing. Desk errors (bad credentials, no permission) propagate, already redacted.
+    """
+    caps = desk.capabilities
+    lines = await desk.check()
+    seen = {
+        "author roles": caps.author_roles,
+        "channels": caps.channels,
+        "status history": caps.status_history,
+        "vendor SLA clocks": caps.vendor_sla_clocks,
+        "webhooks": caps.webhooks,
+    }
+    lines.append(
+        f"{desk.name}: sees " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in seen.items())
+    )
+    return lines
