@@ -1,8 +1,26 @@
 """The simulated vendor desk: a real local ticket API with scripted personas, and its adapter.
 
-- :class:`SimulatedDeskServer` / :func:`serve_desk`: the desk (``supportdrill desk serve``).
+- :class:`SimulatedDeskServer` / :func:`serve_desk`: the desk on 127.0.0.1, a small
+  Zendesk-Requests-like API (``supportdrill desk serve``).
 - :class:`SimulatedDesk`: the :class:`~supportdrill.desks.base.Desk` adapter that talks to it.
 - :class:`AcceleratedClock`: simulated time faster than the wall, shared by desk and runner.
+
+Personas: ``responsive-24x7``, ``business-hours-only`` (humans only inside its hours in its time
+zone, an automatic acknowledgement otherwise), ``auto-ack-only``, ``slow``, ``asks-for-logs``
+(asks for logs and waits for the customer's comment before helping), ``silent``. Delays are in
+seconds of the desk's clock; ``scale`` multiplies them all, ``delays={persona: {step: s}}`` sets
+single steps; a ticket tagged ``persona-NAME`` is answered by persona NAME.
+
+**Simulated time.** Every timestamp the desk gives — ``created_at``, comment times, status
+changes, the HTTP ``Date`` header — is its clock's. Run on a
+:class:`~supportdrill.timeline.VirtualClock` (tests) or an :class:`AcceleratedClock` (demos:
+"Saturday 03:00 in Jakarta" to Monday's reply in seconds of wall time), the figures measured
+against it are simulated time describing a scripted persona, never a vendor's performance. With an
+accelerated clock, wall-clock latency is multiplied by the rate (1 ms at rate 6000 is 6 s), which
+shows up as apparent clock skew and wider precision bounds.
+
+Faults for testing error handling: ``POST /_control {"fault": "500"|"503"|"429"|"401"|"garbage"|
+"hang", "count": N, "retry_after": s, "hang_s": s}`` or :meth:`SimulatedDeskServer.inject`.
 """
 
 from __future__ import annotations
