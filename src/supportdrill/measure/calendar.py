@@ -13,7 +13,7 @@ force before the jump, as :mod:`zoneinfo` does.
 
 All arithmetic is in integer microseconds since the epoch, so business time is exactly additive
 over split intervals and a deadline is exactly ``target`` of business time after its start. Work
-is done per local day (windows of a day are computed once and cached), never per minute.
+is done per day (the windows of a day are computed once and cached), never per minute.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from ..timeline import require_aware
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _DAY_S = 86400
+_DAY_US = _DAY_S * 1_000_000
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 _SEARCH_DAYS = 3660
 """How far ahead (about ten years) to look for covered time before calling a schedule empty."""
 
@@ -135,22 +137,55 @@ def _day_windows(schedule: _Schedule, ordinal: int) -> tuple[tuple[int, int], ..
     return tuple(result)
 
 
-def _local_ordinal(schedule: _Schedule, micros: int) -> int:
-    return _from_us(micros).astimezone(schedule.zone).date().toordinal()
+_last: list[tuple[Coverage, _Schedule]] = []
+
+
+def _schedule(coverage: Coverage) -> _Schedule:
+    """:func:`_compile`, with the last coverage remembered by identity.
+
+    Hashing a coverage (its weekly intervals, holidays...) costs more than the per-day work, and
+    one evaluation asks about the same coverage object dozens of times.
+    """
+    if _last and _last[0][0] is coverage:
+        return _last[0][1]
+    schedule = _compile(coverage)
+    _last[:] = [(coverage, schedule)]
+    return schedule
+
+
+@functools.lru_cache(maxsize=65536)
+def _utc_day(schedule: _Schedule, day: int) -> tuple[tuple[int, int], ...]:
+    """Covered pieces of UTC day ``day`` (days since the epoch), in order.
+
+    Looking up by UTC day needs only integer division, where a local day needs a zone
+    conversion per lookup. No zone is more than a day from UTC, so the local days before, on
+    and after the UTC date hold every window that reaches into it; each is clipped to the UTC
+    day (a window across UTC midnight becomes two touching pieces).
+    """
+    low, high = day * _DAY_US, (day + 1) * _DAY_US
+    ordinal = day + _EPOCH_ORDINAL
+    pieces = [
+        (max(start, low), min(end, high))
+        for local in (ordinal - 1, ordinal, ordinal + 1)
+        for start, end in _day_windows(schedule, local)
+        if start < high and end > low
+    ]
+    return tuple(sorted(pieces))
 
 
 def _windows_from(schedule: _Schedule, micros: int) -> Iterator[tuple[int, int]]:
-    """Covered windows ending after ``micros``, in order, for up to ``_SEARCH_DAYS`` days."""
-    first = _local_ordinal(schedule, micros)
-    for ordinal in range(first, first + _SEARCH_DAYS):
-        for start, end in _day_windows(schedule, ordinal):
+    """Covered pieces ending after ``micros``, in order, for up to ``_SEARCH_DAYS`` days."""
+    first = micros // _DAY_US
+    for day in range(first, first + _SEARCH_DAYS):
+        for start, end in _utc_day(schedule, day):
             if end > micros:
                 yield start, end
 
 
 def _utc(moment: datetime, name: str) -> int:
-    require_aware(moment, name)
-    return _to_us(moment)
+    if moment.tzinfo is None:
+        require_aware(moment, name)  # raises, naming the argument
+    return (moment - _EPOCH) // _US
 
 
 def _has_hours(schedule: _Schedule) -> bool:
@@ -159,7 +194,7 @@ def _has_hours(schedule: _Schedule) -> bool:
 
 def has_hours(coverage: Coverage) -> bool:
     """False for a schedule that never covers anything (no weekly windows and not 7x24)."""
-    return coverage.always or _has_hours(_compile(coverage))
+    return coverage.always or _has_hours(_schedule(coverage))
 
 
 def validate_coverage(coverage: Coverage) -> None:
@@ -172,8 +207,7 @@ def is_covered(coverage: Coverage, moment: datetime) -> bool:
     micros = _utc(moment, "moment")
     if coverage.always:
         return True
-    schedule = _compile(coverage)
-    windows = _day_windows(schedule, _local_ordinal(schedule, micros))
+    windows = _utc_day(_schedule(coverage), micros // _DAY_US)
     return any(start <= micros < end for start, end in windows)
 
 
@@ -185,31 +219,26 @@ def next_covered(coverage: Coverage, moment: datetime) -> datetime:
     micros = _utc(moment, "moment")
     if coverage.always:
         return _from_us(micros)
-    for start, _end in _windows_from(_compile(coverage), micros):
+    for start, _end in _windows_from(_schedule(coverage), micros):
         return _from_us(max(start, micros))
     raise CoverageError(f"coverage {coverage.label or coverage.timezone!r} has no hours")
 
 
 def business_seconds(coverage: Coverage, start: datetime, end: datetime) -> float:
     """Seconds of [start, end) inside coverage; 7x24 gives calendar seconds. 0 if end ≤ start."""
-    return _business_us(coverage, _utc(start, "start"), _utc(end, "end")) / 1e6
-
-
-def _business_us(coverage: Coverage, start: int, end: int) -> int:
-    if end <= start:
-        return 0
+    low, high = _utc(start, "start"), _utc(end, "end")
+    if high <= low:
+        return 0.0
     if coverage.always:
-        return end - start
-    schedule = _compile(coverage)
+        return (high - low) / 1e6
+    schedule = _schedule(coverage)
     total = 0
-    last = _local_ordinal(schedule, end)
-    for ordinal in range(_local_ordinal(schedule, start), last + 1):
-        for window_start, window_end in _day_windows(schedule, ordinal):
-            low = max(window_start, start)
-            high = min(window_end, end)
-            if high > low:
-                total += high - low
-    return total
+    for day in range(low // _DAY_US, (high - 1) // _DAY_US + 1):
+        for window_start, window_end in _utc_day(schedule, day):
+            inside = min(window_end, high) - max(window_start, low)
+            if inside > 0:
+                total += inside
+    return total / 1e6
 
 
 def business_deadline(coverage: Coverage, start: datetime, target: timedelta) -> datetime:
@@ -224,11 +253,20 @@ def business_deadline(coverage: Coverage, start: datetime, target: timedelta) ->
     remaining = target // _US
     if coverage.always or remaining == 0:
         return _from_us(micros + remaining)
-    for window_start, window_end in _windows_from(_compile(coverage), micros):
+    found = _deadline_us(_schedule(coverage), micros, remaining)
+    if found is None:
+        raise CoverageError(
+            f"coverage {coverage.label or coverage.timezone!r} has too few hours to reach {target}"
+        )
+    return _from_us(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _deadline_us(schedule: _Schedule, micros: int, remaining: int) -> int | None:
+    # Cached: the metrics of one run share starts and targets (T0 + first response, ...).
+    for window_start, window_end in _windows_from(schedule, micros):
         low = max(window_start, micros)
         if window_end - low >= remaining:
-            return _from_us(low + remaining)
+            return low + remaining
         remaining -= window_end - low
-    raise CoverageError(
-        f"coverage {coverage.label or coverage.timezone!r} has too few hours to reach {target}"
-    )
+    return None

@@ -21,9 +21,9 @@ timestamped by the desk and the other by us.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from ..spec.durations import format_duration
 from ..spec.model import Coverage, SlaTarget
@@ -42,7 +42,16 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
-from .verdicts import Metric, Verdict, combine, judge
+from .verdicts import (
+    Metric,
+    Verdict,
+    combine,
+    deadlines,
+    judge,
+    paused_time,
+    span,
+    verdict_for,
+)
 
 ACKNOWLEDGEMENT = "acknowledgement"
 FIRST_HUMAN_RESPONSE = "first_human_response"
@@ -77,6 +86,32 @@ class Context:
         return abs(self.t0.clock_skew_s) if self.t0 is not None else 0.0
 
 
+class Events:
+    """A timeline's events grouped by class in one pass: evaluate() asks for each kind often.
+
+    Event classes are leaves of :class:`~supportdrill.timeline.Event`, so grouping by exact
+    class finds what ``Timeline.all`` would.
+    """
+
+    def __init__(self, timeline: Timeline) -> None:
+        grouped: dict[type[Event], list[Event]] = {}
+        for event in timeline.events:
+            grouped.setdefault(type(event), []).append(event)
+        self._grouped = grouped
+        self.events = timeline.events
+
+    def all(self, kind: type[E]) -> list[E]:
+        return cast("list[E]", self._grouped.get(kind, []))
+
+    def first(self, kind: type[E]) -> E | None:
+        found = self.all(kind)
+        return found[0] if found else None
+
+    def last(self, kind: type[E]) -> E | None:
+        found = self.all(kind)
+        return found[-1] if found else None
+
+
 def _precision(ctx: Context, start: Event, end: Event | None) -> float:
     total = start.precision_s
     if end is not None:
@@ -92,7 +127,7 @@ def _sorted(events: Iterable[E], since: datetime | None = None) -> list[E]:
     return sorted(kept, key=lambda event: event.at)
 
 
-def vendor_replies(timeline: Timeline, t0: TicketFiled) -> list[VendorReply]:
+def vendor_replies(timeline: Events, t0: TicketFiled) -> list[VendorReply]:
     """The vendor's replies from T0 on, in the order of the desk's timestamps."""
     return _sorted(timeline.all(VendorReply), t0.at)
 
@@ -141,7 +176,7 @@ def first_responses(ctx: Context, replies: Sequence[VendorReply]) -> tuple[Metri
     )
 
 
-def resolution_periods(timeline: Timeline, since: datetime) -> list[tuple[Event, Event | None]]:
+def resolution_periods(timeline: Events, since: datetime) -> list[tuple[Event, Event | None]]:
     """Each stretch the ticket spent resolved: (the entry, the reopen that ended it or None)."""
     periods: list[tuple[Event, Event | None]] = []
     entered: Event | None = None
@@ -206,7 +241,7 @@ def _cadence_gaps(
         yield clock, None
 
 
-def _paused_intervals(ctx: Context, timeline: Timeline) -> list[tuple[datetime, datetime]]:
+def _paused_intervals(ctx: Context, timeline: Events) -> list[tuple[datetime, datetime]]:
     intervals = []
     since: datetime | None = None
     for event in _sorted(timeline.all(TicketStatus)):
@@ -222,43 +257,42 @@ def _paused_intervals(ctx: Context, timeline: Timeline) -> list[tuple[datetime, 
 
 def cadences(
     ctx: Context,
-    timeline: Timeline,
+    timeline: Events,
     replies: Sequence[VendorReply],
     periods: Sequence[tuple[Event, Event | None]],
 ) -> tuple[Metric, Metric]:
     """The update cadence and its pausable variant, each shown as its largest gap."""
     gaps = list(_cadence_gaps(replies, periods))
     paused = _paused_intervals(ctx, timeline)
+    spans = [span(ctx.coverage, start.at, _until(ctx, end)) for start, end in gaps]
+    unpaused = [
+        (calendar_s - off_calendar_s, business_s - off_business_s)
+        for (start, end), (calendar_s, business_s) in zip(gaps, spans, strict=True)
+        for off_calendar_s, off_business_s in [
+            paused_time(ctx.coverage, start.at, _until(ctx, end), paused)
+        ]
+    ]
     return (
-        _largest(ctx, UPDATE_CADENCE, gaps, None, judged=True),
-        _largest(ctx, UPDATE_CADENCE_PAUSABLE, gaps, paused, judged=False),
+        _largest(ctx, UPDATE_CADENCE, gaps, spans, None, judged=True),
+        _largest(ctx, UPDATE_CADENCE_PAUSABLE, gaps, unpaused, paused, judged=False),
     )
+
+
+def _until(ctx: Context, end: Event | None) -> datetime:
+    return ctx.as_of if end is None else end.at
 
 
 def _largest(
     ctx: Context,
     name: str,
     gaps: Sequence[tuple[Event, Event | None]],
+    spans: Sequence[tuple[float, float]],
     paused: Sequence[tuple[datetime, datetime]] | None,
     *,
     judged: bool,
 ) -> Metric:
     target = _target(ctx, "update_cadence")
-    measured = [
-        judge(
-            name,
-            start=start.at,
-            end=None if end is None else end.at,
-            as_of=ctx.as_of,
-            coverage=ctx.coverage,
-            target=target,
-            precision_s=_precision(ctx, start, end),
-            judged=judged,
-            paused=paused,
-        )
-        for start, end in gaps
-    ]
-    if not measured:
+    if not gaps:
         return judge(
             name,
             start=None,
@@ -269,30 +303,45 @@ def _largest(
             judged=judged,
             notes=("no human update yet: the cadence starts at the first one",),
         )
-    shown = max(measured, key=lambda metric: metric.calendar_s or 0.0)
-    running = [metric for metric in measured if metric.end is None]
-    deadlines = running[0] if running else shown
+    # Only the shown gap becomes a Metric: building one per gap costs more than measuring.
+    measured = [(start, end, *seconds) for (start, end), seconds in zip(gaps, spans, strict=True)]
+    shown_start, shown_end, shown_calendar_s, shown_business_s = max(
+        measured, key=lambda gap: gap[2]
+    )
     notes = [f"{len(measured)} gap(s) between human updates"]
-    if running and running[0] is not shown:
-        notes.append(f"no update for {format_duration(running[0].calendar_s or 0.0)} so far")
-    return Metric(
-        name=name,
-        start=shown.start,
-        end=shown.end,
-        calendar_s=shown.calendar_s,
-        business_s=max(metric.business_s or 0.0 for metric in measured),
-        precision_s=shown.precision_s,
-        target_s=shown.target_s,
-        verdict_calendar=combine(metric.verdict_calendar for metric in measured),
-        verdict_business=combine(metric.verdict_business for metric in measured),
-        deadline_calendar=deadlines.deadline_calendar,
-        deadline_business=deadlines.deadline_business,
+    running = gaps[-1][0] if gaps[-1][1] is None else None
+    if running is not None and running is not shown_start:
+        notes.append(f"no update for {format_duration(measured[-1][2])} so far")
+    shown = judge(
+        name,
+        start=shown_start.at,
+        end=None if shown_end is None else shown_end.at,
+        as_of=ctx.as_of,
+        coverage=ctx.coverage,
+        target=target,
+        precision_s=_precision(ctx, shown_start, shown_end),
         judged=judged,
-        notes=tuple(notes),
+        paused=paused,
+        notes=notes,
+        seconds=(shown_calendar_s, shown_business_s),
+    )
+    if target is None:
+        return shown
+    limit = target.total_seconds()
+    due = (shown.deadline_calendar, shown.deadline_business)
+    if running is not None and running is not shown_start and paused is None:
+        due = deadlines(ctx.coverage, running.at, target)
+    return replace(
+        shown,
+        business_s=max(gap[3] for gap in measured),
+        verdict_calendar=combine(verdict_for(g[2], limit, g[1] is not None) for g in measured),
+        verdict_business=combine(verdict_for(g[3], limit, g[1] is not None) for g in measured),
+        deadline_calendar=due[0],
+        deadline_business=due[1],
     )
 
 
-def next_replies(ctx: Context, timeline: Timeline, replies: Sequence[VendorReply]) -> list[Metric]:
+def next_replies(ctx: Context, timeline: Events, replies: Sequence[VendorReply]) -> list[Metric]:
     """For each customer message that opens an unanswered run: the wait for a human reply."""
     if ctx.t0 is None:
         return []
@@ -326,7 +375,7 @@ def next_replies(ctx: Context, timeline: Timeline, replies: Sequence[VendorReply
     ]
 
 
-def stream_metrics(ctx: Context, timeline: Timeline) -> list[Metric]:
+def stream_metrics(ctx: Context, timeline: Events) -> list[Metric]:
     """Detection latency and recovery, for drills that injected a fault."""
     found = []
     for name, cause_kind, effect_kind in (
@@ -364,6 +413,7 @@ __all__ = [
     "UPDATE_CADENCE",
     "UPDATE_CADENCE_PAUSABLE",
     "Context",
+    "Events",
     "Verdict",
     "cadences",
     "first_responses",

@@ -23,6 +23,7 @@ from ..timeline import (
     TicketFiled,
     Timeline,
     VendorReply,
+    require_aware,
 )
 from .calendar import has_hours, is_covered
 from .metrics import (
@@ -30,6 +31,7 @@ from .metrics import (
     FIRST_HUMAN_RESPONSE,
     PAUSED_CATEGORIES,
     Context,
+    Events,
     cadences,
     first_responses,
     next_replies,
@@ -102,7 +104,7 @@ def _counts(replies: Iterable[VendorReply]) -> ReplyCounts:
 
 
 def _notes(
-    timeline: Timeline,
+    timeline: Events,
     t0: TicketFiled | None,
     replies: list[VendorReply],
     sla: SlaTarget | None,
@@ -167,19 +169,22 @@ def evaluate(
     ended: pending while their target is not used up, breached once it is.
     """
     moment = _as_of(timeline, as_of)
-    t0 = timeline.first(TicketFiled)
-    replies = vendor_replies(timeline, t0) if t0 is not None else []
+    if moment is not None:
+        require_aware(moment, "as_of")
+    events = Events(timeline)
+    t0 = events.first(TicketFiled)
+    replies = vendor_replies(events, t0) if t0 is not None else []
     metrics: list[Metric] = []
     if moment is not None:
         ctx = Context(
             t0=t0, coverage=coverage, sla=sla, as_of=moment, paused_categories=paused_categories
         )
-        periods = resolution_periods(timeline, t0.at) if t0 is not None else []
+        periods = resolution_periods(events, t0.at) if t0 is not None else []
         metrics.extend(first_responses(ctx, replies))
-        metrics.extend(cadences(ctx, timeline, replies, periods))
-        metrics.extend(next_replies(ctx, timeline, replies))
+        metrics.extend(cadences(ctx, events, replies, periods))
+        metrics.extend(next_replies(ctx, events, replies))
         metrics.extend(resolutions(ctx, periods))
-        metrics.extend(stream_metrics(ctx, timeline))
+        metrics.extend(stream_metrics(ctx, events))
     judged = [metric for metric in metrics if metric.judged]
     verdict = combine(metric.verdict_business for metric in judged)
     ack_counts = sla is not None and sla.auto_ack_counts
@@ -193,7 +198,7 @@ def evaluate(
         first_response_basis=ACKNOWLEDGEMENT if ack_counts else FIRST_HUMAN_RESPONSE,
         as_of=moment,
         coverage_label=coverage.label or ("24x7" if coverage.always else coverage.timezone),
-        notes=tuple(_notes(timeline, t0, replies, sla, severity, coverage, capabilities)),
+        notes=tuple(_notes(events, t0, replies, sla, severity, coverage, capabilities)),
     )
 
 

@@ -59,28 +59,54 @@ class Metric:
         return self.verdict_business
 
 
-def _verdict(elapsed_s: float, target_s: float, ended: bool) -> Verdict:
+def verdict_for(elapsed_s: float, target_s: float, ended: bool) -> Verdict:
+    """Breached once elapsed exceeds the target; met if it ended within it; else pending."""
     if elapsed_s > target_s:
         return Verdict.BREACHED
     return Verdict.MET if ended else Verdict.PENDING
 
 
-def _overlap_s(
-    start: datetime, end: datetime, paused: Sequence[tuple[datetime, datetime]]
-) -> float:
-    total = 0.0
-    for low, high in paused:
-        total += max(0.0, (min(high, end) - max(low, start)).total_seconds())
-    return total
-
-
-def _paused_business_s(
+def paused_time(
     coverage: Coverage,
     start: datetime,
-    end: datetime,
+    until: datetime,
     paused: Sequence[tuple[datetime, datetime]],
-) -> float:
-    return sum(business_seconds(coverage, max(low, start), min(high, end)) for low, high in paused)
+) -> tuple[float, float]:
+    """Calendar and business seconds of ``start → until`` inside the ``paused`` intervals."""
+    calendar_s = business_s = 0.0
+    for low, high in paused:
+        low, high = max(low, start), min(high, until)
+        if high > low:
+            calendar_s += (high - low).total_seconds()
+            business_s += business_seconds(coverage, low, high)
+    return calendar_s, business_s
+
+
+def span(
+    coverage: Coverage,
+    start: datetime,
+    until: datetime,
+    paused: Sequence[tuple[datetime, datetime]] | None = None,
+) -> tuple[float, float]:
+    """Calendar and business seconds of ``start → until``, less any ``paused`` time."""
+    calendar_s = (until - start).total_seconds()
+    business_s = (
+        max(0.0, calendar_s) if coverage.always else business_seconds(coverage, start, until)
+    )
+    if paused:
+        off_calendar_s, off_business_s = paused_time(coverage, start, until, paused)
+        calendar_s -= off_calendar_s
+        business_s -= off_business_s
+    return calendar_s, business_s
+
+
+def deadlines(
+    coverage: Coverage, start: datetime, target: timedelta
+) -> tuple[datetime, datetime | None]:
+    """When ``target`` is used up from ``start``: in calendar time, and in business time (None
+    if the coverage has no hours, so the business clock never runs)."""
+    business = business_deadline(coverage, start, target) if has_hours(coverage) else None
+    return start + target, business
 
 
 def judge(
@@ -95,11 +121,13 @@ def judge(
     judged: bool = False,
     paused: Sequence[tuple[datetime, datetime]] | None = None,
     notes: Iterable[str] = (),
+    seconds: tuple[float, float] | None = None,
 ) -> Metric:
     """Measure ``start → end`` (or ``start → as_of`` while ``end`` is None) against ``target``.
 
     ``paused`` makes it the pausable variant: time inside those intervals is not counted, and
-    deadlines are not given (they move with every future pause).
+    deadlines are not given (they move with every future pause). ``seconds``, when the caller
+    has already measured the span (calendar, business), saves measuring it again.
     """
     extra = list(notes)
     if start is None:
@@ -118,12 +146,9 @@ def judge(
             judged=judged,
             notes=tuple(extra),
         )
-    until = end if end is not None else max(as_of, start)
-    calendar_s = (until - start).total_seconds()
-    business_s = business_seconds(coverage, start, until)
-    if paused is not None:
-        calendar_s -= _overlap_s(start, until, paused)
-        business_s -= _paused_business_s(coverage, start, until, paused)
+    if seconds is None:
+        seconds = span(coverage, start, end if end is not None else max(as_of, start), paused)
+    calendar_s, business_s = seconds
     target_s = None if target is None else target.total_seconds()
     deadline_calendar = deadline_business = None
     if target is None:
@@ -131,12 +156,10 @@ def judge(
     else:
         limit = target.total_seconds()
         ended = end is not None
-        verdict_calendar = _verdict(calendar_s, limit, ended)
-        verdict_business = _verdict(business_s, limit, ended)
+        verdict_calendar = verdict_for(calendar_s, limit, ended)
+        verdict_business = verdict_for(business_s, limit, ended)
         if paused is None:
-            deadline_calendar = start + target
-            if has_hours(coverage):
-                deadline_business = business_deadline(coverage, start, target)
+            deadline_calendar, deadline_business = deadlines(coverage, start, target)
         if ended and precision_s > 0:
             for label, value in (("calendar", calendar_s), ("business", business_s)):
                 if abs(value - limit) <= precision_s:
@@ -166,4 +189,8 @@ _RANK = {Verdict.BREACHED: 3, Verdict.PENDING: 2, Verdict.MET: 1, Verdict.NOT_AP
 
 def combine(verdicts: Iterable[Verdict]) -> Verdict:
     """Breached if any is; else pending if any is; else met if any is; else not applicable."""
-    return max(verdicts, key=_RANK.__getitem__, default=Verdict.NOT_APPLICABLE)
+    best = Verdict.NOT_APPLICABLE
+    for verdict in verdicts:
+        if _RANK[verdict] > _RANK[best]:
+            best = verdict
+    return best
