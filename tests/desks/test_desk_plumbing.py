@@ -221,3 +221,33 @@ async def test_no_secret_in_logs_errors_events_or_tickets(fake: FakeZendesk) -> 
     for secret in (TOKEN, "zd-wrong-token-999"):
         assert secret not in text
     assert repr(SecretValue("X", TOKEN)) == "SecretValue('X', ***)"
+
+
+DRILLS = Path(__file__).resolve().parents[2] / "drills"
+
+
+@pytest.mark.parametrize(
+    ("drill", "expected"),
+    [
+        ("zendesk-p0-offhours.yaml", "ZendeskDesk"),
+        ("jsm-p0-customer-portal.yaml", "JsmDesk"),
+        ("freshdesk-p0.yaml", "FreshdeskDesk"),
+        ("email-p0-support-address.yaml", "EmailDesk"),
+        ("github-p0-issue.yaml", "GithubDesk"),
+        ("pagerduty-runbook-ci.yaml", "PagerDutyDesk"),
+    ],
+)
+async def test_example_drills_build_their_desk(drill: str, expected: str) -> None:
+    from supportdrill.spec.loader import load_drill
+
+    config = load_drill(DRILLS / drill).vendor.desk
+    names = sorted(set(config.secrets.values()))
+    with pytest.raises(InvalidConfiguration) as missing:
+        create_desk(config, secrets_env={})
+    assert all(name in str(missing.value) for name in names)  # every variable named
+    desk = create_desk(config, secrets_env={name: f"value-of-{name}" for name in names})
+    try:
+        assert type(desk).__name__ == expected
+        assert desk.capabilities.notes  # each desk says what it cannot see
+    finally:
+        await desk.close()

@@ -131,7 +131,9 @@ def create_desk(
     """The adapter for ``config``; ``redactor`` (if given) learns every secret it uses."""
     kind = config.kind
     unknown = sorted((set(config.settings) | set(config.secrets)) - ALLOWED[kind])
-    if unknown:
+    # The simulated desk's other settings (persona timing, rate...) belong to the embedded
+    # server the runner starts; only its client is built here.
+    if unknown and kind is not DeskKind.SIMULATED:
         raise InvalidConfiguration(
             f"desk {kind.value}: unknown setting(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(ALLOWED[kind]))}"
@@ -244,6 +246,11 @@ def create_desk(
     # never loads it.
     from .simulated.client import SimulatedDesk
 
+    if not values.text("url", ""):
+        raise InvalidConfiguration(
+            "desk simulated: create_desk builds a client for a running simulated desk and needs "
+            "its url; the runner starts an embedded one itself"
+        )
     return SimulatedDesk(
         values.text("url"),
         token=resolved["token"].reveal() if "token" in resolved else None,
