@@ -14,49 +14,23 @@ registered secret value fail instead of storing it.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from ..desks.model import TicketRef
 from ..errors import RunNotFound, StoreError
 from ..spec.model import Drill
-from ..timeline import (
-    Event,
-    Outcome,
-    Timeline,
-    event_from_record,
-    event_to_record,
-    require_aware,
-)
+from ..timeline import Event, Outcome, Timeline, event_from_record, event_to_record
+from .connection import DEFAULT_STORE, STORE_ENV, Database, default_store_path, stamp
 from .model import RunRecord, RunStatus, RunSummary, TicketRecord
-from .schema import migrate
 
-DEFAULT_STORE = Path(".supportdrill") / "runs.db"
-STORE_ENV = "SUPPORTDRILL_STORE"
-# Shorter values would match ordinary text by accident; real tokens are far longer.
-_MIN_SECRET_LENGTH = 6
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "RunStore", "default_store_path", "new_run_id"]
+
 # SQLite's default limit on bound parameters is 32766; past a few hundred ids, one scan is faster.
 _MAX_IN_LIST = 500
 _SUMMARY_COLUMNS = "run_id, drill, vendor, desk, severity, started_at, ended_at, outcome, status"
-
-
-def default_store_path() -> Path:
-    """``$SUPPORTDRILL_STORE``, else ``./.supportdrill/runs.db``."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
-
-
-def _stamp(moment: datetime) -> str:
-    # One fixed UTC format, so stored times sort as text.
-    require_aware(moment, "timestamp")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -68,92 +42,12 @@ def new_run_id(started_at: datetime) -> str:
     return f"{started_at.astimezone(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
 
 
-class RunStore:
-    """The SQLite run store at ``path`` (default :func:`default_store_path`), created on demand."""
+class RunStore(Database):
+    """The SQLite run store at ``path`` (default :func:`default_store_path`), created on demand.
 
-    def __init__(self, path: str | Path | None = None, *, synchronous: str = "FULL") -> None:
-        self.path = Path(path) if path is not None else default_store_path()
-        if synchronous.upper() not in ("FULL", "NORMAL", "OFF"):
-            raise ValueError("synchronous must be FULL, NORMAL or OFF")
-        self._lock = threading.RLock()
-        self._secrets: set[str] = set()
-        where = str(self.path)
-        try:
-            if where != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{where}: cannot open the run store: {exc}") from exc
-        try:
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit survives power loss too; NORMAL survives a killed process only.
-            self._db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self.schema_version = migrate(self._db, where)
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise StoreError(f"{where}: not a supportdrill run store: {exc}") from exc
-        except BaseException:
-            self._db.close()
-            raise
-
-    # ---- plumbing
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> RunStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"{self.path}: {exc}") from exc
-            except BaseException:
-                self._rollback()
-                raise
-
-    def _rollback(self) -> None:
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
-
-    def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, parameters).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: {exc}") from exc
-
-    def guard_secrets(self, values: Iterable[str]) -> None:
-        """Refuse, from now on, any write that contains one of ``values`` (e.g. desk tokens)."""
-        self._secrets.update(value for value in values if len(value) >= _MIN_SECRET_LENGTH)
-
-    def _clean(self, text: str, what: str) -> str:
-        for value in self._secrets:
-            if value in text:
-                # Never echo the value itself.
-                raise StoreError(f"refusing to store a secret value in {what}")
-        return text
-
-    def _require_run(self, run_id: str) -> None:
-        if not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
-            raise RunNotFound(f"no run {run_id!r} in {self.path}")
+    ``synchronous="FULL"`` (the default) makes each commit survive power loss too; ``NORMAL``
+    survives a killed process only; ``OFF`` is for bulk imports and benchmarks.
+    """
 
     # ---- runs
 
@@ -183,7 +77,7 @@ class RunStore:
             drill_digest,
             self._clean(drill_text, "the drill text"),
             self._clean(json.dumps(dict(labels or {}), sort_keys=True), "labels"),
-            _stamp(started_at),
+            stamp(started_at),
         )
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
@@ -222,7 +116,7 @@ class RunStore:
         with self._transaction() as db:
             changed = db.execute(
                 "UPDATE runs SET status = 'finished', outcome = ?, ended_at = ? WHERE run_id = ?",
-                (Outcome(outcome).value, _stamp(ended_at), run_id),
+                (Outcome(outcome).value, stamp(ended_at), run_id),
             ).rowcount
         if not changed:
             raise RunNotFound(f"no run {run_id!r} in {self.path}")
@@ -285,8 +179,8 @@ class RunStore:
         rows = [
             (
                 event.kind,
-                _stamp(event.at),
-                _stamp(event.observed_at),
+                stamp(event.at),
+                stamp(event.observed_at),
                 self._clean(json.dumps(event_to_record(event)), f"a {event.kind} event"),
             )
             for event in events
@@ -345,7 +239,7 @@ class RunStore:
             db.execute(
                 "INSERT OR IGNORE INTO tickets (run_id, idempotency_key, desk, recorded_at) "
                 "VALUES (?, ?, ?, ?)",
-                (run_id, idempotency_key, desk, _stamp(datetime.now(UTC))),
+                (run_id, idempotency_key, desk, stamp(datetime.now(UTC))),
             )
 
     def idempotency_key(self, run_id: str) -> str | None:
@@ -373,9 +267,9 @@ class RunStore:
                     run_id,
                     idempotency_key,
                     ref.desk,
-                    _stamp(datetime.now(UTC)),
+                    stamp(datetime.now(UTC)),
                     ref.ticket_id,
-                    _stamp(ref.created_at),
+                    stamp(ref.created_at),
                     self._clean(ref.url, "ticket url"),
                     extra,
                 ),
@@ -445,7 +339,7 @@ class RunStore:
             db.execute(
                 "INSERT OR IGNORE INTO fault_ownership (run_id, backend_url, proxy, recorded_at) "
                 "VALUES (?, ?, ?, ?)",
-                (run_id, backend_url, proxy, _stamp(datetime.now(UTC))),
+                (run_id, backend_url, proxy, stamp(datetime.now(UTC))),
             )
 
     def open_fault_ownerships(self) -> list[tuple[str, str, str]]:
