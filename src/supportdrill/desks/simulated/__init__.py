@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from .client import SimulatedDesk, idempotency_tag
 from .clock import AcceleratedClock
+from .faults import FaultMode
 from .personas import PERSONA_NAMES, Persona, Step, builtin_persona
-from .server import FaultMode, SimulatedDeskServer, serve_desk
+from .server import SimulatedDeskServer, serve_desk
 
 __all__ = [
     "PERSONA_NAMES",
