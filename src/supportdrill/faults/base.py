@@ -1,0 +1,236 @@
+"""The FaultBackend interface: proxies and toxics on a Toxiproxy-API server, every change verified.
+
+A backend implements the raw calls (``_create_proxy`` ...); this base class wraps each public
+change in a read-back, because a change the server accepted is not proof it took effect
+(toxiproxy-python lets errors pass silently, and a real Toxiproxy answers 2xx to things it
+then ignores). A disagreement raises :class:`~supportdrill.errors.FaultNotVerified`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import FaultNotVerified, FaultRejected
+from .catalog import (
+    AttributeValue,
+    Protocol,
+    Stream,
+    ToxicInvalid,
+    check_attributes,
+    check_toxicity,
+)
+
+
+def _frozen(mapping: Mapping[str, AttributeValue]) -> Mapping[str, AttributeValue]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class ToxicSpec:
+    """A toxic to add: the same fields as Toxiproxy's JSON."""
+
+    name: str
+    type: str
+    stream: Stream = Stream.DOWNSTREAM
+    toxicity: float = 1.0
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stream", Stream(self.stream))
+        object.__setattr__(self, "attributes", _frozen(self.attributes))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "stream": str(self.stream),
+            "toxicity": self.toxicity,
+            "attributes": dict(self.attributes),
+        }
+
+    def checked(self, protocol: Protocol) -> ToxicSpec:
+        """This spec with every attribute filled in, or :class:`FaultRejected` (status 400)."""
+        try:
+            attributes = check_attributes(protocol, self.type, self.attributes)
+            toxicity = check_toxicity(self.toxicity)
+        except ToxicInvalid as exc:
+            raise FaultRejected(f"toxic {self.name!r}: {exc}", status=400) from exc
+        return ToxicSpec(self.name, self.type, self.stream, toxicity, attributes)
+
+
+@dataclass(frozen=True)
+class ToxicState:
+    """A toxic as the server reports it."""
+
+    name: str
+    type: str
+    stream: Stream
+    toxicity: float
+    attributes: Mapping[str, AttributeValue]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stream", Stream(self.stream))
+        object.__setattr__(self, "attributes", _frozen(self.attributes))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ToxicState:
+        return cls(
+            name=str(data["name"]),
+            type=str(data["type"]),
+            stream=Stream(data.get("stream", "downstream")),
+            toxicity=float(data.get("toxicity", 1.0)),
+            attributes=dict(data.get("attributes") or {}),
+        )
+
+    def matches(self, spec: ToxicSpec) -> bool:
+        """Whether the server holds what ``spec`` asked for (toxicity is a float32 there)."""
+        if (self.name, self.type, self.stream) != (spec.name, spec.type, spec.stream):
+            return False
+        if abs(self.toxicity - spec.toxicity) > 1e-6:
+            return False
+        return all(self.attributes.get(key) == value for key, value in spec.attributes.items())
+
+
+@dataclass(frozen=True)
+class ProxyState:
+    """A proxy as the server reports it; ``listen`` carries the real port when 0 was asked."""
+
+    name: str
+    listen: str
+    upstream: str
+    enabled: bool
+    protocol: Protocol = Protocol.TCP
+    toxics: tuple[ToxicState, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProxyState:
+        return cls(
+            name=str(data["name"]),
+            listen=str(data["listen"]),
+            upstream=str(data["upstream"]),
+            enabled=bool(data["enabled"]),
+            protocol=Protocol(data.get("protocol", "tcp")),
+            toxics=tuple(ToxicState.from_json(t) for t in data.get("toxics") or ()),
+        )
+
+    def toxic(self, name: str) -> ToxicState | None:
+        return next((t for t in self.toxics if t.name == name), None)
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
+
+
+class FaultBackend(abc.ABC):
+    """A Toxiproxy-API server. Public methods verify; subclasses implement the raw calls."""
+
+    url: str
+
+    # -- raw calls ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _create_proxy(
+        self, name: str, listen: str, upstream: str, protocol: Protocol
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def _add_toxic(self, proxy: str, toxic: ToxicSpec) -> None: ...
+
+    @abc.abstractmethod
+    async def _update_toxic(self, proxy: str, toxic: ToxicSpec) -> None: ...
+
+    @abc.abstractmethod
+    async def _remove_toxic(self, proxy: str, toxic_name: str) -> None: ...
+
+    @abc.abstractmethod
+    async def _set_enabled(self, proxy: str, enabled: bool) -> None: ...
+
+    @abc.abstractmethod
+    async def _delete_proxy(self, proxy: str) -> None: ...
+
+    @abc.abstractmethod
+    async def state(self) -> tuple[ProxyState, ...]:
+        """Every proxy on the server, with its toxics."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Release connections; the server's proxies stay."""
+
+    # -- verified changes --------------------------------------------------------------------
+
+    async def proxy(self, name: str) -> ProxyState | None:
+        return next((p for p in await self.state() if p.name == name), None)
+
+    async def _require(self, name: str, action: str) -> ProxyState:
+        found = await self.proxy(name)
+        if found is None:
+            raise FaultNotVerified(f"{action}: proxy {name!r} is not on {self.url}")
+        return found
+
+    async def create_proxy(
+        self, name: str, listen: str, upstream: str, protocol: Protocol | str = "tcp"
+    ) -> ProxyState:
+        protocol = Protocol(protocol)
+        await self._create_proxy(name, listen, upstream, protocol)
+        made = await self._require(name, "create proxy")
+        wanted_port = listen.rsplit(":", 1)[-1]
+        if (
+            made.upstream != upstream
+            or not made.enabled
+            or made.protocol is not protocol
+            or (wanted_port not in ("", "0") and made.listen.rsplit(":", 1)[-1] != wanted_port)
+        ):
+            raise FaultNotVerified(f"create proxy {name!r}: the server holds {made}")
+        return made
+
+    async def add_toxic(self, proxy: str, toxic: ToxicSpec) -> ToxicState:
+        current = await self._require(proxy, "add toxic")
+        toxic = toxic.checked(current.protocol)
+        await self._add_toxic(proxy, toxic)
+        return await self._verify_toxic(proxy, toxic, "add toxic")
+
+    async def update_toxic(self, proxy: str, toxic: ToxicSpec) -> ToxicState:
+        """Change a toxic's attributes and toxicity in place (PATCH), without a gap."""
+        current = await self._require(proxy, "update toxic")
+        toxic = toxic.checked(current.protocol)
+        await self._update_toxic(proxy, toxic)
+        return await self._verify_toxic(proxy, toxic, "update toxic")
+
+    async def _verify_toxic(self, proxy: str, toxic: ToxicSpec, action: str) -> ToxicState:
+        held = (await self._require(proxy, action)).toxic(toxic.name)
+        if held is None or not held.matches(toxic):
+            raise FaultNotVerified(f"{action} {toxic.name!r} on {proxy!r}: the server holds {held}")
+        return held
+
+    async def remove_toxic(self, proxy: str, toxic_name: str) -> None:
+        await self._remove_toxic(proxy, toxic_name)
+        held = await self.proxy(proxy)
+        if held is not None and held.toxic(toxic_name) is not None:
+            raise FaultNotVerified(f"remove toxic {toxic_name!r} on {proxy!r}: still there")
+
+    async def set_enabled(self, proxy: str, enabled: bool) -> ProxyState:
+        await self._set_enabled(proxy, enabled)
+        held = await self._require(proxy, "enable" if enabled else "disable")
+        if held.enabled is not enabled:
+            raise FaultNotVerified(f"set enabled={enabled} on {proxy!r}: the server holds {held}")
+        return held
+
+    async def delete_proxy(self, proxy: str) -> None:
+        await self._delete_proxy(proxy)
+        if await self.proxy(proxy) is not None:
+            raise FaultNotVerified(f"delete proxy {proxy!r}: still on {self.url}")
+
+    async def reset_owned(self, prefix: str) -> list[str]:
+        """Delete every proxy whose name starts with ``prefix``; others are left alone."""
+        if not prefix:
+            raise ValueError("refusing to reset with an empty prefix: that is everyone's proxies")
+        removed = []
+        for held in await self.state():
+            if held.name.startswith(prefix):
+                await self.delete_proxy(held.name)
+                removed.append(held.name)
+        return removed
