@@ -21,7 +21,7 @@ timestamped by the desk and the other by us.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
@@ -45,7 +45,7 @@ from ..timeline import (
 from .verdicts import (
     Metric,
     Verdict,
-    combine,
+    close_calls,
     deadlines,
     judge,
     paused_time,
@@ -305,39 +305,39 @@ def _largest(
         )
     # Only the shown gap becomes a Metric: building one per gap costs more than measuring.
     measured = [(start, end, *seconds) for (start, end), seconds in zip(gaps, spans, strict=True)]
-    shown_start, shown_end, shown_calendar_s, shown_business_s = max(
-        measured, key=lambda gap: gap[2]
-    )
+    # The largest gap decides: breached if it is over the target; else pending while a gap is
+    # still open; else met. Only that gap becomes a Metric.
+    shown_start, shown_end, calendar_s, _ = max(measured, key=lambda gap: gap[2])
+    business_s = max(gap[3] for gap in measured)
     notes = [f"{len(measured)} gap(s) between human updates"]
     running = gaps[-1][0] if gaps[-1][1] is None else None
     if running is not None and running is not shown_start:
         notes.append(f"no update for {format_duration(measured[-1][2])} so far")
-    shown = judge(
-        name,
+    precision_s = _precision(ctx, shown_start, shown_end)
+    verdict_calendar = verdict_business = Verdict.NOT_APPLICABLE
+    due: tuple[datetime | None, datetime | None] = (None, None)
+    if target is not None:
+        limit = target.total_seconds()
+        verdict_calendar = verdict_for(calendar_s, limit, running is None)
+        verdict_business = verdict_for(business_s, limit, running is None)
+        if paused is None:
+            due = deadlines(ctx.coverage, (running or shown_start).at, target)
+        if running is None:
+            notes.extend(close_calls(calendar_s, business_s, limit, precision_s))
+    return Metric(
+        name=name,
         start=shown_start.at,
         end=None if shown_end is None else shown_end.at,
-        as_of=ctx.as_of,
-        coverage=ctx.coverage,
-        target=target,
-        precision_s=_precision(ctx, shown_start, shown_end),
-        judged=judged,
-        paused=paused,
-        notes=notes,
-        seconds=(shown_calendar_s, shown_business_s),
-    )
-    if target is None:
-        return shown
-    limit = target.total_seconds()
-    due = (shown.deadline_calendar, shown.deadline_business)
-    if running is not None and running is not shown_start and paused is None:
-        due = deadlines(ctx.coverage, running.at, target)
-    return replace(
-        shown,
-        business_s=max(gap[3] for gap in measured),
-        verdict_calendar=combine(verdict_for(g[2], limit, g[1] is not None) for g in measured),
-        verdict_business=combine(verdict_for(g[3], limit, g[1] is not None) for g in measured),
+        calendar_s=calendar_s,
+        business_s=business_s,
+        precision_s=precision_s,
+        target_s=None if target is None else target.total_seconds(),
+        verdict_calendar=verdict_calendar,
+        verdict_business=verdict_business,
         deadline_calendar=due[0],
         deadline_business=due[1],
+        judged=judged,
+        notes=tuple(notes),
     )
 
 

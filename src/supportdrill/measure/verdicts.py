@@ -109,6 +109,18 @@ def deadlines(
     return start + target, business
 
 
+def close_calls(
+    calendar_s: float, business_s: float, target_s: float, precision_s: float
+) -> list[str]:
+    """Notes for figures so near the target that their precision could flip the verdict."""
+    return [
+        f"{label} time is within ±{format_duration(precision_s)} of the target: "
+        "the verdict could go either way"
+        for label, value in (("calendar", calendar_s), ("business", business_s))
+        if precision_s > 0 and abs(value - target_s) <= precision_s
+    ]
+
+
 def judge(
     name: str,
     *,
@@ -121,13 +133,11 @@ def judge(
     judged: bool = False,
     paused: Sequence[tuple[datetime, datetime]] | None = None,
     notes: Iterable[str] = (),
-    seconds: tuple[float, float] | None = None,
 ) -> Metric:
     """Measure ``start → end`` (or ``start → as_of`` while ``end`` is None) against ``target``.
 
     ``paused`` makes it the pausable variant: time inside those intervals is not counted, and
-    deadlines are not given (they move with every future pause). ``seconds``, when the caller
-    has already measured the span (calendar, business), saves measuring it again.
+    deadlines are not given (they move with every future pause).
     """
     extra = list(notes)
     if start is None:
@@ -146,9 +156,8 @@ def judge(
             judged=judged,
             notes=tuple(extra),
         )
-    if seconds is None:
-        seconds = span(coverage, start, end if end is not None else max(as_of, start), paused)
-    calendar_s, business_s = seconds
+    until = end if end is not None else max(as_of, start)
+    calendar_s, business_s = span(coverage, start, until, paused)
     target_s = None if target is None else target.total_seconds()
     deadline_calendar = deadline_business = None
     if target is None:
@@ -160,13 +169,8 @@ def judge(
         verdict_business = verdict_for(business_s, limit, ended)
         if paused is None:
             deadline_calendar, deadline_business = deadlines(coverage, start, target)
-        if ended and precision_s > 0:
-            for label, value in (("calendar", calendar_s), ("business", business_s)):
-                if abs(value - limit) <= precision_s:
-                    extra.append(
-                        f"{label} time is within ±{format_duration(precision_s)} of the target: "
-                        "the verdict could go either way"
-                    )
+        if ended:
+            extra.extend(close_calls(calendar_s, business_s, limit, precision_s))
     return Metric(
         name=name,
         start=start,
