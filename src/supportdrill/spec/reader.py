@@ -117,7 +117,7 @@ def read_document(text: str | bytes, path: str) -> Located:
         )
     try:
         return _convert(documents[0], path, "")
-    except yaml.YAMLError as exc:  # a scalar tag that does not construct, e.g. !!int "x"
+    except (yaml.YAMLError, ValueError) as exc:  # a tag that does not construct: !!int x
         raise InvalidDrill(
             path, documents[0].start_mark.line + 1, "", f"not valid YAML: {exc}"
         ) from exc
@@ -255,8 +255,6 @@ class Section:
             self.fail(str(exc), key)
         if positive and delta <= timedelta(0):
             self.fail("must be longer than zero", key)
-        if delta < timedelta(0):
-            self.fail("must not be negative", key)
         return delta
 
     def choice(self, key: str, enum_type: type[EnumT], default: Any = _MISSING) -> Any:

@@ -1,0 +1,83 @@
+"""Events round-trip through records; clocks refuse naive times and never go backwards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from supportdrill import timeline as tl
+
+NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+
+def samples() -> list[tl.Event]:
+    base = {"at": NOW, "observed_at": NOW + timedelta(seconds=2), "precision_s": 1.0}
+    return [
+        tl.DrillStarted(**base, drill="d", vendor="v", desk="simulated", severity="P0"),
+        tl.PhaseChanged(**base, phase=tl.Phase.WATCH),
+        tl.BaselineHealthy(**base, evidence={"fps": 30.0}),
+        tl.FaultInjected(**base, profile="blackout", toxics=("a", "b")),
+        tl.StreamDegraded(**base, reasons=("fps 0",), evidence={"fps": 0.0}),
+        tl.StreamHealth(**base, metrics={"fps": 29.0}, healthy=True),
+        tl.VendorProactiveContact(**base, source="statuspage", title="outage"),
+        tl.TicketFiling(**base, idempotency_key="k"),
+        tl.TicketFiled(**base, ticket_id="1", submitted_at=NOW, clock_skew_s=0.5),
+        tl.CustomerMessage(**base, message_id="m"),
+        tl.VendorReply(
+            **base, message_id="r", classification=tl.ReplyClass.HUMAN, reasons=("agent",)
+        ),
+        tl.TicketStatus(**base, status="solved", category=tl.StatusCategory.SOLVED),
+        tl.TicketResolved(**base, how=tl.ResolutionKind.TICKET_SOLVED),
+        tl.FaultLifted(**base, reason="done"),
+        tl.StreamRecovered(**base),
+        tl.DeskGap(**base, until=NOW + timedelta(minutes=1), error="500"),
+        tl.Note(**base, text="hello"),
+        tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
+    ]
+
+
+def test_every_kind_round_trips() -> None:
+    events = samples()
+    assert {event.kind for event in events} == set(tl.EVENT_KINDS)
+    for event in events:
+        assert tl.event_from_record(tl.event_to_record(event)) == event
+
+
+def test_bad_records() -> None:
+    with pytest.raises(ValueError, match="unknown event kind"):
+        tl.event_from_record({"kind": "nope"})
+    record = tl.event_to_record(samples()[0])
+    record["surprise"] = 1
+    with pytest.raises(ValueError, match="unknown fields"):
+        tl.event_from_record(record)
+
+
+def test_events_refuse_naive_times_and_negative_precision() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        tl.Note(at=datetime(2026, 1, 1), observed_at=NOW, text="x")
+    with pytest.raises(ValueError, match="must not be negative"):
+        tl.Note(at=NOW, observed_at=NOW, precision_s=-1, text="x")
+
+
+def test_timeline_queries() -> None:
+    line = tl.Timeline.of(samples())
+    assert len(line) == len(samples())
+    assert line.first(tl.Note) is not None and line.last(tl.DrillEnded) is not None
+    assert tl.Timeline().first(tl.Note) is None
+    assert len(line.appended(tl.Note(at=NOW, observed_at=NOW, text="y")).all(tl.Note)) == 2
+    assert [event.kind for event in line][0] == "drill.started"
+
+
+async def test_clocks() -> None:
+    clock = tl.VirtualClock(NOW)
+    await clock.sleep(90)
+    assert clock.now() == NOW + timedelta(seconds=90)
+    with pytest.raises(ValueError, match="backwards"):
+        clock.advance(-1)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        tl.VirtualClock(datetime(2026, 1, 1))
+    real = tl.RealClock()
+    before = real.monotonic()
+    await real.sleep(0)
+    assert real.now().tzinfo is not None and real.monotonic() >= before
