@@ -66,7 +66,7 @@ def test_timeline_queries() -> None:
     assert line.first(tl.Note) is not None and line.last(tl.DrillEnded) is not None
     assert tl.Timeline().first(tl.Note) is None
     assert len(line.appended(tl.Note(at=NOW, observed_at=NOW, text="y")).all(tl.Note)) == 2
-    assert [event.kind for event in line][0] == "drill.started"
+    assert next(event.kind for event in line) == "drill.started"
 
 
 async def test_clocks() -> None:

@@ -151,23 +151,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_profiles(args: argparse.Namespace) -> int:
-    from .spec.faults import format_profiles
-
-    print(format_profiles())
-    return EXIT_OK
-
-
-def cmd_cleanup(args: argparse.Namespace) -> int:
-    from .run.session import cleanup_faults
-
-    removed = asyncio.run(cleanup_faults(_store_path(args)))
-    for line in removed:
-        print(f"removed {line}")
-    print(f"cleanup: {len(removed)} leftover proxies removed")
-    return EXIT_OK
-
-
 def cmd_proxy_serve(args: argparse.Namespace) -> int:
     from .faults.server import serve
 
@@ -263,9 +246,6 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_id")
     report.add_argument("--format", choices=["markdown", "json", "paths"], default="markdown")
     report.add_argument("--reports", help="where report files are written")
-
-    add("profiles", cmd_profiles, "list the built-in fault profiles with their numbers and sources")
-    add("cleanup", cmd_cleanup, "remove faults left behind by a crashed drill")
 
     proxy = commands.add_parser("proxy", help="the embedded Toxiproxy-compatible server")
     proxy_commands = proxy.add_subparsers(dest="proxy_command", required=True, parser_class=_Parser)

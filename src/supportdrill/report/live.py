@@ -61,7 +61,8 @@ class LiveView:
         drill = runner.drill
         phase_name = phase.phase.value if phase else "starting"
         title = Text(
-            f"{drill.name} → {drill.vendor.name}  phase: {phase_name}  now {now:%Y-%m-%d %H:%M:%S}Z",
+            f"{drill.name} → {drill.vendor.name}  phase: {phase_name}"
+            f"  now {now:%Y-%m-%d %H:%M:%S}Z",
             style="bold",
         )
         table = Table("figure", "so far", "calendar deadline in", "business deadline in", "verdict")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 
@@ -19,6 +20,8 @@ class InjectedFault:
     region: str = ""
     symptom: str = ""
     toxics: tuple[str, ...] = ()
+    degraded_within: timedelta = timedelta(seconds=10)
+    """How soon the stream must look degraded, or the fault did not take."""
 
 
 class FaultControl(Protocol):

@@ -244,9 +244,7 @@ class DrillRunner:
         if self.stream is None:
             return
         await self._phase(Phase.DEGRADED)
-        window = (
-            self.drill.fault.expect_degraded_within if self.drill.fault else timedelta(seconds=10)
-        )
+        window = injected.degraded_within
         if not await self._wait_flag(self._degraded, window):
             raise DrillFailed(f"fault did not take: the stream was not degraded within {window}")
 

@@ -97,6 +97,7 @@ async def environment(
 
         clock = _simulated_clock(drill, simulated_start, simulated_rate)
         url = config.settings.get("url")
+        desk: Desk
         if url:
             desk = SimulatedDesk(url)
             try:
@@ -223,20 +224,8 @@ async def check_desk(path: Path) -> list[str]:
         return await env.desk.check()
 
 
-async def cleanup_faults(store_path: Path) -> list[str]:
-    from ..faults.guard import cleanup_leftovers
-    from ..faults.toxiproxy_backend import ToxiproxyBackend
-
-    store = RunStore(store_path)
-    try:
-        return await cleanup_leftovers(store, lambda url: ToxiproxyBackend(url))
-    finally:
-        store.close()
-
-
 __all__ = [
     "check_desk",
-    "cleanup_faults",
     "demo_drill_path",
     "environment",
     "resume_run",
