@@ -43,7 +43,7 @@ from .metrics import (
 from .verdicts import Metric, Verdict, combine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReplyCounts:
     """Vendor replies since T0, by class."""
 
@@ -56,7 +56,7 @@ class ReplyCounts:
         return self.auto + self.human + self.unclassified
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scorecard:
     """Every figure of one run and its verdicts.
 
@@ -202,7 +202,7 @@ def evaluate(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveDeadline:
     """One open deadline, for a live view to count down."""
 

@@ -28,7 +28,7 @@ class Verdict(enum.StrEnum):
     """No target, or nothing to measure (e.g. no ticket filed)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Metric:
     """One figure of a run, with both verdicts.
 
@@ -113,11 +113,13 @@ def close_calls(
     calendar_s: float, business_s: float, target_s: float, precision_s: float
 ) -> list[str]:
     """Notes for figures so near the target that their precision could flip the verdict."""
+    if precision_s <= 0:
+        return []
     return [
         f"{label} time is within ±{format_duration(precision_s)} of the target: "
         "the verdict could go either way"
         for label, value in (("calendar", calendar_s), ("business", business_s))
-        if precision_s > 0 and abs(value - target_s) <= precision_s
+        if abs(value - target_s) <= precision_s
     ]
 
 
