@@ -177,3 +177,22 @@ async def test_check_describes_what_the_requester_can_see(fake: FakeZendesk) -> 
     lines = await desk.check()
     assert any("role end-user" in line for line in lines)
     assert any("via.channel" in line for line in lines)
+
+
+async def test_lost_answer_to_create_is_not_filed_twice(fake: FakeZendesk) -> None:
+    """The desk creates the ticket but its answer never reaches us; the retry finds it."""
+    desk = make_desk(fake)  # client timeout 0.5 s
+    fake.hang_s = 1.0
+    fake.fail_next("lost@POST")
+    clock = VirtualClock(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+    gaps: list[DeskGap] = []
+    ref = await with_retries(
+        lambda: desk.file(DRAFT, idempotency_key="run-lost"),
+        deadline=clock.now() + timedelta(minutes=5),
+        clock=clock,
+        on_gap=gaps.append,
+        base_delay=2.0,
+    )
+    assert fake.creations == 1
+    assert [t.id for t in fake.tickets.values()] == [int(ref.ticket_id)]
+    assert len(gaps) == 1 and "DeskTimeout" in gaps[0].error

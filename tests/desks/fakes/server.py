@@ -2,6 +2,8 @@
 
 ``fail_next("429", "500", "garbage", "timeout")`` makes the next requests fail that way, in
 order, before the real handler runs: how the tests show the adapters survive a bad desk.
+``"lost@POST"`` lets the next POST act and then holds its answer past the client's timeout:
+the desk did it, the client never heard.
 """
 
 from __future__ import annotations
@@ -41,8 +43,12 @@ class FakeServer:
         self.log.append((request.method, request.path_qs))
         self.auth_headers.append(request.headers.get("Authorization", ""))
         date = {"Date": format_datetime(datetime.now(UTC), usegmt=True)}
+        kind = ""
         if self.faults:
-            kind = self.faults.pop(0)
+            wanted, _, method = self.faults[0].partition("@")
+            if not method or method == request.method:
+                kind = wanted
+                self.faults.pop(0)
             if kind == "429":
                 return web.json_response(
                     {"error": "TooManyRequests"}, status=429, headers={**date, "Retry-After": "7"}
@@ -59,6 +65,9 @@ class FakeServer:
                 await asyncio.sleep(self.hang_s)
         response = await handler(request)
         response.headers.setdefault("Date", date["Date"])
+        if kind == "lost":
+            # The desk has acted; its answer arrives too late for the client.
+            await asyncio.sleep(self.hang_s)
         return response
 
     async def start(self) -> str:
