@@ -17,6 +17,7 @@ Toxiproxy), and tells the stream how to set up its peers:
 from __future__ import annotations
 
 import abc
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ from ..errors import FaultBackendUnavailable, FaultNotVerified, FaultRejected
 from .ice import LOOPBACK
 
 Address = tuple[str, int]
+RETARGET_ATTEMPTS = 6
 
 
 class ProxyBackend(Protocol):
@@ -140,28 +142,36 @@ class UdpProxyRoute(_ProxyRoute):
 
     async def _retarget(self, upstream: str) -> None:
         # FaultBackend has no "update proxy" yet; Toxiproxy's API has (POST /proxies/{name}),
-        # and it keeps the proxy's toxics, which delete-and-create would drop.
+        # and it keeps the proxy's toxics, which delete-and-create would drop. The embedded
+        # server re-binds the listen port on an upstream change and can find it still in use
+        # for a moment (EADDRINUSE, proxy left disabled), so the call is repeated, asking for
+        # enabled, until the server holds what we asked.
         url = f"{self.backend.url.rstrip('/')}/proxies/{self.name}"
+        body = {"upstream": upstream, "enabled": True}
+        failure = ""
+        timeout = aiohttp.ClientTimeout(total=5)
         try:
-            timeout = aiohttp.ClientTimeout(total=5)
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(url, json={"upstream": upstream}) as response,
-            ):
-                if response.status >= 400:
-                    text = await response.text()
-                    raise FaultRejected(
-                        f"re-point proxy {self.name!r} to {upstream}: {text.strip()}",
-                        status=response.status,
-                    )
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                for attempt in range(RETARGET_ATTEMPTS):
+                    if attempt:
+                        await asyncio.sleep(0.05 * attempt)
+                    async with session.post(url, json=body) as response:
+                        if response.status < 400:
+                            held = await self.backend.proxy(self.name)
+                            if held is not None and str(held.upstream) == upstream and held.enabled:
+                                self._listen = _hostport(str(held.listen))
+                                return
+                            failure = f"the server holds {held}"
+                            continue
+                        failure = (await response.text()).strip()
+                        if response.status < 500:
+                            raise FaultRejected(
+                                f"re-point proxy {self.name!r} to {upstream}: {failure}",
+                                status=response.status,
+                            )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise FaultBackendUnavailable(f"re-point proxy {self.name!r}: {exc}") from exc
-        held = await self.backend.proxy(self.name)
-        if held is None or str(held.upstream) != upstream or not held.enabled:
-            raise FaultNotVerified(
-                f"re-point proxy {self.name!r} to {upstream}: server holds {held}"
-            )
-        self._listen = _hostport(str(held.listen))
+        raise FaultNotVerified(f"re-point proxy {self.name!r} to {upstream}: {failure}")
 
 
 class TurnTcpRoute(_ProxyRoute):
