@@ -5,9 +5,8 @@ in the order of their own timestamps, whatever order we polled them in.
 
 * acknowledgement: T0 → the first vendor reply of any class;
 * first human response: T0 → the first reply classified HUMAN;
-* update cadence: gaps between consecutive human replies while the ticket is unresolved (a gap
-  also ends at resolution; a reopen restarts the clock; an open gap runs to ``as_of``), and a
-  pausable variant that does not count time in :data:`PAUSED_CATEGORIES`;
+* update cadence (:mod:`.cadence`): gaps between consecutive human replies while unresolved,
+  and a pausable variant that does not count time in :data:`PAUSED_CATEGORIES`;
 * next reply: each customer message that starts an unanswered run → the next human reply;
 * first resolution: T0 → the first entry into solved/closed (or a ``TicketResolved``); full
   resolution: T0 → the last such entry, pending again while reopened. solved → closed is the
@@ -20,12 +19,11 @@ timestamped by the desk and the other by us.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
-from ..spec.durations import format_duration
 from ..spec.model import Coverage, SlaTarget
 from ..timeline import (
     CustomerMessage,
@@ -45,12 +43,7 @@ from ..timeline import (
 from .verdicts import (
     Metric,
     Verdict,
-    close_calls,
-    deadlines,
     judge,
-    paused_time,
-    span,
-    verdict_for,
 )
 
 ACKNOWLEDGEMENT = "acknowledgement"
@@ -112,7 +105,7 @@ class Events:
         return found[-1] if found else None
 
 
-def _precision(ctx: Context, start: Event, end: Event | None) -> float:
+def precision_of(ctx: Context, start: Event, end: Event | None) -> float:
     total = start.precision_s
     if end is not None:
         total += end.precision_s
@@ -121,7 +114,7 @@ def _precision(ctx: Context, start: Event, end: Event | None) -> float:
     return total
 
 
-def _sorted(events: Iterable[E], since: datetime | None = None) -> list[E]:
+def by_time(events: Iterable[E], since: datetime | None = None) -> list[E]:
     """Events at or after ``since`` in time order; ties keep the order they were appended."""
     kept = (event for event in events if since is None or event.at >= since)
     return sorted(kept, key=lambda event: event.at)
@@ -129,10 +122,10 @@ def _sorted(events: Iterable[E], since: datetime | None = None) -> list[E]:
 
 def vendor_replies(timeline: Events, t0: TicketFiled) -> list[VendorReply]:
     """The vendor's replies from T0 on, in the order of the desk's timestamps."""
-    return _sorted(timeline.all(VendorReply), t0.at)
+    return by_time(timeline.all(VendorReply), t0.at)
 
 
-def _target(ctx: Context, attribute: str) -> timedelta | None:
+def target_of(ctx: Context, attribute: str) -> timedelta | None:
     return None if ctx.sla is None else getattr(ctx.sla, attribute)
 
 
@@ -152,8 +145,8 @@ def _from_t0(
         end=None if end is None else end.at,
         as_of=ctx.as_of,
         coverage=ctx.coverage,
-        target=_target(ctx, attribute),
-        precision_s=0.0 if t0 is None else _precision(ctx, t0, end),
+        target=target_of(ctx, attribute),
+        precision_s=0.0 if t0 is None else precision_of(ctx, t0, end),
         judged=judged,
         notes=notes,
     )
@@ -181,7 +174,7 @@ def resolution_periods(timeline: Events, since: datetime) -> list[tuple[Event, E
     periods: list[tuple[Event, Event | None]] = []
     entered: Event | None = None
     changes: list[Event] = [*timeline.all(TicketStatus), *timeline.all(TicketResolved)]
-    for event in _sorted(changes, since):
+    for event in by_time(changes, since):
         resolves = isinstance(event, TicketResolved) or (
             isinstance(event, TicketStatus) and event.category in RESOLVED_CATEGORIES
         )
@@ -208,139 +201,6 @@ def resolutions(ctx: Context, periods: Sequence[tuple[Event, Event | None]]) -> 
     )
 
 
-def _cadence_gaps(
-    replies: Sequence[VendorReply],
-    periods: Sequence[tuple[Event, Event | None]],
-) -> Iterator[tuple[Event, Event | None]]:
-    """(the event that started the update clock, the one that stopped it or None if running)."""
-    marks: list[tuple[datetime, int, Event]] = [
-        (r.at, 0, r) for r in replies if r.classification is ReplyClass.HUMAN
-    ]
-    for entry, reopen in periods:
-        marks.append((entry.at, 1, entry))
-        if reopen is not None:
-            marks.append((reopen.at, 2, reopen))
-    # At one instant: the reply first, then the solve (an agent answers and solves in one go).
-    marks.sort(key=lambda mark: (mark[0], mark[1]))
-    clock: Event | None = None
-    resolved = seen_human = False
-    for _at, kind, event in marks:
-        if kind == 0:
-            if clock is not None:
-                yield clock, event
-            clock = None if resolved else event
-            seen_human = True
-        elif kind == 1:
-            if clock is not None and clock.at < event.at:
-                yield clock, event
-            clock, resolved = None, True
-        else:
-            resolved = False
-            clock = event if seen_human else None
-    if clock is not None:
-        yield clock, None
-
-
-def _paused_intervals(ctx: Context, timeline: Events) -> list[tuple[datetime, datetime]]:
-    intervals = []
-    since: datetime | None = None
-    for event in _sorted(timeline.all(TicketStatus)):
-        if event.category in ctx.paused_categories:
-            since = since or event.at
-        elif since is not None:
-            intervals.append((since, event.at))
-            since = None
-    if since is not None:
-        intervals.append((since, max(since, ctx.as_of)))
-    return intervals
-
-
-def cadences(
-    ctx: Context,
-    timeline: Events,
-    replies: Sequence[VendorReply],
-    periods: Sequence[tuple[Event, Event | None]],
-) -> tuple[Metric, Metric]:
-    """The update cadence and its pausable variant, each shown as its largest gap."""
-    gaps = list(_cadence_gaps(replies, periods))
-    paused = _paused_intervals(ctx, timeline)
-    spans = [span(ctx.coverage, start.at, _until(ctx, end)) for start, end in gaps]
-    unpaused = [
-        (calendar_s - off_calendar_s, business_s - off_business_s)
-        for (start, end), (calendar_s, business_s) in zip(gaps, spans, strict=True)
-        for off_calendar_s, off_business_s in [
-            paused_time(ctx.coverage, start.at, _until(ctx, end), paused)
-        ]
-    ]
-    return (
-        _largest(ctx, UPDATE_CADENCE, gaps, spans, None, judged=True),
-        _largest(ctx, UPDATE_CADENCE_PAUSABLE, gaps, unpaused, paused, judged=False),
-    )
-
-
-def _until(ctx: Context, end: Event | None) -> datetime:
-    return ctx.as_of if end is None else end.at
-
-
-def _largest(
-    ctx: Context,
-    name: str,
-    gaps: Sequence[tuple[Event, Event | None]],
-    spans: Sequence[tuple[float, float]],
-    paused: Sequence[tuple[datetime, datetime]] | None,
-    *,
-    judged: bool,
-) -> Metric:
-    target = _target(ctx, "update_cadence")
-    if not gaps:
-        return judge(
-            name,
-            start=None,
-            end=None,
-            as_of=ctx.as_of,
-            coverage=ctx.coverage,
-            target=target,
-            judged=judged,
-            notes=("no human update yet: the cadence starts at the first one",),
-        )
-    # Only the shown gap becomes a Metric: building one per gap costs more than measuring.
-    measured = [(start, end, *seconds) for (start, end), seconds in zip(gaps, spans, strict=True)]
-    # The largest gap decides: breached if it is over the target; else pending while a gap is
-    # still open; else met. Only that gap becomes a Metric.
-    shown_start, shown_end, calendar_s, _ = max(measured, key=lambda gap: gap[2])
-    business_s = max(gap[3] for gap in measured)
-    notes = [f"{len(measured)} gap(s) between human updates"]
-    running = gaps[-1][0] if gaps[-1][1] is None else None
-    if running is not None and running is not shown_start:
-        notes.append(f"no update for {format_duration(measured[-1][2])} so far")
-    precision_s = _precision(ctx, shown_start, shown_end)
-    verdict_calendar = verdict_business = Verdict.NOT_APPLICABLE
-    due: tuple[datetime | None, datetime | None] = (None, None)
-    if target is not None:
-        limit = target.total_seconds()
-        verdict_calendar = verdict_for(calendar_s, limit, running is None)
-        verdict_business = verdict_for(business_s, limit, running is None)
-        if paused is None:
-            due = deadlines(ctx.coverage, (running or shown_start).at, target)
-        if running is None:
-            notes.extend(close_calls(calendar_s, business_s, limit, precision_s))
-    return Metric(
-        name=name,
-        start=shown_start.at,
-        end=None if shown_end is None else shown_end.at,
-        calendar_s=calendar_s,
-        business_s=business_s,
-        precision_s=precision_s,
-        target_s=None if target is None else target.total_seconds(),
-        verdict_calendar=verdict_calendar,
-        verdict_business=verdict_business,
-        deadline_calendar=due[0],
-        deadline_business=due[1],
-        judged=judged,
-        notes=tuple(notes),
-    )
-
-
 def next_replies(ctx: Context, timeline: Events, replies: Sequence[VendorReply]) -> list[Metric]:
     """For each customer message that opens an unanswered run: the wait for a human reply."""
     if ctx.t0 is None:
@@ -349,7 +209,7 @@ def next_replies(ctx: Context, timeline: Events, replies: Sequence[VendorReply])
     waits: list[tuple[Event, Event | None]] = []
     waiting: Event | None = None
     marks = sorted(
-        [(e.at, 0, e) for e in _sorted(timeline.all(CustomerMessage), ctx.t0.at)]
+        [(e.at, 0, e) for e in by_time(timeline.all(CustomerMessage), ctx.t0.at)]
         + [(r.at, 1, r) for r in humans],
         key=lambda mark: (mark[0], mark[1]),
     )
@@ -369,7 +229,7 @@ def next_replies(ctx: Context, timeline: Events, replies: Sequence[VendorReply])
             as_of=ctx.as_of,
             coverage=ctx.coverage,
             target=None,
-            precision_s=_precision(ctx, start, end),
+            precision_s=precision_of(ctx, start, end),
         )
         for index, (start, end) in enumerate(waits, 1)
     ]
@@ -385,7 +245,7 @@ def stream_metrics(ctx: Context, timeline: Events) -> list[Metric]:
         cause = timeline.first(cause_kind)
         if cause is None:
             continue
-        effect = next(iter(_sorted(timeline.all(effect_kind), cause.at)), None)
+        effect = next(iter(by_time(timeline.all(effect_kind), cause.at)), None)
         found.append(
             judge(
                 name,
@@ -394,7 +254,7 @@ def stream_metrics(ctx: Context, timeline: Events) -> list[Metric]:
                 as_of=ctx.as_of,
                 coverage=ctx.coverage,
                 target=None,
-                precision_s=_precision(ctx, cause, effect),
+                precision_s=precision_of(ctx, cause, effect),
             )
         )
     return found
@@ -415,11 +275,13 @@ __all__ = [
     "Context",
     "Events",
     "Verdict",
-    "cadences",
+    "by_time",
     "first_responses",
     "next_replies",
+    "precision_of",
     "resolution_periods",
     "resolutions",
     "stream_metrics",
+    "target_of",
     "vendor_replies",
 ]

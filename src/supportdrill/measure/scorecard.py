@@ -25,6 +25,7 @@ from ..timeline import (
     VendorReply,
     require_aware,
 )
+from .cadence import cadences
 from .calendar import has_hours, is_covered
 from .metrics import (
     ACKNOWLEDGEMENT,
@@ -32,7 +33,6 @@ from .metrics import (
     PAUSED_CATEGORIES,
     Context,
     Events,
-    cadences,
     first_responses,
     next_replies,
     resolution_periods,
