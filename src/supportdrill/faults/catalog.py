@@ -81,7 +81,10 @@ UDP_TOXICS: Mapping[str, tuple[AttributeSpec, ...]] = MappingProxyType(
             # Mean burst length in datagrams; above 1 the loss follows a Gilbert-Elliott chain.
             _a("burst", float, 1.0, unit="datagrams"),
         ),
-        "bandwidth": (_a("rate", unit="KB/s"), _a("queue", default=64, unit="datagrams")),
+        "bandwidth": (
+            _a("rate", float, 0.0, unit="KB/s"),
+            _a("queue", default=64, unit="datagrams"),
+        ),
         "blackhole": (),
         "duplicate": (_a("probability", float, 0.0, maximum=1.0),),
     }

@@ -60,7 +60,7 @@ def apply_toxic(
             if rng.random() < float(attrs["probability"]):
                 result.append((due, data))
         elif kind == "bandwidth":
-            rate = int(attrs["rate"]) * 1000.0  # KB/s → bytes/s, Toxiproxy's unit
+            rate = float(attrs["rate"]) * 1000.0  # KB/s → bytes/s, Toxiproxy's unit
             if rate <= 0:
                 result.append((due, data))
                 continue
