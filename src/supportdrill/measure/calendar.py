@@ -137,7 +137,7 @@ def _day_windows(schedule: _Schedule, ordinal: int) -> tuple[tuple[int, int], ..
     return tuple(result)
 
 
-_last: list[tuple[Coverage, _Schedule]] = []
+_last: list[tuple[Coverage, _Schedule] | None] = [None]
 
 
 def _schedule(coverage: Coverage) -> _Schedule:
@@ -146,10 +146,11 @@ def _schedule(coverage: Coverage) -> _Schedule:
     Hashing a coverage (its weekly intervals, holidays...) costs more than the per-day work, and
     one evaluation asks about the same coverage object dozens of times.
     """
-    if _last and _last[0][0] is coverage:
-        return _last[0][1]
+    last = _last[0]  # read once: another thread may replace it
+    if last is not None and last[0] is coverage:
+        return last[1]
     schedule = _compile(coverage)
-    _last[:] = [(coverage, schedule)]
+    _last[0] = (coverage, schedule)
     return schedule
 
 
