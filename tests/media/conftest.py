@@ -1,9 +1,5 @@
-"""Fixtures for the media tests: the embedded Toxiproxy server and a backend that talks to it.
-
-The fault layer's own HTTP backend was not in the tree when these tests were written, so
-:class:`ApiBackend` is a small FaultBackend over the same Toxiproxy HTTP API (the verified
-``create_proxy``/``add_toxic``/... come from the fault layer's base class unchanged).
-"""
+"""Fixtures for the media tests: the embedded Toxiproxy server with the fault layer's backend,
+and a real coturn ``turnserver``."""
 
 from __future__ import annotations
 
@@ -15,57 +11,11 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import aiohttp
 import pytest
 
-from supportdrill.errors import FaultRejected
-from supportdrill.faults.base import FaultBackend, ProxyState, ToxicSpec
-from supportdrill.faults.catalog import Protocol
 from supportdrill.faults.server import EmbeddedToxiproxy
+from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.route import TurnConfig
-
-
-class ApiBackend(FaultBackend):
-    """The Toxiproxy HTTP API, through aiohttp."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-
-    async def _call(self, method: str, path: str, body: Any = None) -> Any:
-        async with self._session.request(method, self.url + path, json=body) as response:
-            text = await response.text()
-            if response.status >= 400:
-                raise FaultRejected(f"{method} {path}: {text}", status=response.status)
-            return await response.json() if text.strip() else None
-
-    async def _create_proxy(
-        self, name: str, listen: str, upstream: str, protocol: Protocol
-    ) -> None:
-        body = {"name": name, "listen": listen, "upstream": upstream, "protocol": str(protocol)}
-        await self._call("POST", "/proxies", body)
-
-    async def _add_toxic(self, proxy: str, toxic: ToxicSpec) -> None:
-        await self._call("POST", f"/proxies/{proxy}/toxics", toxic.to_json())
-
-    async def _update_toxic(self, proxy: str, toxic: ToxicSpec) -> None:
-        await self._call("POST", f"/proxies/{proxy}/toxics/{toxic.name}", toxic.to_json())
-
-    async def _remove_toxic(self, proxy: str, toxic_name: str) -> None:
-        await self._call("DELETE", f"/proxies/{proxy}/toxics/{toxic_name}")
-
-    async def _set_enabled(self, proxy: str, enabled: bool) -> None:
-        await self._call("POST", f"/proxies/{proxy}", {"enabled": enabled})
-
-    async def _delete_proxy(self, proxy: str) -> None:
-        await self._call("DELETE", f"/proxies/{proxy}")
-
-    async def state(self) -> tuple[ProxyState, ...]:
-        data = await self._call("GET", "/proxies")
-        return tuple(ProxyState.from_json(item) for item in data.values())
-
-    async def aclose(self) -> None:
-        await self._session.close()
 
 
 def _udp_relay_works_on_this_python() -> bool:
@@ -94,9 +44,9 @@ def _udp_relay_py311(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def backend() -> AsyncIterator[ApiBackend]:
+async def backend() -> AsyncIterator[ToxiproxyBackend]:
     async with EmbeddedToxiproxy() as server:
-        api = ApiBackend(server.url)
+        api = ToxiproxyBackend(server.url)
         try:
             yield api
         finally:

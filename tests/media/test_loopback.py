@@ -14,14 +14,13 @@ import pytest
 
 from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
+from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.base import JudgedSample, Stream
 from supportdrill.media.factory import create_stream
 from supportdrill.media.judge import HealthState, TransitionKind
 from supportdrill.media.loopback import LoopbackStream
 from supportdrill.media.route import DirectRoute, UdpProxyRoute
 from supportdrill.spec.scenarios import MediaPath, StreamPlan, StreamTarget, StreamThresholds
-
-from .conftest import ApiBackend
 
 PLAN = StreamPlan(
     scenario="test",
@@ -80,7 +79,7 @@ async def test_audio_only_stream_is_judged_on_audio_frames() -> None:
     ids=lambda toxic: toxic.name,
 )
 async def test_a_fault_on_the_udp_proxy_degrades_the_stream_and_lifting_it_recovers(
-    backend: ApiBackend, toxic: ToxicSpec
+    backend: ToxiproxyBackend, toxic: ToxicSpec
 ) -> None:
     stream = create_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-test-")
     async with stream:
@@ -99,7 +98,7 @@ async def test_a_fault_on_the_udp_proxy_degrades_the_stream_and_lifting_it_recov
     assert (await backend.proxy(proxy)) is None, "stop() deletes the stream's proxy"
 
 
-async def test_blackout_stops_audio_and_video_alike(backend: ApiBackend) -> None:
+async def test_blackout_stops_audio_and_video_alike(backend: ToxiproxyBackend) -> None:
     # Proof that no media bypasses the proxy: with every datagram dropped, nothing arrives.
     stream = create_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-test-")
     assert isinstance(stream, LoopbackStream)
@@ -115,7 +114,7 @@ async def test_blackout_stops_audio_and_video_alike(backend: ApiBackend) -> None
 
 
 async def test_a_dead_stream_is_rebuilt_through_the_same_proxy_and_the_outage_recorded(
-    backend: ApiBackend,
+    backend: ToxiproxyBackend,
 ) -> None:
     plan = replace(PLAN, dead_after=timedelta(seconds=1.5))
     route = UdpProxyRoute(backend, "sd-test-media-udp")
@@ -144,7 +143,7 @@ async def test_a_dead_stream_is_rebuilt_through_the_same_proxy_and_the_outage_re
     assert judged.sample.reconnects == 1 and judged.sample.outage_s > 1.5
 
 
-async def test_create_stream_refuses_what_it_cannot_run(backend: ApiBackend) -> None:
+async def test_create_stream_refuses_what_it_cannot_run(backend: ToxiproxyBackend) -> None:
     whip = replace(PLAN, target=StreamTarget.WHIP, whip_url="https://vendor.example/whip")
     with pytest.raises(StreamError, match="whip target is not implemented"):
         create_stream(whip, fault_backend=backend, proxy_name_prefix="sd-")

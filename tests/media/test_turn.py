@@ -11,19 +11,19 @@ from dataclasses import replace
 import pytest
 
 from supportdrill.faults.base import ToxicSpec
+from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.factory import create_stream
 from supportdrill.media.judge import TransitionKind
 from supportdrill.media.route import TurnConfig
 from supportdrill.spec.scenarios import MediaPath
 
-from .conftest import ApiBackend
 from .test_loopback import PLAN, watch_for
 
 pytestmark = pytest.mark.coturn
 
 
 async def test_turn_tcp_stream_is_healthy_and_a_latency_toxic_on_its_tcp_leg_degrades_it(
-    backend: ApiBackend, coturn: TurnConfig
+    backend: ToxiproxyBackend, coturn: TurnConfig
 ) -> None:
     plan = replace(PLAN, path=MediaPath.TURN_TCP)
     stream = create_stream(plan, fault_backend=backend, proxy_name_prefix="sd-turn-", turn=coturn)
