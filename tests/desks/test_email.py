@@ -54,7 +54,15 @@ def _answers(endpoint: tuple[str, int]) -> bool:
 def mailserver() -> tuple[tuple[str, int], tuple[str, int]]:
     can_start = os.geteuid() == 0 and shutil.which("dovecot") and shutil.which("smtpd")
     if not (_answers(SMTP) and _answers(IMAP)) and can_start:
-        subprocess.run([str(SCRIPT)], check=False, capture_output=True, timeout=60)
+        # The daemons outlive the script: no captured pipes, or run() waits for them.
+        subprocess.run(
+            [str(SCRIPT)],
+            check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
     if not (_answers(SMTP) and _answers(IMAP)):
         pytest.skip(
             f"no mail server on SMTP {SMTP} / IMAP {IMAP}: run scripts/start-mailserver.sh "
