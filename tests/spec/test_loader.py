@@ -356,7 +356,6 @@ BAD_FILES = [
     ("merge key", GOOD + "x: &a {b: 1}\ny:\n  <<: *a\n", 22, "merge keys"),
     ("complex key", GOOD + "? [a]\n: b\n", 20, "plain words"),
     ("not utf-8", b"name: \xff\xfe\n", None, "not UTF-8"),
-    ("fault not supported yet", GOOD + "fault: {profile: blackout}\n", 20, "not supported yet"),
     (
         "vendor not a mapping",
         "name: x\nvendor: acme\nticket: {severity: P0}\n",
