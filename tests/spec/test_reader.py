@@ -117,7 +117,6 @@ def test_yaml_errors_become_one_line() -> None:
     fails(lambda: read_document("a: !!int x\n", "t.yaml"), "not valid YAML")
     fails(lambda: read_document("a: [b\n", "t.yaml"), "not valid YAML", 2)
     fails(lambda: read_document("key: *missing\n", "t.yaml"), "not valid YAML")
-    fails(lambda: read_document("--- \n...\n", "t.yaml"), "empty")
     fails(lambda: read_document(b"a: \xc3\x28\n", "t.yaml"), "not UTF-8")
 
 
