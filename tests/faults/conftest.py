@@ -6,6 +6,7 @@ import asyncio
 import pathlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from typing import cast
 
 import pytest
 
@@ -80,8 +81,8 @@ class UdpEcho(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # Python 3.11's selector datagram transport does not subclass DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.received += 1

@@ -17,6 +17,7 @@ import asyncio
 import collections
 import random
 from dataclasses import dataclass, field
+from typing import cast
 
 from ..catalog import Protocol, Stream
 from .addresses import bind_error, join_hostport, split_hostport
@@ -117,8 +118,8 @@ class _Flow(asyncio.DatagramProtocol):
         self.states: dict[tuple[Stream, int], _FlowToxic] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # Python 3.11's selector datagram transport does not subclass DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
         self.last_seen = asyncio.get_running_loop().time()
