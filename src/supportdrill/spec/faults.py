@@ -384,7 +384,7 @@ def _toxic(section: Section) -> tuple[ToxicPlan, ...]:
     values: list[dict[str, AttributeValue]] = []
     for key in ("attributes", "from"):
         raw = section.section(key, None)
-        names = raw.keys() if raw is not None else []
+        names = raw.names() if raw is not None else []
         given = {name: raw.raw(name) for name in names} if raw is not None else {}
         if kind == DOWN:
             if given:
