@@ -6,7 +6,8 @@ publisher (from RTCP receiver reports, smoothed and seconds late). So:
 
 - fps, freezes (W3C rule) and glass-to-glass latency come from the viewer's frame logs;
 - loss comes from the viewer's inbound-rtp ``packetsLost``/``packetsReceived`` deltas over the
-  last second (one 0.5 s interval holds too few packets for a stable percentage);
+  last second (one 0.5 s interval holds too few packets for a stable percentage), the worst of
+  audio and video;
 - jitter is inbound-rtp ``jitter`` divided by the codec clock (90 kHz video, 48 kHz Opus);
 - bitrate is the viewer transport's ``bytesReceived`` delta;
 - RTT is the publisher's remote-inbound-rtp ``roundTripTime``;
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,29 +31,40 @@ from .quality import FrameLog, HealthSample, WindowStats, e_model_mos
 _CLOCK_RATES = {"video": 90_000.0, "audio": 48_000.0}
 LOSS_WINDOW_S = 1.0
 """Loss is computed over at least this much history (or one sample interval, if longer)."""
+MIN_PACKETS = 20
+"""Fewer packets of a kind than this in the loss window make no percentage."""
 
 
 @dataclass(frozen=True)
 class PeerCounters:
     """The cumulative counters one ``getStats()`` pair (viewer, publisher) gives us."""
 
-    packets_received: int = 0
-    packets_lost: int = 0
+    packets: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """Per media kind: (packets received, packets lost), from the viewer's inbound-rtp."""
     bytes_received: int = 0
     jitter_ms: float | None = None
     rtt_ms: float | None = None
 
+    @property
+    def packets_lost(self) -> int:
+        return sum(lost for _, lost in self.packets.values())
+
 
 def read_counters(viewer_stats: Iterable[Any], publisher_stats: Iterable[Any]) -> PeerCounters:
-    """Sum the viewer's inbound-rtp and transport counters; the publisher's worst RTT."""
-    received = lost = received_bytes = 0
+    """The viewer's inbound-rtp (per kind) and transport counters; the publisher's worst RTT."""
+    packets: dict[str, tuple[int, int]] = {}
+    received_bytes = 0
     jitters: list[float] = []
     for stat in viewer_stats:
         kind = getattr(stat, "type", "")
         if kind == "inbound-rtp":
-            received += int(stat.packetsReceived or 0)
-            lost += max(0, int(stat.packetsLost or 0))
-            rate = _CLOCK_RATES.get(getattr(stat, "kind", ""), 90_000.0)
+            media = str(getattr(stat, "kind", "video"))
+            received, lost = packets.get(media, (0, 0))
+            packets[media] = (
+                received + int(stat.packetsReceived or 0),
+                lost + max(0, int(stat.packetsLost or 0)),
+            )
+            rate = _CLOCK_RATES.get(media, 90_000.0)
             if stat.jitter is not None:
                 jitters.append(float(stat.jitter) / rate * 1000.0)
         elif kind == "transport":
@@ -63,8 +75,7 @@ def read_counters(viewer_stats: Iterable[Any], publisher_stats: Iterable[Any]) -
         if getattr(stat, "type", "") == "remote-inbound-rtp" and stat.roundTripTime is not None
     ]
     return PeerCounters(
-        packets_received=received,
-        packets_lost=lost,
+        packets=packets,
         bytes_received=received_bytes,
         jitter_ms=max(jitters) if jitters else None,
         rtt_ms=max(rtts) if rtts else None,
@@ -110,6 +121,13 @@ class HealthSampler:
         return log
 
     def _loss(self, now: float, generation: int, counters: PeerCounters) -> tuple[int, float]:
+        """Packets lost over the loss window, and the worst loss rate of any media kind.
+
+        Per kind, because video loss is what is left after NACK retransmissions (aiortc counts
+        a resent packet as received) while Opus has no retransmission: audio shows the path's
+        loss, video shows what the viewer lost for good. A kind with too few packets in the
+        window to make a percentage (< MIN_PACKETS) is left out.
+        """
         while self._history and self._history[0][1] != generation:
             self._history.popleft()  # a new connection: its counters restarted
         self._history.append((now, generation, counters))
@@ -117,10 +135,14 @@ class HealthSampler:
         while len(self._history) > 2 and self._history[1][0] <= horizon:
             self._history.popleft()
         _, _, oldest = self._history[0]
-        lost = max(0, counters.packets_lost - oldest.packets_lost)
-        received = max(0, counters.packets_received - oldest.packets_received)
-        total = lost + received
-        return lost, (100.0 * lost / total if total else 0.0)
+        worst = 0.0
+        for kind, (received, lost) in counters.packets.items():
+            was_received, was_lost = oldest.packets.get(kind, (0, 0))
+            d_lost = max(0, lost - was_lost)
+            total = d_lost + max(0, received - was_received)
+            if total >= MIN_PACKETS:
+                worst = max(worst, 100.0 * d_lost / total)
+        return max(0, counters.packets_lost - oldest.packets_lost), worst
 
     def _bitrate(self, now: float, generation: int, counters: PeerCounters) -> float:
         previous = self._history[-2] if len(self._history) >= 2 else None
@@ -132,7 +154,9 @@ class HealthSampler:
     def sample(self, at: datetime, facts: ConnectionFacts, counters: PeerCounters) -> HealthSample:
         """The sample for the interval since the previous call."""
         now = self._monotonic()
-        start = self._last if now > self._last else now - 1e-3
+        # A call soon after the previous one still looks back one whole interval: fps over a
+        # few milliseconds would be noise (0 or 300 fps), and a judge must not act on noise.
+        start = min(self._last, now - self.plan.sample_seconds)
         self._last = now
         window: WindowStats = self.main_log.window(start, now)
         lost, loss_pct = self._loss(now, facts.generation, counters)
