@@ -32,8 +32,8 @@ from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.server import EmbeddedToxiproxy
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.base import Stream
-from supportdrill.media.factory import create_stream
 from supportdrill.media.judge import TransitionKind
+from supportdrill.media.loopback import create_stream
 from supportdrill.spec.scenarios import StreamPlan, StreamThresholds
 
 

@@ -16,9 +16,8 @@ from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.base import JudgedSample, Stream
-from supportdrill.media.factory import create_stream
 from supportdrill.media.judge import HealthState, TransitionKind
-from supportdrill.media.loopback import LoopbackStream
+from supportdrill.media.loopback import LoopbackStream, create_stream
 from supportdrill.media.route import DirectRoute, UdpProxyRoute
 from supportdrill.spec.scenarios import MediaPath, StreamPlan, StreamTarget, StreamThresholds
 

@@ -12,8 +12,8 @@ import pytest
 
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-from supportdrill.media.factory import create_stream
 from supportdrill.media.judge import TransitionKind
+from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import TurnConfig
 from supportdrill.spec.scenarios import MediaPath
 

@@ -1,5 +1,7 @@
 """The loopback target: a publisher and a viewer peer in this process, media through a route.
 
+:func:`create_stream` is the one call the runner makes to get the drill's test stream.
+
 SDP is exchanged in-process. The viewer offers (receive-only) and is ICE-controlling; the
 publisher answers with the stamped tracks. The route decides how the media crosses the fault
 layer (:mod:`supportdrill.media.route`).
@@ -29,7 +31,7 @@ from aiortc import (
 from aiortc.jitterbuffer import JitterBuffer
 
 from ..errors import FaultError, StreamError
-from ..spec.scenarios import StreamPlan
+from ..spec.scenarios import MediaPath, StreamPlan, StreamTarget
 from ..timeline import Clock
 from .base import Outage, Stream
 from .health import ConnectionFacts, HealthSampler, PeerCounters, read_counters
@@ -41,7 +43,14 @@ from .ice import (
     tolerate_rtt,
 )
 from .quality import FrameLog, HealthSample
-from .route import MediaRoute
+from .route import (
+    DirectRoute,
+    MediaRoute,
+    ProxyBackend,
+    TurnConfig,
+    TurnTcpRoute,
+    UdpProxyRoute,
+)
 from .tracks import AudioProbe, StampedVideoTrack, ToneTrack, VideoProbe
 
 log = logging.getLogger(__name__)
@@ -344,3 +353,36 @@ class LoopbackStream(Stream):
                 continue
             self._outages[index] = replace(self._outages[index], ended_at=self.clock.now())
             return
+
+
+def create_stream(
+    plan: StreamPlan,
+    *,
+    fault_backend: ProxyBackend | None,
+    proxy_name_prefix: str,
+    turn: TurnConfig | None = None,
+    clock: Clock | None = None,
+) -> Stream:
+    """The stream ``plan`` describes, its media through proxies named ``{prefix}media...``.
+
+    ``fault_backend`` is the drill's Toxiproxy-API backend; ``None`` runs the loopback stream
+    without a fault layer (benchmarks). The stream's ``media_proxies`` are the proxy names the
+    fault plan's toxics must go on; ``stop()`` deletes them.
+    """
+    if plan.target is StreamTarget.WHIP:
+        raise StreamError("the whip target is not implemented yet; use target: loopback")
+    route: MediaRoute
+    if fault_backend is None:
+        if plan.path is MediaPath.TURN_TCP:
+            raise StreamError("path turn-tcp needs a fault backend to put a TCP proxy on")
+        route = DirectRoute()
+    elif plan.path is MediaPath.UDP:
+        route = UdpProxyRoute(fault_backend, f"{proxy_name_prefix}media-udp")
+    else:
+        if turn is None:
+            raise StreamError(
+                "path turn-tcp needs a TURN server (coturn): start one, e.g. with "
+                "supportdrill.media.turn.CoturnServer, and pass its TurnConfig"
+            )
+        route = TurnTcpRoute(fault_backend, f"{proxy_name_prefix}media-turn", turn)
+    return LoopbackStream(plan, route, clock=clock)

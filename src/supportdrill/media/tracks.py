@@ -13,6 +13,7 @@ from an Opus frame).
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import fractions
@@ -117,7 +118,7 @@ class ToneTrack(MediaStreamTrack):
         return frame
 
 
-class _Probe:
+class _Probe(abc.ABC):
     """Consumes one received track in a task until it ends or is cancelled."""
 
     def __init__(self, log: FrameLog, clock: Callable[[], float] = time.monotonic) -> None:
@@ -158,8 +159,9 @@ class _Probe:
                     self.first_frame_at = arrival
                 self.log.add(arrival, self.latency_of(frame))
 
+    @abc.abstractmethod
     def latency_of(self, frame: VideoFrame | AudioFrame) -> float | None:
-        raise NotImplementedError
+        """The frame's latency figure in ms (``None`` if it carries none)."""
 
 
 class VideoProbe(_Probe):
