@@ -18,7 +18,7 @@ from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.base import JudgedSample, Stream
 from supportdrill.media.judge import HealthState, TransitionKind
 from supportdrill.media.loopback import LoopbackStream, create_stream
-from supportdrill.media.route import DirectRoute, UdpProxyRoute
+from supportdrill.media.route import DirectRoute, OwnProxies, UdpProxyRoute
 from supportdrill.spec.scenarios import MediaPath, StreamPlan, StreamTarget, StreamThresholds
 
 PLAN = StreamPlan(
@@ -116,7 +116,7 @@ async def test_a_dead_stream_is_rebuilt_through_the_same_proxy_and_the_outage_re
     backend: ToxiproxyBackend,
 ) -> None:
     plan = replace(PLAN, dead_after=timedelta(seconds=1.5))
-    route = UdpProxyRoute(backend, "sd-test-media-udp")
+    route = UdpProxyRoute(OwnProxies(backend, "sd-test-"))
     async with LoopbackStream(plan, route, connect_timeout_s=2.0) as stream:
         await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 10.0)
         first_upstream = (await backend.proxy("sd-test-media-udp")).upstream
@@ -149,5 +149,5 @@ async def test_create_stream_refuses_what_it_cannot_run(backend: ToxiproxyBacken
     turn = replace(PLAN, path=MediaPath.TURN_TCP)
     with pytest.raises(StreamError, match="needs a TURN server"):
         create_stream(turn, fault_backend=backend, proxy_name_prefix="sd-")
-    with pytest.raises(StreamError, match="needs a fault backend"):
+    with pytest.raises(StreamError, match="needs a fault layer"):
         create_stream(turn, fault_backend=None, proxy_name_prefix="sd-")

@@ -46,7 +46,9 @@ from .quality import FrameLog, HealthSample
 from .route import (
     DirectRoute,
     MediaRoute,
+    OwnProxies,
     ProxyBackend,
+    ProxyOwner,
     TurnConfig,
     TurnTcpRoute,
     UdpProxyRoute,
@@ -358,31 +360,38 @@ class LoopbackStream(Stream):
 def create_stream(
     plan: StreamPlan,
     *,
-    fault_backend: ProxyBackend | None,
-    proxy_name_prefix: str,
+    session: ProxyOwner | None = None,
+    fault_backend: ProxyBackend | None = None,
+    proxy_name_prefix: str = "sd-stream-",
     turn: TurnConfig | None = None,
     clock: Clock | None = None,
 ) -> Stream:
-    """The stream ``plan`` describes, its media through proxies named ``{prefix}media...``.
+    """The stream ``plan`` describes, its media through a proxy of the fault layer.
 
-    ``fault_backend`` is the drill's Toxiproxy-API backend; ``None`` runs the loopback stream
-    without a fault layer (benchmarks). The stream's ``media_proxies`` are the proxy names the
-    fault plan's toxics must go on; ``stop()`` deletes them.
+    In a drill, pass the run's ``session`` (a ``FaultSession``): the media proxy is created
+    with ``session.add_proxy("media-udp" | "media-turn", ...)``, so it is in the run's ledger,
+    the fault plan's toxics go on it, and the session deletes it. Without a session, pass a
+    ``fault_backend``: the stream creates ``{proxy_name_prefix}media-udp`` itself and deletes
+    it on ``stop()``. With neither, the peers talk directly (benchmarks of the harness).
+    ``stream.media_proxies`` names the proxy once ``start()`` has created it.
     """
     if plan.target is StreamTarget.WHIP:
         raise StreamError("the whip target is not implemented yet; use target: loopback")
+    owner: ProxyOwner | None = session
+    if owner is None and fault_backend is not None:
+        owner = OwnProxies(fault_backend, proxy_name_prefix)
     route: MediaRoute
-    if fault_backend is None:
+    if owner is None:
         if plan.path is MediaPath.TURN_TCP:
-            raise StreamError("path turn-tcp needs a fault backend to put a TCP proxy on")
+            raise StreamError("path turn-tcp needs a fault layer to put a TCP proxy on")
         route = DirectRoute()
     elif plan.path is MediaPath.UDP:
-        route = UdpProxyRoute(fault_backend, f"{proxy_name_prefix}media-udp")
+        route = UdpProxyRoute(owner)
     else:
         if turn is None:
             raise StreamError(
                 "path turn-tcp needs a TURN server (coturn): start one, e.g. with "
                 "supportdrill.media.turn.CoturnServer, and pass its TurnConfig"
             )
-        route = TurnTcpRoute(fault_backend, f"{proxy_name_prefix}media-turn", turn)
+        route = TurnTcpRoute(owner, turn)
     return LoopbackStream(plan, route, clock=clock)

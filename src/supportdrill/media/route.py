@@ -44,6 +44,40 @@ class ProxyBackend(Protocol):
     async def delete_proxy(self, proxy: str) -> None: ...
 
 
+class ProxyOwner(Protocol):
+    """Who creates the media proxies and deletes them at the end: the runner's FaultSession
+    (``supportdrill.faults.guard.FaultSession``: its ledger, its toxics, its cleanup), or,
+    without one, :class:`OwnProxies`."""
+
+    @property
+    def backend(self) -> Any: ...
+
+    async def add_proxy(
+        self, role: str, upstream: str, *, protocol: Any = ..., listen: str = ...
+    ) -> Any: ...
+
+
+class OwnProxies:
+    """The stream owns its proxies: named ``prefix + role``, deleted by :meth:`close`."""
+
+    def __init__(self, backend: ProxyBackend, prefix: str) -> None:
+        self.backend = backend
+        self.prefix = prefix
+        self.names: list[str] = []
+
+    async def add_proxy(
+        self, role: str, upstream: str, *, protocol: Any = "tcp", listen: str = f"{LOOPBACK}:0"
+    ) -> Any:
+        name = self.prefix + role
+        state = await self.backend.create_proxy(name, listen, upstream, protocol)
+        self.names.append(name)
+        return state
+
+    async def close(self) -> None:
+        while self.names:
+            await self.backend.delete_proxy(self.names.pop())
+
+
 @dataclass(frozen=True)
 class TurnConfig:
     """A TURN server reachable over TCP, with long-term credentials."""
@@ -103,33 +137,35 @@ class DirectRoute(MediaRoute):
 
 
 class _ProxyRoute(MediaRoute):
-    def __init__(self, backend: ProxyBackend, name: str) -> None:
-        self.backend = backend
-        self.name = name
-        self._created = False
+    role = "media"
+
+    def __init__(self, owner: ProxyOwner) -> None:
+        self.owner = owner
+        self.name: str | None = None
 
     @property
     def proxy_names(self) -> tuple[str, ...]:
-        return (self.name,)
+        return (self.name,) if self.name else ()
 
     async def _create(self, upstream: str, protocol: str) -> Address:
-        state = await self.backend.create_proxy(self.name, f"{LOOPBACK}:0", upstream, protocol)
-        self._created = True
+        state = await self.owner.add_proxy(self.role, upstream, protocol=protocol)
+        self.name = str(state.name)
         return _hostport(str(state.listen))
 
     async def close(self) -> None:
-        if self._created:
-            self._created = False
-            await self.backend.delete_proxy(self.name)
+        if isinstance(self.owner, OwnProxies):
+            await self.owner.close()
+        # A FaultSession deletes its proxies (verified) when the drill closes it.
 
 
 class UdpProxyRoute(_ProxyRoute):
     """Every datagram between the peers crosses one UDP proxy of the fault layer."""
 
     hides_viewer = True
+    role = "media-udp"
 
-    def __init__(self, backend: ProxyBackend, name: str) -> None:
-        super().__init__(backend, name)
+    def __init__(self, owner: ProxyOwner) -> None:
+        super().__init__(owner)
         self._listen: Address | None = None
 
     async def publisher_ready(self, publisher: Address) -> Address | None:
@@ -142,12 +178,18 @@ class UdpProxyRoute(_ProxyRoute):
 
     async def _retarget(self, upstream: str) -> None:
         # FaultBackend has no "update proxy" yet; Toxiproxy's API has (POST /proxies/{name}),
-        # and it keeps the proxy's toxics, which delete-and-create would drop. The embedded
-        # server re-binds the listen port on an upstream change and can find it still in use
-        # for a moment (EADDRINUSE, proxy left disabled), so the call is repeated, asking for
-        # enabled, until the server holds what we asked.
-        url = f"{self.backend.url.rstrip('/')}/proxies/{self.name}"
-        body = {"upstream": upstream, "enabled": True}
+        # and it keeps the proxy's toxics, which delete-and-create would drop. ``enabled`` is
+        # sent as it was: a fault that took the proxy down must stay down. The embedded server
+        # re-binds the listen port on an upstream change and can find it still in use for a
+        # moment (EADDRINUSE, proxy left disabled), so the call is repeated until the server
+        # holds what we asked.
+        assert self.name is not None
+        backend = self.owner.backend
+        before = await backend.proxy(self.name)
+        if before is None:
+            raise FaultNotVerified(f"re-point proxy {self.name!r}: it is gone from {backend.url}")
+        wanted = {"upstream": upstream, "enabled": bool(before.enabled)}
+        url = f"{str(backend.url).rstrip('/')}/proxies/{self.name}"
         failure = ""
         timeout = aiohttp.ClientTimeout(total=5)
         try:
@@ -155,20 +197,21 @@ class UdpProxyRoute(_ProxyRoute):
                 for attempt in range(RETARGET_ATTEMPTS):
                     if attempt:
                         await asyncio.sleep(0.05 * attempt)
-                    async with session.post(url, json=body) as response:
-                        if response.status < 400:
-                            held = await self.backend.proxy(self.name)
-                            if held is not None and str(held.upstream) == upstream and held.enabled:
-                                self._listen = _hostport(str(held.listen))
-                                return
-                            failure = f"the server holds {held}"
-                            continue
+                    async with session.post(url, json=wanted) as response:
                         failure = (await response.text()).strip()
-                        if response.status < 500:
+                        if 400 <= response.status < 500:
                             raise FaultRejected(
                                 f"re-point proxy {self.name!r} to {upstream}: {failure}",
                                 status=response.status,
                             )
+                    held = await backend.proxy(self.name)
+                    if held is not None and (str(held.upstream), held.enabled) == (
+                        upstream,
+                        wanted["enabled"],
+                    ):
+                        self._listen = _hostport(str(held.listen))
+                        return
+                    failure = f"the server holds {held}; {failure}"
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise FaultBackendUnavailable(f"re-point proxy {self.name!r}: {exc}") from exc
         raise FaultNotVerified(f"re-point proxy {self.name!r} to {upstream}: {failure}")
@@ -177,8 +220,10 @@ class UdpProxyRoute(_ProxyRoute):
 class TurnTcpRoute(_ProxyRoute):
     """The viewer relays through coturn over TCP, and that TCP leg crosses a Toxiproxy proxy."""
 
-    def __init__(self, backend: ProxyBackend, name: str, turn: TurnConfig) -> None:
-        super().__init__(backend, name)
+    role = "media-turn"
+
+    def __init__(self, owner: ProxyOwner, turn: TurnConfig) -> None:
+        super().__init__(owner)
         self.turn = turn
         self._listen: Address | None = None
 
