@@ -10,18 +10,27 @@ from dataclasses import replace
 
 import pytest
 
+from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import TurnConfig
+from supportdrill.media.turn import CoturnServer
 from supportdrill.spec.scenarios import MediaPath
 
 from .test_loopback import PLAN, watch_for
 
-pytestmark = pytest.mark.coturn
+
+async def test_without_coturn_the_server_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(StreamError, match="apt-get install -y coturn"):
+        await CoturnServer().start()
 
 
+@pytest.mark.coturn
 async def test_turn_tcp_stream_is_healthy_and_a_latency_toxic_on_its_tcp_leg_degrades_it(
     backend: ToxiproxyBackend, coturn: TurnConfig
 ) -> None:

@@ -390,8 +390,8 @@ def create_stream(
     else:
         if turn is None:
             raise StreamError(
-                "path turn-tcp needs a TURN server (coturn): start one, e.g. with "
-                "supportdrill.media.turn.CoturnServer, and pass its TurnConfig"
+                "path turn-tcp needs a TURN server (coturn): start one with "
+                "supportdrill.media.turn.CoturnServer and pass its config as turn="
             )
         route = TurnTcpRoute(owner, turn)
     return LoopbackStream(plan, route, clock=clock)
