@@ -97,6 +97,28 @@ async def test_a_fault_on_the_udp_proxy_degrades_the_stream_and_lifting_it_recov
     assert (await backend.proxy(proxy)) is None, "stop() deletes the stream's proxy"
 
 
+async def test_audio_only_stream_recovers_from_loss_without_keeping_the_delay(
+    backend: ToxiproxyBackend,
+) -> None:
+    # aiortc's Opus jitter buffer would stay ~200 ms late after a loss burst (no drain); the
+    # stream drops that backlog, so lifting the fault brings the delay back to its baseline.
+    plan = replace(
+        PLAN,
+        video=False,
+        thresholds=StreamThresholds(min_fps=40.0, max_latency_rise_ms=100.0, recover_after=3),
+    )
+    stream = create_stream(plan, fault_backend=backend, proxy_name_prefix="sd-audio-")
+    async with stream:
+        (proxy,) = stream.media_proxies
+        await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 10.0)
+        await backend.add_toxic(proxy, ToxicSpec("loss", "loss", attributes={"probability": 0.2}))
+        await watch_for(stream, TransitionKind.DEGRADED, 8.0)
+        await backend.remove_toxic(proxy, "loss")
+        recovered, _, _ = await watch_for(stream, TransitionKind.RECOVERED, 15.0)
+    rise = recovered.sample.latency_rise_ms
+    assert rise is not None and rise < 100.0
+
+
 async def test_blackout_stops_audio_and_video_alike(backend: ToxiproxyBackend) -> None:
     # Proof that no media bypasses the proxy: with every datagram dropped, nothing arrives.
     stream = create_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-test-")

@@ -24,11 +24,8 @@ from datetime import timedelta
 from aiortc import (
     MediaStreamTrack,
     RTCPeerConnection,
-    RTCRtpCodecCapability,
-    RTCRtpReceiver,
     RTCSessionDescription,
 )
-from aiortc.jitterbuffer import JitterBuffer
 
 from ..errors import FaultError, StreamError
 from ..spec.scenarios import MediaPath, StreamPlan, StreamTarget
@@ -54,6 +51,7 @@ from .route import (
     UdpProxyRoute,
 )
 from .tracks import AudioProbe, StampedVideoTrack, ToneTrack, VideoProbe
+from .upkeep import ReceiverUpkeep, vp8_without_rtx
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +59,6 @@ CONSENT_TIMEOUT_S = 2.0
 """Consent checks survive an RTT up to this (aioice's own 0.5 s kills streams at high RTT)."""
 SUPERVISE_EVERY_S = 0.25
 RETRY_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
-STALL_RESET_S = 1.0
-"""Video stalled this long on a live connection: reset the jitter buffer, ask for a keyframe."""
-
-
-def _reset_jitter_buffer(receiver: RTCRtpReceiver) -> None:
-    # Private in aiortc; if a release renames it, the stream still works, it just recovers
-    # from gaps as slowly as aiortc itself does.
-    attribute = "_RTCRtpReceiver__jitter_buffer"
-    current = getattr(receiver, attribute, None)
-    if isinstance(current, JitterBuffer):
-        setattr(receiver, attribute, JitterBuffer(capacity=current.capacity, is_video=True))
 
 
 @dataclass
@@ -100,15 +87,6 @@ class _Peers:
         for pc in (self.viewer, self.publisher):
             with contextlib.suppress(Exception):  # closing a half-built peer may raise anything
                 await pc.close()
-
-
-def _vp8_without_rtx() -> list[RTCRtpCodecCapability]:
-    # Without RTX, aiortc resends lost packets on the media SSRC. With it, the RTX stream's
-    # stats overwrite the media stream's in getStats() (both get the receiver's one id), and
-    # loss and jitter would be read from the wrong stream.
-    capabilities = RTCRtpReceiver.getCapabilities("video")
-    codecs = capabilities.codecs if capabilities is not None else []
-    return [codec for codec in codecs if codec.mimeType.lower() == "video/vp8"]
 
 
 class LoopbackStream(Stream):
@@ -140,7 +118,7 @@ class LoopbackStream(Stream):
         self._stopped = False
         self._connect_ms: float | None = None
         self._first_frame_ms: float | None = None
-        self._stall_reset_at = 0.0
+        self._upkeep = ReceiverUpkeep()
 
     # -- the Stream interface --------------------------------------------------------------
 
@@ -222,7 +200,7 @@ class LoopbackStream(Stream):
             async with asyncio.timeout(self.connect_timeout_s):
                 if self.plan.video:
                     transceiver = viewer.addTransceiver("video", direction="recvonly")
-                    transceiver.setCodecPreferences(_vp8_without_rtx())
+                    transceiver.setCodecPreferences(vp8_without_rtx())
                     tracks.append(
                         StampedVideoTrack(self.plan.width, self.plan.height, self.plan.fps)
                     )
@@ -307,32 +285,14 @@ class LoopbackStream(Stream):
             reason = self._dead_reason(peers)
             if reason is not None:
                 await self._reestablish(peers, reason)
-            else:
-                self._unfreeze(peers)
-
-    def _unfreeze(self, peers: _Peers) -> None:
-        """Unstick the viewer's video after a gap: a fresh jitter buffer and a keyframe.
-
-        aiortc 1.16's video jitter buffer holds 512 packets and only hands on frames that are
-        contiguous from its origin. A gap (a blackout, a burst of loss) leaves a hole at the
-        origin that no retransmission fills, so it waits until 512 newer packets have arrived:
-        measured, 10+ s of frozen video at 500 kbps after a 3 s blackhole was lifted, with the
-        packets flowing again. A browser recovers in well under a second, so when the video has
-        stalled on a live connection the harness clears the hole and asks for a keyframe.
-        """
-        if not self.plan.video or not peers.connected:
-            return
-        now = time.monotonic()
-        last = max(self._last_frame() or 0.0, peers.first_frame_at or peers.offered_at)
-        if now - last < STALL_RESET_S or now - self._stall_reset_at < STALL_RESET_S:
-            return
-        self._stall_reset_at = now
-        for transceiver in peers.viewer.getTransceivers():
-            if transceiver.kind == "video":
-                _reset_jitter_buffer(transceiver.receiver)
-        for sender in peers.publisher.getSenders():
-            if sender.track is not None and sender.track.kind == "video":
-                sender._send_keyframe()
+            elif peers.connected:
+                last_video = None
+                if self._video_log is not None:
+                    last_video = max(
+                        self._video_log.last_arrival or 0.0,
+                        peers.first_frame_at or peers.offered_at,
+                    )
+                self._upkeep.check(peers.viewer, peers.publisher, last_video)
 
     async def _reestablish(self, dead: _Peers, reason: str) -> None:
         last = self._last_frame()
