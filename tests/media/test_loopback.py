@@ -36,12 +36,12 @@ async def watch_for(
     """Sample at the plan's interval until ``kind`` happens; the deciding sample and the time."""
     started = time.monotonic()
     seen: list[JudgedSample] = []
-    while time.monotonic() - started < within_s:
-        await stream.clock.sleep(stream.interval_s)
-        judged = await stream.judged()
+    async for judged in stream.watch():
         seen.append(judged)
         if judged.transition is not None and judged.transition.kind is kind:
             return judged, time.monotonic() - started, seen
+        if time.monotonic() - started >= within_s:
+            break
     problems = [s.problems for s in seen[-4:]]
     raise AssertionError(f"no {kind} within {within_s} s; last problems {problems}")
 

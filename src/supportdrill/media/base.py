@@ -9,6 +9,8 @@ fault plan's toxics to exactly those.
 from __future__ import annotations
 
 import abc
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -89,6 +91,22 @@ class Stream(abc.ABC):
         sample = await self.health()
         transition = self.judge.feed(sample)
         return JudgedSample(sample, self.judge.state, self.judge.last_problems, transition)
+
+    async def watch(self) -> AsyncIterator[JudgedSample]:
+        """:meth:`judged` at the plan's fixed interval, for as long as the caller iterates.
+
+        Ticks are scheduled from the start, not from the end of the previous sample, so a
+        slow ``getStats()`` does not stretch the interval.
+        """
+        interval = self.interval_s
+        started = time.monotonic()
+        tick = 0
+        while True:
+            tick += 1
+            delay = started + tick * interval - time.monotonic()
+            if delay > 0:
+                await self.clock.sleep(delay)
+            yield await self.judged()
 
     async def __aenter__(self) -> Stream:
         await self.start()

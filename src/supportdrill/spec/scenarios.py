@@ -111,7 +111,8 @@ class StreamPlan:
     height: int = 360
     fps: int = 30
     bitrate_kbps: int = 500
-    """The video encoder's target; aiortc's VP8 encoder adapts between 250 and 1500 kbps."""
+    """The scenario's nominal video bitrate, reported with the stream. Not enforced on the
+    loopback target: aiortc's VP8 encoder sets its own rate from REMB, between 250 and 1500 kbps."""
     video: bool = True
     audio: bool = True
     tone_hz: float = 440.0
