@@ -13,6 +13,7 @@ from supportdrill.spec.scenarios import (
     MediaPath,
     StreamPlan,
     StreamTarget,
+    StreamThresholds,
     parse_stream_section,
 )
 
@@ -119,3 +120,24 @@ def test_bad_input_names_file_line_and_field(body: str, where: str) -> None:
 def test_plan_refuses_what_cannot_be_streamed() -> None:
     with pytest.raises(ValueError, match="even sides"):
         StreamPlan(scenario="x", width=641, height=360)
+
+
+def test_every_plan_field_can_be_set_from_yaml() -> None:
+    plan = parse(
+        "stream:\n"
+        "  scenario: voice-room\n"
+        "  target: whip\n"
+        "  whip_url: https://ingest.vendor.example/whip/drill\n"
+        "  bitrate_kbps: 64\n"
+        "  tone_hz: 0\n"
+        "  dead_after: 30s\n"
+    )
+    assert plan.target is StreamTarget.WHIP
+    assert plan.whip_url == "https://ingest.vendor.example/whip/drill"
+    assert (plan.bitrate_kbps, plan.tone_hz) == (64, 0.0)
+    assert plan.dead_after == timedelta(seconds=30)
+
+
+def test_thresholds_refuse_hysteresis_below_one() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        StreamThresholds(degrade_after=0)
