@@ -44,11 +44,16 @@ def _py311_udp_relay_workaround() -> None:
     the fault layer's relay asserts and never forwards (reported; remove once fixed there).
     """
     import asyncio.selector_events
+    import inspect
 
     from supportdrill.faults.server import udp
 
     if issubclass(asyncio.selector_events._SelectorDatagramTransport, asyncio.DatagramTransport):
         return
+    if "isinstance(transport, asyncio.DatagramTransport)" not in inspect.getsource(
+        udp._Flow.connection_made
+    ):
+        return  # fixed there
 
     def connection_made(self: udp._Flow, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]

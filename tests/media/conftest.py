@@ -16,8 +16,15 @@ from supportdrill.media.turn import CoturnServer, turnserver_binary
 
 def _udp_relay_works_on_this_python() -> bool:
     import asyncio.selector_events
+    import inspect
 
-    return issubclass(asyncio.selector_events._SelectorDatagramTransport, asyncio.DatagramTransport)
+    from supportdrill.faults.server import udp
+
+    if issubclass(asyncio.selector_events._SelectorDatagramTransport, asyncio.DatagramTransport):
+        return True
+    return "isinstance(transport, asyncio.DatagramTransport)" not in inspect.getsource(
+        udp._Flow.connection_made
+    )
 
 
 @pytest.fixture(autouse=True)
