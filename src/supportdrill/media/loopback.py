@@ -104,13 +104,11 @@ class LoopbackStream(Stream):
         self.route = route
         self.connect_timeout_s = connect_timeout_s
         tolerate_rtt(CONSENT_TIMEOUT_S)
-        nominal = plan.fps if plan.video else 50.0
         self._video_log = FrameLog(nominal_fps=plan.fps) if plan.video else None
         self._audio_log = FrameLog(nominal_fps=50.0) if plan.audio else None
         self._video_probe = VideoProbe(self._video_log) if self._video_log else None
         self._audio_probe = AudioProbe(self._audio_log) if self._audio_log else None
         self._sampler = HealthSampler(plan, self._video_log, self._audio_log)
-        self._nominal_fps = nominal
         self._peers: _Peers | None = None
         self._generation = 0
         self._outages: list[Outage] = []
