@@ -19,10 +19,9 @@ from datetime import datetime, timedelta
 
 from ..desks.base import Desk
 from ..desks.model import TicketRef
+from ..desks.retry import with_retries
 from ..errors import (
-    DeskAuthFailed,
     DeskError,
-    DeskRateLimited,
     DeskRejected,
     DrillFailed,
     FaultError,
@@ -322,29 +321,18 @@ class DrillRunner:
         submitted = self.clock.now()
         ref = await self.desk.find(idempotency_key=key) if intent_recorded else None
         recovered = ref is not None
-        deadline = self._hard_deadline()
-        backoff = 1.0
-        while ref is None:
+        if ref is None:
             try:
-                ref = await self.desk.file(draft, idempotency_key=key)
-            except (DeskAuthFailed, DeskRejected) as exc:
+                ref = await with_retries(
+                    lambda: self.desk.file(draft, idempotency_key=key),
+                    deadline=self._hard_deadline(),
+                    clock=self.clock,
+                    on_gap=self.emit,
+                )
+            except DeskRejected as exc:  # DeskAuthFailed included
                 raise DrillFailed(f"the desk refused the ticket: {exc}") from exc
             except DeskError as exc:
-                wait = (
-                    exc.retry_after
-                    if isinstance(exc, DeskRateLimited) and exc.retry_after
-                    else backoff
-                )
-                backoff = min(backoff * 2, 60.0)
-                if self.clock.now() + timedelta(seconds=wait) >= deadline:
-                    raise DrillFailed(
-                        f"could not file the ticket before the deadline: {exc}"
-                    ) from exc
-                now = self.clock.now()
-                await self.emit(
-                    Note(at=now, observed_at=now, text=f"filing retried: {exc}", level="warning")
-                )
-                await self.clock.sleep(wait)
+                raise DrillFailed(f"could not file the ticket before the deadline: {exc}") from exc
         self.store.set_ticket_ref(self.run_id, key, ref)
         now = self.clock.now()
         await self.emit(

@@ -1,9 +1,9 @@
 """Watching a filed ticket: polling the desk through errors, classifying what the vendor says.
 
-Desk errors never end a drill by themselves: 429 waits for Retry-After, 5xx/timeouts/garbage back
-off exponentially, and the time we could not see the desk is recorded as a ``desk.gap`` event so
-the report can say how much precision it cost. Only refused credentials or a ticket that vanished
-(4xx) stop the watch.
+Desk errors never end a drill by themselves: :func:`~supportdrill.desks.retry.with_retries` waits
+out 429s and backs off on 5xx/timeouts/garbage, and the time we could not see the desk is recorded
+as a ``desk.gap`` event so the report can say how much precision it cost. Only refused
+credentials or a ticket that vanished (4xx) stop the watch.
 """
 
 from __future__ import annotations
@@ -14,18 +14,11 @@ from datetime import datetime
 
 from ..desks.base import Desk
 from ..desks.model import DeskPoll, DeskReply, DeskStatusChange, TicketRef
-from ..errors import (
-    DeskAuthFailed,
-    DeskProtocolError,
-    DeskRateLimited,
-    DeskRejected,
-    DeskTimeout,
-    DeskUnavailable,
-    DrillFailed,
-)
+from ..desks.retry import RETRYABLE, with_retries
+from ..errors import DeskAuthFailed, DeskRejected, DrillFailed
 from ..measure.classify import classify_reply, is_vendor_message
 from ..spec.model import Vendor
-from ..timeline import Clock, CustomerMessage, DeskGap, Event, TicketStatus, VendorReply
+from ..timeline import Clock, CustomerMessage, Event, TicketStatus, VendorReply
 
 Emit = Callable[[Event], Awaitable[None]]
 
@@ -77,57 +70,23 @@ class TicketWatcher:
         return await self._absorb(result)
 
     async def _poll_with_retries(self, deadline: datetime) -> DeskPoll | None:
-        gap_started: datetime | None = None
-        attempts = 0
-        last_error = ""
-        backoff = 1.0
-        while True:
-            try:
-                result = await self.desk.poll(self.ref, since=self.state.cursor)
-            except DeskAuthFailed as exc:
-                raise DrillFailed(
-                    f"the desk refused our credentials while watching: {exc}"
-                ) from exc
-            except DeskRateLimited as exc:
-                wait = exc.retry_after if exc.retry_after is not None else backoff
-                last_error = f"429 rate limited (retry after {wait:g}s)"
-            except (DeskUnavailable, DeskTimeout, DeskProtocolError) as exc:
-                wait = backoff
-                last_error = f"{type(exc).__name__}: {exc}"
-            except DeskRejected as exc:
-                raise DrillFailed(f"the desk rejected polling the ticket: {exc}") from exc
-            else:
-                now = self.clock.now()
-                if gap_started is not None:
-                    await self.emit(
-                        DeskGap(
-                            at=gap_started,
-                            observed_at=now,
-                            until=now,
-                            error=last_error,
-                            attempts=attempts,
-                        )
-                    )
-                if result.server_time is not None:
-                    self.state.server_skew_s = (result.server_time - now).total_seconds()
-                return result
-            now = self.clock.now()
-            gap_started = gap_started or now
-            attempts += 1
-            backoff = min(backoff * 2, self.max_backoff_s)
-            remaining = (deadline - now).total_seconds()
-            if remaining <= 0:
-                await self.emit(
-                    DeskGap(
-                        at=gap_started,
-                        observed_at=now,
-                        until=now,
-                        error=last_error,
-                        attempts=attempts,
-                    )
-                )
-                return None
-            await self.clock.sleep(min(max(wait, 0.0), remaining))
+        try:
+            result = await with_retries(
+                lambda: self.desk.poll(self.ref, since=self.state.cursor),
+                deadline=deadline,
+                clock=self.clock,
+                on_gap=self.emit,
+                max_delay=self.max_backoff_s,
+            )
+        except DeskAuthFailed as exc:
+            raise DrillFailed(f"the desk refused our credentials while watching: {exc}") from exc
+        except DeskRejected as exc:
+            raise DrillFailed(f"the desk rejected polling the ticket: {exc}") from exc
+        except RETRYABLE:
+            return None  # the deadline came first; the gap is already on the timeline
+        if result.server_time is not None:
+            self.state.server_skew_s = (result.server_time - self.clock.now()).total_seconds()
+        return result
 
     async def _absorb(self, result: DeskPoll) -> list[Event]:
         now = self.clock.now()
