@@ -8,6 +8,7 @@ credentials or a ticket that vanished (4xx) stop the watch.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,8 @@ from ..errors import DeskAuthFailed, DeskRejected, DrillFailed
 from ..measure.classify import classify_reply, is_vendor_message
 from ..spec.model import Vendor
 from ..timeline import Clock, CustomerMessage, Event, TicketStatus, VendorReply
+
+log = logging.getLogger(__name__)
 
 Emit = Callable[[Event], Awaitable[None]]
 
@@ -122,6 +125,13 @@ class TicketWatcher:
         if item.message_id in self.state.seen_messages:
             return None
         self.state.seen_messages.add(item.message_id)
+        if not item.public and not item.from_us:
+            # A vendor's internal note (agent-view desks show them): a requester never sees it,
+            # so it is neither a reply to time nor a message of ours. Nothing goes on the
+            # timeline, which also keeps a resumed watch (that re-reads every message) from
+            # recording it twice.
+            log.debug("skipping private note %s on ticket %s", item.message_id, self.ref.ticket_id)
+            return None
         if not is_vendor_message(item):
             return CustomerMessage(
                 at=item.created_at,

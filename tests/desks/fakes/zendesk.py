@@ -77,7 +77,16 @@ class FakeZendesk(FakeServer):
             }
         )
 
-    def comment(self, ticket_id: int, author: dict[str, Any], body: str, channel: str = "web"):
+    def comment(
+        self,
+        ticket_id: int,
+        author: dict[str, Any],
+        body: str,
+        channel: str = "web",
+        *,
+        public: bool = True,
+    ) -> None:
+        """A comment by ``author``; ``public=False`` is an internal note (agents only)."""
         ticket = self.tickets[ticket_id]
         event = {
             "id": next(self._event_ids),
@@ -86,7 +95,7 @@ class FakeZendesk(FakeServer):
             "body": body,
             "html_body": f"<p>{body}</p>",
             "plain_body": body,
-            "public": True,
+            "public": public,
         }
         self._audit(ticket, author["id"], {"channel": channel, "source": {}}, [event])
 
