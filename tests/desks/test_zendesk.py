@@ -115,11 +115,10 @@ async def test_agent_mode_reads_channels_notifications_and_clocks(fake: FakeZend
     classes = [
         classify_reply(r, ticket_created_at=ref.created_at, system_window_s=0).cls for r in replies
     ]
-    # The documented cases: a trigger notification is automatic; an agent typing in the
-    # workspace is human. (An API comment through an agent account carries channel "api" and
-    # no hint either way: the classifier's call.)
-    assert classes[0] is ReplyClass.AUTO
-    assert classes[2] is ReplyClass.HUMAN
+    # The documented cases: a trigger notification is automatic; an integration's comment
+    # through an agent account (via.channel "api", via type 5) cannot be told from a person's,
+    # so it is unclassified, never human; an agent typing in the workspace is human.
+    assert classes == [ReplyClass.AUTO, ReplyClass.UNCLASSIFIED, ReplyClass.HUMAN]
 
     clocks = await desk.vendor_clocks(ref)
     names = {(c.vendor_name, c.business_hours) for c in clocks}

@@ -247,7 +247,42 @@ def test_human_requires_every_signal(signals: dict[str, object]) -> None:
         assert reply.author_role == AuthorRole.AGENT
         assert reply.automated_hint is not True
         assert reply.channel not in {"rule", "trigger", "app"}
+        assert reply.channel != "api" or reply.automated_hint is False
         assert header_markers(reply.headers) == ()
         assert "received your request" not in reply.body
     if reply.author_role in (AuthorRole.UNKNOWN, "") and result.cls is not ReplyClass.AUTO:
         assert result.cls is ReplyClass.UNCLASSIFIED
+
+
+@pytest.mark.parametrize("channel", ["api", "API", "api:integration"])
+def test_api_comment_by_an_agent_is_unclassified_with_the_reason(channel: str) -> None:
+    # Zendesk via type 5: a script or integration posting through an agent account. The role
+    # says agent, but nobody can tell whether a person wrote it (research/support-desk-apis.md,
+    # Zendesk (c)).
+    for reply in (
+        replace(AGENT, channel=channel),
+        replace(AGENT, channel=channel, created_at=T0 + timedelta(seconds=5)),
+    ):
+        result = classify_reply(reply, ticket_created_at=T0, agents=["Wang Li"])
+        assert result.cls is ReplyClass.UNCLASSIFIED
+        assert any("script or integration" in reason for reason in result.reasons)
+
+
+def test_api_comment_the_desk_marks_as_a_person_is_human() -> None:
+    result = classify_reply(
+        replace(AGENT, channel="api", automated_hint=False), ticket_created_at=T0
+    )
+    assert result.cls is ReplyClass.HUMAN
+    assert "desk marks it as written by a person" in result.reasons
+
+
+def test_api_comment_with_an_ack_phrasing_is_auto() -> None:
+    reply = replace(AGENT, channel="api", body="We have received your request #88.")
+    assert classify(reply) is ReplyClass.AUTO
+
+
+@pytest.mark.parametrize("channel", ["rule:trigger", "web:automation", "email:rule"])
+def test_automation_in_either_part_of_a_channel_source_pair_is_auto(channel: str) -> None:
+    result = classify_reply(replace(AGENT, channel=channel), ticket_created_at=T0)
+    assert result.cls is ReplyClass.AUTO
+    assert f"posted via channel {channel!r}" in result.reasons

@@ -11,7 +11,12 @@ A message is HUMAN only when every one of these holds (research/support-desk-api
   ``X-Autoreply``, ``Precedence: bulk``, ``List-Id``, ``Return-Path: <>`` and the like);
 * it does not match the vendor's acknowledgement templates or a common auto-ack phrasing;
 * it was not posted within ``system_window_s`` of filing by a sender we cannot positively
-  identify as a person (triggers often post through an agent account within seconds).
+  identify as a person (triggers often post through an agent account within seconds);
+* it did not arrive through an API channel (Zendesk ``via.channel`` ``api``, via type 5) unless
+  the desk itself says a person wrote it: such a comment comes from a script or an integration
+  using an agent's credentials, so the agent role proves nothing about who typed it. It is not
+  certain enough to call AUTO either (an integration may relay a person's words), so it is
+  UNCLASSIFIED, with that reason.
 
 Any automation signal makes it AUTO. Otherwise, when a requirement for HUMAN cannot be checked
 (typically: the desk does not show the author's role), it is UNCLASSIFIED, never HUMAN. Every
@@ -34,6 +39,9 @@ AUTOMATED_CHANNELS = frozenset(
     {"rule", "trigger", "automation", "bot", "app", "system", "workflow", "auto_reply"}
 )
 """Channels (Zendesk ``via.channel`` and the like) that mean a machine posted the message."""
+
+UNATTRIBUTED_CHANNELS = frozenset({"api"})
+"""Channels through which scripts and integrations post as an agent: not a person's proof."""
 
 BUILTIN_ACK_PATTERNS: tuple[str, ...] = (
     r"\bwe(?: have|'ve)? received your (?:request|ticket|message|e-?mail|case|enquiry)",
@@ -132,7 +140,8 @@ def _automation_signals(
     if reply.automated_hint is True:
         signals.append("desk marks it automated")
     channel = reply.channel.strip().lower()
-    if channel in AUTOMATED_CHANNELS:
+    # Adapters write "channel:source" (Zendesk "rule:trigger"); either part can say automation.
+    if not AUTOMATED_CHANNELS.isdisjoint(channel.split(":")):
         signals.append(f"posted via channel {channel!r}")
     if reply.author_role == AuthorRole.SYSTEM:
         signals.append("author role is system")
@@ -190,6 +199,14 @@ def classify_reply(
         return Classification(ReplyClass.UNCLASSIFIED, tuple(reasons))
     else:
         reasons.append("desk does not show the author's role and the author is not a known agent")
+        return Classification(ReplyClass.UNCLASSIFIED, tuple(reasons))
+
+    channel = reply.channel.strip().lower()
+    if channel.split(":")[0] in UNATTRIBUTED_CHANNELS and reply.automated_hint is not False:
+        reasons.append(
+            f"posted via channel {channel!r}: a script or integration using an agent's "
+            "credentials, not the agent workspace; cannot tell whether a person wrote it"
+        )
         return Classification(ReplyClass.UNCLASSIFIED, tuple(reasons))
 
     after_s = (reply.created_at - ticket_created_at).total_seconds()
