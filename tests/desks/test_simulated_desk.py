@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -18,7 +20,13 @@ from supportdrill.desks.model import (
     TicketDraft,
     TicketRef,
 )
-from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer, idempotency_tag
+from supportdrill.desks.simulated import (
+    HolidayRules,
+    SimulatedDesk,
+    SimulatedDeskServer,
+    idempotency_tag,
+    serve_desk,
+)
 from supportdrill.errors import DeskAuthFailed, DeskRejected, InvalidConfiguration
 from supportdrill.timeline import StatusCategory, VirtualClock
 
@@ -301,3 +309,48 @@ def test_bad_server_settings(tmp_path: Path) -> None:
     broken.write_text("{not json")
     with pytest.raises(InvalidConfiguration, match="not a simulated desk state file"):
         SimulatedDeskServer(state_path=broken)
+
+
+async def test_business_hours_persona_takes_public_holidays_off(simulated: Start) -> None:
+    # Thursday 2026-01-01 10:00 in Jakarta: a weekday inside its hours, but New Year's Day.
+    clock = VirtualClock(datetime(2026, 1, 1, 10, 0, tzinfo=JAKARTA))
+    server, desk = await simulated(
+        persona="business-hours-only", clock=clock, holidays=HolidayRules(country="ID")
+    )
+    ref = await desk.file(DRAFT, idempotency_key="holiday-run")
+    await clock.sleep(8 * 3600)  # the whole working day, had it been one
+    events, cursor = await _poll_all(desk, ref, None)
+    assert [r.automated_hint for r in _replies(events)] == [True]  # the automatic ack only
+    await clock.sleep((datetime(2026, 1, 2, 9, 12, tzinfo=JAKARTA) - clock.now()).total_seconds())
+    events, _ = await _poll_all(desk, ref, cursor)
+    (human,) = _replies(events)
+    assert human.automated_hint is False
+    assert human.created_at == datetime(2026, 1, 2, 9, 12, tzinfo=JAKARTA)
+    async with httpx.AsyncClient() as client:
+        control = (await client.get(f"{server.url}/_control")).json()
+    assert control["holidays"] == {"country": "ID", "subdivision": None, "extra": []}
+
+
+async def test_serve_desk_on_port_0_tells_the_port_it_bound() -> None:
+    urls: list[str] = []
+    ready = asyncio.Event()
+
+    def on_ready(url: str) -> None:
+        urls.append(url)
+        ready.set()
+
+    task = asyncio.create_task(
+        serve_desk("127.0.0.1", 0, holidays=HolidayRules(country="ID"), ready=on_ready)
+    )
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=30)
+        (url,) = urls
+        port = int(url.rsplit(":", 1)[1])
+        assert url.startswith("http://127.0.0.1:") and port > 0
+        async with httpx.AsyncClient() as client:
+            control = (await client.get(f"{url}/_control")).json()
+        assert control["holidays"]["country"] == "ID"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

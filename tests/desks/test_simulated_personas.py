@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from supportdrill.desks.simulated import AcceleratedClock, builtin_persona
-from supportdrill.desks.simulated.hours import business_add, is_covered
+from supportdrill.desks.simulated.hours import HolidayRules, business_add, is_covered
 from supportdrill.desks.simulated.personas import PERSONA_NAMES, play
+from supportdrill.errors import InvalidConfiguration
 from supportdrill.spec.model import Coverage
 from supportdrill.spec.tiers import parse_coverage
 
@@ -154,3 +155,56 @@ async def test_accelerated_clock_runs_faster_than_the_wall() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         AcceleratedClock(datetime(2026, 1, 3), rate=2)
     assert "rate=36000" in repr(clock)
+
+
+NEW_YEAR_1000 = local(2026, 1, 1, 10, 0)
+"""Thursday 2026-01-01 10:00 in Jakarta: inside the weekly hours, but New Year's Day in ID."""
+
+
+def test_business_hours_persona_is_off_on_the_holidays_given() -> None:
+    plain = builtin_persona("business-hours-only", timezone="Asia/Jakarta")
+    at = {e.step.name: e.at for e in play(plain, NEW_YEAR_1000)}
+    assert at["first_human"] == local(2026, 1, 1, 10, 12, 5)  # weekly hours only: a working day
+
+    off = builtin_persona("business-hours-only", holidays=HolidayRules(country="ID"))
+    at = {e.step.name: e.at for e in play(off, NEW_YEAR_1000)}
+    assert at["ack"] == local(2026, 1, 1, 10, 0, 5)  # automation does not take holidays off
+    assert at["first_human"] == local(2026, 1, 2, 9, 12)
+
+    bridge = HolidayRules(country="ID", extra=(local(2026, 1, 2, 0, 0).date(),))
+    at = {
+        e.step.name: e.at
+        for e in play(builtin_persona("business-hours-only", holidays=bridge), NEW_YEAR_1000)
+    }
+    assert at["first_human"] == local(2026, 1, 5, 9, 12)
+
+    # 7x24 staffs holidays too.
+    always = builtin_persona("responsive-24x7", holidays=HolidayRules(country="ID"))
+    assert always.coverage.always and always.coverage.holiday_country is None
+
+
+def test_holiday_rules_from_a_drills_coverage() -> None:
+    p1 = parse_coverage(
+        "Mon-Fri 09:00-18:00",
+        timezone="Asia/Jakarta",
+        holiday_country="US",
+        holiday_subdivision="CA",
+    )
+    extra = Coverage(timezone="UTC", weekly=p1.weekly, extra_holidays=(local(2026, 5, 4).date(),))
+    rules = HolidayRules.of([Coverage.twenty_four_seven("Asia/Jakarta"), p1, extra])
+    assert rules == HolidayRules("US", "CA", (local(2026, 5, 4).date(),))
+    assert HolidayRules.of(Coverage.twenty_four_seven()) == HolidayRules()
+    assert rules.apply(WEEKDAYS).holiday_subdivision == "CA"
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"country": "XX"}, "no public holidays known for 'XX'"),
+        ({"country": "ID", "subdivision": "ZZ"}, "no public holidays known for 'ID/ZZ'"),
+        ({"subdivision": "CA"}, "needs its country"),
+    ],
+)
+def test_holiday_rules_refuse_unknown_places(rules: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidConfiguration, match=message):
+        HolidayRules(**rules)  # type: ignore[arg-type]

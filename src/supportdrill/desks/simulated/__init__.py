@@ -6,10 +6,11 @@
 - :class:`AcceleratedClock`: simulated time faster than the wall, shared by desk and runner.
 
 Personas: ``responsive-24x7``, ``business-hours-only`` (humans only inside its hours in its time
-zone, an automatic acknowledgement otherwise), ``auto-ack-only``, ``slow``, ``asks-for-logs``
-(asks for logs and waits for the customer's comment before helping), ``silent``. Delays are in
-seconds of the desk's clock; ``scale`` multiplies them all, ``delays={persona: {step: s}}`` sets
-single steps; a ticket tagged ``persona-NAME`` is answered by persona NAME.
+zone and never on the :class:`HolidayRules` given; an automatic acknowledgement otherwise),
+``auto-ack-only``, ``slow``, ``asks-for-logs`` (asks for logs and waits for the customer's
+comment before helping), ``silent``. Delays are in seconds of the desk's clock; ``scale``
+multiplies them all, ``delays={persona: {step: s}}`` sets single steps; a ticket tagged
+``persona-NAME`` is answered by persona NAME.
 
 **Simulated time.** Every timestamp the desk gives — ``created_at``, comment times, status
 changes, the HTTP ``Date`` header — is its clock's. Run on a
@@ -28,6 +29,7 @@ from __future__ import annotations
 from .client import SimulatedDesk, idempotency_tag
 from .clock import AcceleratedClock
 from .faults import FaultMode
+from .hours import HolidayRules
 from .personas import PERSONA_NAMES, Persona, Step, builtin_persona
 from .server import SimulatedDeskServer, serve_desk
 
@@ -35,6 +37,7 @@ __all__ = [
     "PERSONA_NAMES",
     "AcceleratedClock",
     "FaultMode",
+    "HolidayRules",
     "Persona",
     "SimulatedDesk",
     "SimulatedDeskServer",

@@ -284,6 +284,18 @@ class DeskApi:
 
     # ---- control
 
+    def _holidays_json(self) -> dict[str, Any] | None:
+        """The days off of the persona that keeps business hours (the others staff 7x24)."""
+        persona = self.state.personas.get("business-hours-only")
+        if persona is None:
+            return None
+        coverage = persona.coverage
+        return {
+            "country": coverage.holiday_country,
+            "subdivision": coverage.holiday_subdivision,
+            "extra": [day.isoformat() for day in coverage.extra_holidays],
+        }
+
     async def control_show(self, request: web.Request) -> web.Response:
         persona = self.state.personas[self.state.default_persona]
         fault = self.fault
@@ -294,6 +306,7 @@ class DeskApi:
                 "personas": sorted(self.state.personas),
                 "timezone": persona.coverage.timezone,
                 "coverage": persona.coverage.label,
+                "holidays": self._holidays_json(),
                 "now": _iso(self.now()),
                 "clock": type(self.clock).__name__,
                 "tickets": len(self.state.tickets()),

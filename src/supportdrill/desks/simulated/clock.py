@@ -34,6 +34,18 @@ class AcceleratedClock:
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.monotonic())
 
+    def set_rate(self, rate: float) -> None:
+        """Change the speed from now on; simulated time stays continuous.
+
+        The runner plays the stream and fault phases at rate 1 (media is physical: a second of
+        video takes a second) and the wait for the vendor at the drill's rate.
+        """
+        if not rate > 0:
+            raise ValueError(f"rate must be positive, got {rate!r}")
+        self.start = self.now()
+        self._origin = time.monotonic()
+        self.rate = float(rate)
+
     def monotonic(self) -> float:
         """Simulated seconds since ``start``."""
         return (time.monotonic() - self._origin) * self.rate

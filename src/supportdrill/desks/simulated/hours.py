@@ -9,19 +9,75 @@ or a bug in one would hide itself in the other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
+from ...errors import InvalidConfiguration
 from ...spec.model import Coverage
 from ...timeline import require_aware
 
 # A schedule with hours but no reachable opening (e.g. every weekday a holiday) would loop for
 # ever; two years is longer than any drill waits.
 _HORIZON_DAYS = 800
+
+
+@dataclass(frozen=True)
+class HolidayRules:
+    """The days a business-hours persona's people are off, whatever the weekly hours say.
+
+    ``country``/``subdivision`` name public holidays for the ``holidays`` package (``ID``,
+    ``CN``, ``US``/``CA``); ``extra`` are further local dates. A 7x24 persona ignores them,
+    as 7x24 coverage does. An unknown country or subdivision is refused here, as
+    :class:`~supportdrill.errors.InvalidConfiguration`.
+    """
+
+    country: str | None = None
+    subdivision: str | None = None
+    extra: tuple[date, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.subdivision is not None and self.country is None:
+            raise InvalidConfiguration("simulated desk holidays: a subdivision needs its country")
+        if self.country is not None:
+            try:
+                _holiday_table(self.country, self.subdivision)
+            except NotImplementedError as exc:
+                where = f"{self.country}/{self.subdivision}" if self.subdivision else self.country
+                raise InvalidConfiguration(
+                    f"simulated desk holidays: no public holidays known for {where!r}: {exc}"
+                ) from exc
+
+    @classmethod
+    def of(cls, coverages: Coverage | Iterable[Coverage]) -> HolidayRules:
+        """The holidays a drill's coverage names (``Vendor.coverage.values()`` or one coverage).
+
+        The first coverage that names a country gives country and subdivision; extra dates are
+        all of them. A drill writes ``holidays:`` once for every severity, so they agree.
+        """
+        items = (coverages,) if isinstance(coverages, Coverage) else tuple(coverages)
+        named = next((c for c in items if c.holiday_country is not None), None)
+        extra = sorted({day for c in items for day in c.extra_holidays})
+        return cls(
+            country=named.holiday_country if named else None,
+            subdivision=named.holiday_subdivision if named else None,
+            extra=tuple(extra),
+        )
+
+    def apply(self, coverage: Coverage) -> Coverage:
+        """``coverage`` with these holidays (unchanged when 7x24)."""
+        if coverage.always:
+            return coverage
+        return replace(
+            coverage,
+            holiday_country=self.country,
+            holiday_subdivision=self.subdivision,
+            extra_holidays=self.extra,
+        )
 
 
 @lru_cache(maxsize=64)

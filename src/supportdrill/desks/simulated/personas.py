@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ...spec.model import Coverage
 from ...spec.tiers import parse_coverage
 from ...timeline import require_aware
-from .hours import business_add
+from .hours import HolidayRules, business_add
 
 
 class Actor(enum.StrEnum):
@@ -234,17 +234,18 @@ def builtin_persona(
     hours: str = BUSINESS_HOURS,
     scale: float = 1.0,
     delays: Mapping[str, float] | None = None,
-    holiday_country: str | None = None,
+    holidays: HolidayRules | None = None,
 ) -> Persona:
-    """A built-in persona. ``hours`` is the ``business-hours-only`` coverage in ``timezone``;
-    the others staff 7x24. ``scale`` multiplies every delay, then ``delays`` sets named steps."""
+    """A built-in persona. ``hours`` is the ``business-hours-only`` coverage in ``timezone``,
+    minus ``holidays``; the others staff 7x24. ``scale`` multiplies every delay, then ``delays``
+    sets named steps."""
     steps = _steps(name)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {timezone!r} (use an IANA name)") from exc
     if name == "business-hours-only":
-        coverage = parse_coverage(hours, timezone=timezone, holiday_country=holiday_country)
+        coverage = (holidays or HolidayRules()).apply(parse_coverage(hours, timezone=timezone))
     else:
         coverage = Coverage.twenty_four_seven(timezone)
     persona = Persona(name=name, description=_DESCRIPTIONS[name], steps=steps, coverage=coverage)

@@ -22,6 +22,7 @@ from ...errors import InvalidConfiguration
 from ...timeline import Clock, RealClock
 from .api import DeskApi
 from .faults import FaultMode, InjectedFault
+from .hours import HolidayRules
 from .personas import BUSINESS_HOURS, PERSONA_NAMES, Persona, builtin_persona
 from .state import DeskState
 
@@ -34,6 +35,7 @@ def build_personas(
     hours: str = BUSINESS_HOURS,
     scale: float = 1.0,
     delays: Mapping[str, Mapping[str, float]] | None = None,
+    holidays: HolidayRules | None = None,
 ) -> dict[str, Persona]:
     """Every built-in persona with these settings; ``delays`` maps persona → step → seconds."""
     delays = delays or {}
@@ -44,7 +46,12 @@ def build_personas(
         )
     return {
         name: builtin_persona(
-            name, timezone=timezone, hours=hours, scale=scale, delays=delays.get(name)
+            name,
+            timezone=timezone,
+            hours=hours,
+            scale=scale,
+            delays=delays.get(name),
+            holidays=holidays,
         )
         for name in PERSONA_NAMES
     }
@@ -54,7 +61,9 @@ class SimulatedDeskServer:
     """The simulated desk served on ``host:port`` (port 0: any free port) while in ``async with``.
 
     ``persona`` answers tickets by default; a ticket tagged ``persona-NAME`` gets persona NAME.
-    ``clock`` is shared with whoever files and watches (a real clock when None).
+    ``clock`` is shared with whoever files and watches (a real clock when None). ``holidays``
+    are days off for the ``business-hours-only`` persona's people on top of its weekly ``hours``
+    (pass the drill's: ``HolidayRules.of(drill.vendor.coverage.values())``).
     """
 
     def __init__(
@@ -66,6 +75,7 @@ class SimulatedDeskServer:
         hours: str = BUSINESS_HOURS,
         scale: float = 1.0,
         delays: Mapping[str, Mapping[str, float]] | None = None,
+        holidays: HolidayRules | None = None,
         state_path: str | Path | None = None,
         token: str | None = None,
         host: str = "127.0.0.1",
@@ -73,7 +83,9 @@ class SimulatedDeskServer:
     ) -> None:
         self.clock: Clock = clock if clock is not None else RealClock()
         try:
-            personas = build_personas(timezone=timezone, hours=hours, scale=scale, delays=delays)
+            personas = build_personas(
+                timezone=timezone, hours=hours, scale=scale, delays=delays, holidays=holidays
+            )
         except ValueError as exc:
             raise InvalidConfiguration(f"simulated desk: {exc}") from exc
         path = Path(state_path) if state_path is not None else None
@@ -137,11 +149,13 @@ async def serve_desk(
     hours: str = BUSINESS_HOURS,
     scale: float = 1.0,
     token: str | None = None,
+    holidays: HolidayRules | None = None,
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the simulated desk until cancelled (``supportdrill desk serve``).
 
-    ``ready`` is called with the base URL once it listens.
+    ``ready`` is called with the base URL once it listens, carrying the port actually bound
+    (with ``port=0``, the one the system picked): print it from there, not before.
     """
     async with SimulatedDeskServer(
         persona=persona,
@@ -149,6 +163,7 @@ async def serve_desk(
         timezone=timezone,
         hours=hours,
         scale=scale,
+        holidays=holidays,
         state_path=state_path,
         token=token,
         host=host,
