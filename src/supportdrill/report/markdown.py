@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric, Verdict
 from ..spec.durations import format_duration
 from ..timeline import (
+    BaselineHealthy,
     CustomerMessage,
     DeskGap,
     DrillEnded,
@@ -28,6 +30,15 @@ from ..timeline import (
     Timeline,
     VendorProactiveContact,
     VendorReply,
+)
+from .health import (
+    FIGURES,
+    MOS_RANGE,
+    Bucket,
+    StreamStory,
+    figures_line,
+    format_figure,
+    stream_story,
 )
 from .journal import RunFacts
 
@@ -95,8 +106,10 @@ def _describe(event: Event) -> tuple[str, str]:
             return "fault injected", f"{event.profile} {event.region} {toxics}".strip()
         case StreamDegraded():
             return "stream degraded", "; ".join(event.reasons)
+        case BaselineHealthy():
+            return "baseline healthy", figures_line(event.evidence)
         case StreamRecovered():
-            return "stream recovered", ""
+            return "stream recovered", figures_line(event.evidence)
         case VendorProactiveContact():
             return "vendor proactive contact", f"{event.source}: {event.title}"
         case TicketFiling():
@@ -134,25 +147,130 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _health_summary(timeline: Timeline) -> list[str]:
-    samples = timeline.all(StreamHealth)
-    if not samples:
-        return []
-    names = sorted({name for sample in samples for name in sample.metrics})
-    lines = [
-        "",
-        "## Stream health over time",
-        "",
-        f"{len(samples)} samples, {sum(1 for s in samples if not s.healthy)} unhealthy.",
-        "",
-        "| metric | min | median | max |",
-        "|---|---|---|---|",
-    ]
-    for name in names:
-        values = sorted(sample.metrics[name] for sample in samples if name in sample.metrics)
-        lines.append(
-            f"| {name} | {values[0]:.4g} | {values[len(values) // 2]:.4g} | {values[-1]:.4g} |"
+def _clock(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
+def _snapshot_row(title: str, moment: datetime | None, metrics: Mapping[str, float]) -> str:
+    when = f"{moment:%H:%M:%S}Z" if moment else "—"
+    cells = [title, when, *(format_figure(f.key, metrics.get(f.key)) for f in FIGURES)]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _episode_lines(story: StreamStory) -> list[str]:
+    lines = []
+    for number, episode in enumerate(story.episodes, 1):
+        degraded = episode.degraded
+        prefix = f"Degradation {number}: " if len(story.episodes) > 1 else "Degraded "
+        detected = (
+            f", detected {_duration(episode.detection_s)} after the fault was injected"
+            if episode.detection_s is not None
+            else ""
         )
+        lines.append(f"- {prefix}at {_clock(degraded.at)}{detected}.")
+        if degraded.reasons:
+            lines.append(f"  Reasons: {_escape('; '.join(degraded.reasons))}.")
+        if episode.recovered is None:
+            lines.append("  Not recovered by the end of the run.")
+            continue
+        after = (
+            f", {_duration(episode.recovery_s)} after the fault was lifted"
+            if episode.recovery_s is not None
+            else " (with the fault still active)"
+        )
+        lines.append(f"  Recovered at {_clock(episode.recovered.at)}{after}.")
+    return lines
+
+
+def _outage_lines(story: StreamStory) -> list[str]:
+    if not story.outages:
+        return ["- Outages (no media at all): none."]
+    lines = [f"- Outages (no media at all): {len(story.outages)}"]
+    for outage in story.outages:
+        how = " — still going on at the last sample" if outage.ongoing else ""
+        if outage.reconnected:
+            how += " — ended by rebuilding the connection"
+        lines.append(
+            f"  - {_clock(outage.start)} → {outage.end:%H:%M:%S}Z"
+            f" ({_duration(outage.duration_s)}){how}"
+        )
+    return lines
+
+
+def _bucket_row(bucket: Bucket, origin: datetime | None) -> str:
+    offset = "—"
+    if origin is not None:
+        seconds = (bucket.start - origin).total_seconds()
+        offset = ("+" if seconds >= 0 else "-") + format_duration(abs(seconds))
+    cells = [
+        f"{bucket.start:%H:%M:%S}",
+        offset,
+        str(bucket.samples),
+        "on" if bucket.fault else "",
+        " → ".join(bucket.states) + (", no media" if bucket.no_media else ""),
+        format_figure("fps", bucket.min_fps),
+        format_figure("latency_ms", bucket.max_latency_ms),
+        format_figure("loss_pct", bucket.max_loss_pct),
+        format_figure("mos", bucket.min_mos),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _stream_section(timeline: Timeline) -> list[str]:
+    story = stream_story(timeline)
+    if story is None:
+        return []
+    lines = ["", "## Stream health", ""]
+    fault = story.fault
+    if fault is not None:
+        where = f" in {fault.region}" if fault.region else ""
+        what = f": {fault.symptom}" if fault.symptom else ""
+        lines.append(f"- Fault `{fault.profile}` injected{where} at {_clock(fault.at)}{what}.")
+    lines.extend(_episode_lines(story))
+    if story.lifted is not None:
+        lines.append(f"- Fault lifted at {_clock(story.lifted.at)}: {story.lifted.reason}.")
+    lines.extend(_outage_lines(story))
+    if story.reconnects:
+        lines.append(f"- The stream's connection was rebuilt {story.reconnects} time(s).")
+    lines.append(f"- {story.samples} samples, {story.unhealthy} of them unhealthy.")
+    snapshots = [
+        ("baseline", story.baseline.at, story.baseline.evidence) if story.baseline else None,
+        *(("degraded", e.degraded.at, e.degraded.evidence) for e in story.episodes),
+        *(
+            ("recovered", e.recovered.at, e.recovered.evidence)
+            for e in story.episodes
+            if e.recovered
+        ),
+    ]
+    shown = sorted((s for s in snapshots if s is not None), key=lambda item: item[1])
+    if shown:
+        header = ["", "at", *(f.label for f in FIGURES)]
+        lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines.extend(_snapshot_row(title, at, metrics) for title, at, metrics in shown)
+    if story.sparkline:
+        low, high = MOS_RANGE
+        lines += [
+            "",
+            f"MOS over the run ({low:g} … {high:g}, worst per slice; ━ fault active):",
+            "",
+            "```",
+            f"MOS   {story.sparkline}",
+            f"fault {story.fault_line}",
+            "```",
+        ]
+    if story.buckets:
+        width = _duration(story.bucket_s) if story.bucket_s else "one sample"
+        origin = story.fault.at if story.fault else story.first_at
+        since = "fault injected" if story.fault else "first sample"
+        lines += [
+            "",
+            f"Worst figures per {width} (time from {since}):",
+            "",
+            "| from (UTC) | t | samples | fault | state | min fps | max latency | max loss"
+            " | min MOS |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        lines.extend(_bucket_row(bucket, origin) for bucket in story.buckets)
     return lines
 
 
@@ -213,5 +331,5 @@ def render_markdown(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -
             f"| {event.at:%Y-%m-%d %H:%M:%S} | {local:%a %H:%M:%S} | {_duration(event.precision_s)}"
             f" | {title} | {_escape(details)} |"
         )
-    lines += _health_summary(timeline)
+    lines += _stream_section(timeline)
     return "\n".join(lines) + "\n"

@@ -7,13 +7,20 @@ before and after; the disclosure line says it is a drill. Pure: the runner passe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..desks.model import TicketDraft
+from ..report.health import StreamStory, stream_story, text_table
 from ..spec.durations import format_duration
 from ..spec.model import Drill
-from ..timeline import BaselineHealthy, FaultInjected, StreamDegraded, Timeline
+from ..timeline import (
+    BaselineHealthy,
+    FaultInjected,
+    StreamDegraded,
+    StreamHealth,
+    Timeline,
+)
 
 
 def idempotency_key(run_id: str) -> str:
@@ -21,24 +28,72 @@ def idempotency_key(run_id: str) -> str:
     return f"supportdrill-{run_id.lower()}"
 
 
-def _stats(metrics: Mapping[str, float] | None) -> str:
-    if not metrics:
-        return "  (no stream measured in this drill)"
-    return "\n".join(f"  {name}: {value:g}" for name, value in sorted(metrics.items()))
+NO_STREAM_STATS = "  (no stream measured in this drill)"
+NO_STREAM_EVIDENCE = "  (ticket-only drill: no stream evidence attached)"
+_STREAM_PLACEHOLDERS = ("{evidence}", "{stats_before}", "{stats_after}")
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _stamp(moment: datetime | None, zone: str) -> tuple[str, str]:
     if moment is None:
         return "n/a", "n/a"
     local = moment.astimezone(ZoneInfo(zone))
-    return moment.isoformat(timespec="seconds"), local.strftime("%Y-%m-%d %H:%M %Z (%a)")
+    return _utc(moment), local.strftime("%Y-%m-%d %H:%M %Z (%a)")
+
+
+def _stats_before(baseline: BaselineHealthy | None) -> str:
+    if baseline is None or not baseline.evidence:
+        return NO_STREAM_STATS
+    return text_table([(f"healthy, {baseline.at.astimezone(UTC):%H:%M:%S} UTC", baseline.evidence)])
+
+
+def _stats_after(
+    baseline: BaselineHealthy | None, degraded: StreamDegraded | None, latest: StreamHealth | None
+) -> str:
+    """Before, at detection and now side by side: the change is what the engineer looks for."""
+    before: list[tuple[str, Mapping[str, float] | None]] = []
+    if baseline is not None and baseline.evidence:
+        before.append((f"before {baseline.at.astimezone(UTC):%H:%M:%S}", baseline.evidence))
+    columns: list[tuple[str, Mapping[str, float] | None]] = []
+    if degraded is not None and degraded.evidence:
+        columns.append((f"detected {degraded.at.astimezone(UTC):%H:%M:%S}", degraded.evidence))
+    if latest is not None and (degraded is None or latest.at > degraded.at):
+        columns.append((f"now {latest.at.astimezone(UTC):%H:%M:%S}", latest.metrics))
+    if not columns:
+        return NO_STREAM_STATS
+    return text_table([*before, *columns]) + "\n  (times UTC)"
+
+
+def _evidence(
+    fault: FaultInjected | None, degraded: StreamDegraded | None, story: StreamStory | None
+) -> str:
+    lines: list[str] = []
+    if fault is not None:
+        lines.append(f"  problem started (fault injected): {_utc(fault.at)}")
+    if degraded is not None:
+        after = f", {format_duration(degraded.at - fault.at)} later" if fault else ""
+        lines.append(f"  degradation detected by our monitoring: {_utc(degraded.at)}{after}")
+        lines.extend(f"    - {reason}" for reason in degraded.reasons)
+    if story is not None and story.outages:
+        total = format_duration(sum(outage.duration_s for outage in story.outages))
+        lines.append(f"  outages with no media at all: {len(story.outages)} ({total} in total)")
+    return "\n".join(lines) or NO_STREAM_EVIDENCE
 
 
 def render_ticket(drill: Drill, timeline: Timeline, *, run_id: str, now: datetime) -> TicketDraft:
-    """Fill the drill's subject and body templates from ``timeline``."""
+    """Fill the drill's subject and body templates from ``timeline``.
+
+    With a stream in the timeline, a body template that uses none of the evidence placeholders
+    gets the evidence appended anyway: a P0 without it costs the vendor a round trip.
+    """
     fault = timeline.first(FaultInjected)
     degraded = timeline.first(StreamDegraded)
     baseline = timeline.first(BaselineHealthy)
+    latest = timeline.last(StreamHealth)
+    story = stream_story(timeline)
     region = (fault.region if fault and fault.region else drill.ticket.region) or "unspecified"
     symptom = (
         (fault.symptom if fault and fault.symptom else drill.ticket.symptom)
@@ -47,12 +102,6 @@ def render_ticket(drill: Drill, timeline: Timeline, *, run_id: str, now: datetim
     )
     since = degraded.at if degraded else (fault.at if fault else now)
     since_text, since_local = _stamp(since, drill.vendor.timezone)
-    evidence_lines: list[str] = []
-    if fault is not None:
-        evidence_lines.append(f"  first seen: {fault.at.isoformat(timespec='seconds')}")
-    if degraded is not None:
-        evidence_lines.extend(f"  {reason}" for reason in degraded.reasons)
-    evidence = "\n".join(evidence_lines) or "  (ticket-only drill: no stream evidence attached)"
     values = {
         "drill": drill.name,
         "description": drill.description,
@@ -61,19 +110,25 @@ def render_ticket(drill: Drill, timeline: Timeline, *, run_id: str, now: datetim
         "region": region,
         "symptom": symptom,
         "fault_profile": fault.profile if fault else "none",
-        "started_at": timeline.events[0].at.isoformat(timespec="seconds") if timeline else "",
+        "started_at": _utc(timeline.events[0].at) if timeline else "",
         "degraded_at": since_text,
         "detected_after": (
             format_duration(degraded.at - fault.at) if degraded and fault else "n/a"
         ),
-        "evidence": evidence,
-        "stats_before": _stats(baseline.evidence if baseline else None),
-        "stats_after": _stats(degraded.evidence if degraded else None),
+        "evidence": _evidence(fault, degraded, story),
+        "stats_before": _stats_before(baseline),
+        "stats_after": _stats_after(baseline, degraded, latest),
         "run_id": run_id,
         "stream_scenario": drill.stream.scenario if drill.stream else "none",
         "vendor_local_time": since_local,
     }
     body = drill.ticket.body.format(**values).rstrip()
+    template = drill.ticket.body
+    if story is not None and not any(name in template for name in _STREAM_PLACEHOLDERS):
+        body += (
+            f"\n\nRegion: {region}. Symptom: {symptom}.\nEvidence:\n{values['evidence']}"
+            f"\n\nStream health before and after:\n{values['stats_after']}"
+        )
     if drill.ticket.disclosure:
         body = f"{body}\n\n{drill.ticket.disclosure}"
     return TicketDraft(
