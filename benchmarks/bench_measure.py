@@ -4,6 +4,9 @@
     python benchmarks/bench_measure.py --store runs.sqlite  # read from a run store (filled with
                                                             # generated runs first if it is empty)
 
+It also times event_from_record() alone over every event's stored record (the per-event cost of
+loading runs from a store, without SQLite and JSON).
+
 The generated runs are realistic in shape: four vendors (one 7x24, three business-hours-only in
 Shanghai, Berlin and Los Angeles with their public holidays), tickets filed at any hour of 2026
 (so many off-hours and on holidays), 5-30 events each: fault and stream events, auto-acks, human
@@ -37,6 +40,8 @@ from supportdrill.timeline import (
     TicketStatus,
     Timeline,
     VendorReply,
+    event_from_record,
+    event_to_record,
 )
 
 WORKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
@@ -150,6 +155,16 @@ def main() -> None:
         runs = generated_runs(args.runs, args.seed)
         print(f"generated {len(runs)} runs in memory (pass --store PATH to use a run store)")
     events = sum(len(timeline) for _, timeline in runs)
+
+    records = [event_to_record(event) for _, timeline in runs for event in timeline]
+    began = time.perf_counter()
+    decoded = [event_from_record(record) for record in records]
+    elapsed = time.perf_counter() - began
+    assert len(decoded) == events
+    print(
+        f"event_from_record(): {len(records)} records in {elapsed:.3f} s "
+        f"({elapsed / len(records) * 1e6:.2f} µs per event)"
+    )
 
     # Includes the one-time costs: loading each country's holidays, building day windows.
     began, began_cpu = time.perf_counter(), time.process_time()

@@ -44,13 +44,40 @@ def test_every_kind_round_trips() -> None:
         assert tl.event_from_record(tl.event_to_record(event)) == event
 
 
+def test_null_and_omitted_fields_load_as_stored_or_default() -> None:
+    # A ticket whose submission time we never learned (recovered after a crash) stores null.
+    filed = tl.TicketFiled(at=NOW, observed_at=NOW, ticket_id="7", recovered=True)
+    record = tl.event_to_record(filed)
+    assert record["submitted_at"] is None and record["at"] == "2026-11-21T03:00:00+00:00"
+    assert tl.event_from_record(record) == filed
+    # Records written before a field existed load with that field's default.
+    old = {"kind": "vendor.reply", "at": record["at"], "observed_at": record["at"]}
+    reply = tl.event_from_record({**old, "message_id": "m1", "classification": "auto"})
+    assert reply == tl.VendorReply(
+        at=NOW, observed_at=NOW, message_id="m1", classification=tl.ReplyClass.AUTO
+    )
+    assert isinstance(reply, tl.VendorReply) and reply.reasons == () and reply.precision_s == 0.0
+
+
+def test_records_from_other_time_zones_keep_the_instant() -> None:
+    record = tl.event_to_record(tl.Note(at=NOW, observed_at=NOW, text="x"))
+    record["at"] = "2026-11-21T10:00:00+07:00"  # 03:00 UTC, written in Asia/Jakarta
+    event = tl.event_from_record(record)
+    assert event.at == NOW and event.at.utcoffset() == timedelta(hours=7)
+
+
 def test_bad_records() -> None:
     with pytest.raises(ValueError, match="unknown event kind"):
         tl.event_from_record({"kind": "nope"})
     record = tl.event_to_record(samples()[0])
     record["surprise"] = 1
-    with pytest.raises(ValueError, match="unknown fields"):
+    with pytest.raises(ValueError, match=r"drill.started: unknown fields \['surprise'\]"):
         tl.event_from_record(record)
+    reply = tl.event_to_record(samples()[10])
+    with pytest.raises(ValueError, match="'bogus' is not a valid ReplyClass"):
+        tl.event_from_record({**reply, "classification": "bogus"})
+    with pytest.raises(ValueError, match="Invalid isoformat"):
+        tl.event_from_record({**reply, "at": "yesterday"})
 
 
 def test_events_refuse_naive_times_and_negative_precision() -> None:
