@@ -181,6 +181,19 @@ def cmd_desk_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from .spec.faults import format_profiles
+
+    print(format_profiles())
+    return EXIT_OK
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from .run.session import cleanup_faults
+
+    return run_async(cleanup_faults(_store_path(args)))
+
+
 async def _forever(coro: Coroutine[Any, Any, None]) -> int:
     with contextlib.suppress(asyncio.CancelledError):
         await coro
@@ -246,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_id")
     report.add_argument("--format", choices=["markdown", "json", "paths"], default="markdown")
     report.add_argument("--reports", help="where report files are written")
+
+    add("profiles", cmd_profiles, "list the built-in fault profiles with their numbers and sources")
+    add(
+        "cleanup",
+        cmd_cleanup,
+        "remove the faults of runs that did not end (a killed harness) from their Toxiproxy",
+    )
 
     proxy = commands.add_parser("proxy", help="the embedded Toxiproxy-compatible server")
     proxy_commands = proxy.add_subparsers(dest="proxy_command", required=True, parser_class=_Parser)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ..timeline import Event
 
 
 @dataclass(frozen=True)
@@ -55,3 +58,25 @@ class StreamControl(Protocol):
     async def sample(self) -> StreamObservation: ...
 
     async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class AdjustableClock(Protocol):
+    """A simulated clock whose speed can change (the demo's accelerated clock).
+
+    The stream and the fault are physical: the runner plays their phases at rate 1 and the
+    wait for the vendor at the drill's rate, so one clock still stamps every event.
+    """
+
+    rate: float
+
+    def set_rate(self, rate: float) -> None: ...
+
+
+class StatusSource(Protocol):
+    """The vendor's public status page, read now and then during the drill."""
+
+    async def poll(self, *, t0: datetime, since: datetime) -> list[Event]:
+        """Events for incidents not reported before, created after ``since``; those at or
+        before ``t0`` (the ticket's creation) are proactive contact."""
+        ...

@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..desks.base import Desk
 from ..desks.model import TicketRef
 from ..desks.retry import with_retries
+from ..desks.secrets import Redactor
 from ..errors import (
     DeskError,
     DeskRejected,
@@ -56,7 +57,7 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
-from .ports import FaultControl, StreamControl
+from .ports import AdjustableClock, FaultControl, StatusSource, StreamControl
 from .ticket import idempotency_key, render_ticket
 from .watch import TicketWatcher, WatchState
 
@@ -65,7 +66,15 @@ logger = logging.getLogger(__name__)
 Observer = Callable[[Event, Timeline], None]
 
 BASELINE_WINDOW = timedelta(seconds=20)
-"""How long the stream may take to look healthy before the drill gives up (baseline unhealthy)."""
+"""How long the stream may take to look healthy before the drill gives up (baseline unhealthy).
+
+Stream windows are wall-clock seconds whatever the drill's clock: media is physical."""
+
+RECOVERY_GRACE = timedelta(seconds=10)
+"""After the fault is lifted at teardown, how long recovery may take to be observed."""
+
+STATUSPAGE_INTERVAL = timedelta(minutes=1)
+"""How often the vendor's public status page is read (drill time)."""
 
 ASKS_FOR_INFORMATION = re.compile(
     r"\b(logs?|more (information|details)|screenshots?|har file|could you (send|provide|share))\b",
@@ -95,6 +104,8 @@ class DrillRunner:
         observers: Sequence[Observer] = (),
         run_id: str | None = None,
         drill_text: str = "",
+        statuspage: StatusSource | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.drill = drill
         self.store = store
@@ -103,6 +114,9 @@ class DrillRunner:
         self.fault = fault
         self.stream = stream
         self.observers = list(observers)
+        self.statuspage = statuspage
+        self.redactor = redactor or Redactor()
+        self._statuspage_read_at: datetime | None = None
         self.run_id = run_id or store.create_run_for(
             drill, started_at=clock.now(), drill_text=drill_text
         )
@@ -152,9 +166,9 @@ class DrillRunner:
                 task.uncancel()
             outcome, reason = Outcome.HALTED, "halted by signal or user"
         except DrillFailed as exc:
-            outcome, reason = Outcome.ABORTED, str(exc)
+            outcome, reason = Outcome.ABORTED, self.redactor.redact(str(exc))
         except (FaultError, StreamError, DeskError) as exc:
-            outcome, reason = Outcome.ABORTED, f"{type(exc).__name__}: {exc}"
+            outcome, reason = Outcome.ABORTED, self.redactor.redact(f"{type(exc).__name__}: {exc}")
         finally:
             await self._teardown(outcome, reason)
         return RunResult(self.run_id, outcome, reason)
@@ -162,6 +176,16 @@ class DrillRunner:
     # -- phases ------------------------------------------------------------------------------
 
     async def _from_start(self) -> tuple[Outcome, str]:
+        with self._physical_time():
+            await self._until_fault_confirmed()
+        await self._read_statuspage()
+        if self.drill.ticket.file_after > timedelta(0):
+            await self._phase(Phase.GRACE)
+            await self._sleep_until(self.clock.now() + self.drill.ticket.file_after)
+        ref = await self._file()
+        return await self._watch(ref, WatchState())
+
+    async def _until_fault_confirmed(self) -> None:
         drill = self.drill
         await self._phase(Phase.PREFLIGHT)
         now = self.clock.now()
@@ -182,11 +206,6 @@ class DrillRunner:
             await self._baseline()
         if self.fault is not None:
             await self._inject()
-        if drill.ticket.file_after > timedelta(0):
-            await self._phase(Phase.GRACE)
-            await self._sleep_until(self.clock.now() + drill.ticket.file_after)
-        ref = await self._file()
-        return await self._watch(ref, WatchState())
 
     async def _from_timeline(self) -> tuple[Outcome, str]:
         now = self.clock.now()
@@ -207,12 +226,26 @@ class DrillRunner:
         state.last_status = last_status.status if last_status else None
         return await self._watch(ref, state)
 
+    @contextlib.contextmanager
+    def _physical_time(self) -> Iterator[None]:
+        """Play the stream and fault phases at rate 1 on an accelerated (demo) clock."""
+        clock = self.clock
+        if self.stream is None or not isinstance(clock, AdjustableClock) or clock.rate == 1:
+            yield
+            return
+        rate = clock.rate
+        clock.set_rate(1.0)
+        try:
+            yield
+        finally:
+            clock.set_rate(rate)
+
     async def _baseline(self) -> None:
         assert self.stream is not None
         await self._phase(Phase.BASELINE)
         await self.stream.start()
         self._sampler = asyncio.create_task(self._sample_forever(), name="stream-sampler")
-        if not await self._wait_flag(self._healthy, BASELINE_WINDOW):
+        if not await self._wait_flag(self._healthy, BASELINE_WINDOW, wall_clock=True):
             raise DrillFailed(
                 f"baseline unhealthy: the stream did not look healthy within {BASELINE_WINDOW}"
             )
@@ -244,7 +277,7 @@ class DrillRunner:
             return
         await self._phase(Phase.DEGRADED)
         window = injected.degraded_within
-        if not await self._wait_flag(self._degraded, window):
+        if not await self._wait_flag(self._degraded, window, wall_clock=True):
             raise DrillFailed(f"fault did not take: the stream was not degraded within {window}")
 
     async def _sample_forever(self) -> None:
@@ -278,13 +311,20 @@ class DrillRunner:
                 await self.emit(
                     StreamRecovered(at=now, observed_at=now, evidence=dict(observation.metrics))
                 )
-            await self.clock.sleep(self.stream.interval_s)
+            # Wall-clock seconds: the media is real even when the drill's clock is simulated.
+            await asyncio.sleep(self.stream.interval_s)
 
-    async def _wait_flag(self, flag: asyncio.Event, window: timedelta) -> bool:
-        """Wait for ``flag`` up to ``window`` of drill time; a dead sampler is an error."""
+    async def _wait_flag(
+        self, flag: asyncio.Event, window: timedelta, *, wall_clock: bool = False
+    ) -> bool:
+        """Wait for ``flag`` up to ``window`` (drill time, or wall time for the stream's
+        windows); a dead sampler is an error."""
+        seconds = window.total_seconds()
         waiters: list[asyncio.Future[object]] = [
             asyncio.ensure_future(flag.wait()),
-            asyncio.ensure_future(self.clock.sleep(window.total_seconds())),
+            asyncio.ensure_future(
+                asyncio.sleep(seconds) if wall_clock else self.clock.sleep(seconds)
+            ),
         ]
         if self._sampler is not None:
             waiters.append(self._sampler)  # type: ignore[arg-type]
@@ -335,6 +375,14 @@ class DrillRunner:
                 raise DrillFailed(f"could not file the ticket before the deadline: {exc}") from exc
         self.store.set_ticket_ref(self.run_id, key, ref)
         now = self.clock.now()
+        # The desk stamped the ticket between our request and its answer unless the clocks
+        # differ; only a stamp outside that window measures skew.
+        if ref.created_at < submitted:
+            skew = (ref.created_at - submitted).total_seconds()
+        elif ref.created_at > now:
+            skew = (ref.created_at - now).total_seconds()
+        else:
+            skew = 0.0
         await self.emit(
             TicketFiled(
                 at=ref.created_at,
@@ -343,7 +391,7 @@ class DrillRunner:
                 ticket_id=ref.ticket_id,
                 url=ref.url,
                 submitted_at=submitted,
-                clock_skew_s=(ref.created_at - submitted).total_seconds(),
+                clock_skew_s=skew,
                 recovered=recovered,
             )
         )
@@ -381,6 +429,7 @@ class DrillRunner:
                     f"not resolved within resolution.timeout ({resolution.timeout})",
                 )
             new_events = await watcher.poll(deadline=min(timeout_at, hard_deadline))
+            await self._read_statuspage()
             await self._apply_lift_policy()
             if not followup_sent and resolution.followup and self._vendor_asked(new_events):
                 stamp = await self.desk.comment(ref, resolution.followup)
@@ -405,6 +454,36 @@ class DrillRunner:
                 resolution.when is ResolutionWhen.STREAM_RECOVERED and not self._recovered.is_set()
             )
             await self._sleep_until(wake, stop_on=self._recovered if waits_for_stream else None)
+
+    async def _read_statuspage(self) -> None:
+        """Record status page incidents; before T0 they are the vendor's proactive contact."""
+        if self.statuspage is None:
+            return
+        now = self.clock.now()
+        due = self._statuspage_read_at is None or now >= (
+            self._statuspage_read_at + STATUSPAGE_INTERVAL
+        )
+        if not due:
+            return
+        self._statuspage_read_at = now
+        filed = self.timeline.last(TicketFiled)
+        started = self.timeline.first(DrillStarted)
+        try:
+            events = await self.statuspage.poll(
+                t0=filed.at if filed else now, since=started.at if started else now
+            )
+        except DeskError as exc:  # the status page is evidence, never a reason to stop
+            await self.emit(
+                Note(
+                    at=now,
+                    observed_at=now,
+                    text=self.redactor.redact(f"status page not read: {exc}"),
+                    level="warning",
+                )
+            )
+            return
+        for event in events:
+            await self.emit(event)
 
     def _vendor_asked(self, events: Sequence[Event]) -> bool:
         return any(
@@ -478,12 +557,16 @@ class DrillRunner:
     # -- teardown ----------------------------------------------------------------------------
 
     async def _lift(self, reason: str) -> None:
+        """Lift the fault, then watch the stream recover (in physical time)."""
         if not self._fault_active or self.fault is None:
             return
         self._fault_active = False
-        await self.fault.lift()
-        now = self.clock.now()
-        await self.emit(FaultLifted(at=now, observed_at=now, reason=reason))
+        with self._physical_time():
+            await self.fault.lift()
+            now = self.clock.now()
+            await self.emit(FaultLifted(at=now, observed_at=now, reason=reason))
+            if self.stream is not None and self._recovered_wanted():
+                await self._wait_flag(self._recovered, RECOVERY_GRACE, wall_clock=True)
 
     async def _teardown(self, outcome: Outcome, reason: str) -> None:
         await self._phase(Phase.TEARDOWN)
@@ -493,12 +576,10 @@ class DrillRunner:
                     await self._lift(f"drill {outcome.value}")
                 finally:
                     await self.fault.close()
-            if self.stream is not None and self._recovered_wanted():
-                # Give recovery a short chance to be observed after the fault is gone.
-                await self._wait_flag(self._recovered, timedelta(seconds=5))
         except (FaultError, StreamError) as exc:
             now = self.clock.now()
-            await self.emit(Note(at=now, observed_at=now, text=f"teardown: {exc}", level="error"))
+            text = self.redactor.redact(f"teardown: {exc}")
+            await self.emit(Note(at=now, observed_at=now, text=text, level="error"))
         finally:
             if self._sampler is not None:
                 self._sampler.cancel()

@@ -2,27 +2,42 @@
 
 This is where the embedded defaults are chosen: a simulated desk started in-process (on an
 accelerated clock when the drill asks for simulated time), the embedded Toxiproxy-compatible
-server when ``TOXIPROXY_URL`` is unset, and the SQLite store. The CLI calls these functions.
+server when ``TOXIPROXY_URL`` is unset, the loopback stream, and the SQLite store. Secrets the
+desk uses are redacted from every log handler for as long as the drill runs. The CLI calls
+these functions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ..desks.base import Desk
+from ..desks.secrets import Redactor, install_redaction
 from ..desks.simulated.personas import BUSINESS_HOURS
 from ..errors import InvalidConfiguration
 from ..spec.durations import DurationError, parse_duration
 from ..spec.loader import build_drill, load_drill
 from ..spec.model import DeskKind, Drill
+from ..spec.scenarios import MediaPath
 from ..store import RunStore
+from ..store.runs import new_run_id
 from ..timeline import Clock, Outcome, RealClock
+from .ports import FaultControl, StreamControl
 from .runner import DrillRunner, RunResult
+from .wiring import (
+    JudgedStream,
+    MemoryLedger,
+    PlannedFault,
+    StatuspagePoller,
+    fault_backend,
+    remove_leftovers,
+)
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DEFAULT_SIMULATED_RATE = 3600.0
@@ -35,6 +50,18 @@ class Environment:
     clock: Clock
     desk: Desk
     simulated: bool
+    redactor: Redactor = field(default_factory=Redactor)
+    statuspage: StatuspagePoller | None = None
+
+
+@dataclass(frozen=True)
+class DrillParts:
+    """The drill's fault and stream, as the runner's ports (``None`` where the drill has none)."""
+
+    fault: FaultControl | None = None
+    stream: StreamControl | None = None
+    fault_server: str = ""
+    """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
 
 
 def demo_drill_path(persona: str) -> Path:
@@ -90,7 +117,28 @@ def _simulated_clock(drill: Drill, start_text: str | None, rate: float | None) -
 async def environment(
     drill: Drill, *, simulated_start: str | None = None, simulated_rate: float | None = None
 ) -> AsyncIterator[Environment]:
-    """The clock and the desk a drill runs against, released on exit."""
+    """The clock, the desk and the status page a drill runs against, released on exit."""
+    async with _desk_environment(drill, simulated_start, simulated_rate) as env:
+        root = logging.getLogger()
+        redaction = install_redaction(env.redactor)
+        url = drill.vendor.statuspage
+        try:
+            if url:
+                from ..desks.registry import create_statuspage_watcher
+
+                env.statuspage = StatuspagePoller(create_statuspage_watcher(url, clock=env.clock))
+            yield env
+        finally:
+            if env.statuspage is not None:
+                await env.statuspage.close()
+            for handler in root.handlers:
+                handler.removeFilter(redaction)
+
+
+@contextlib.asynccontextmanager
+async def _desk_environment(
+    drill: Drill, simulated_start: str | None, simulated_rate: float | None
+) -> AsyncIterator[Environment]:
     config = drill.vendor.desk
     if config.kind is DeskKind.SIMULATED:
         from ..desks.simulated import SimulatedDesk, SimulatedDeskServer
@@ -124,11 +172,68 @@ async def environment(
     from ..desks.registry import create_desk
 
     clock = RealClock()
-    desk = create_desk(config, clock=clock)
+    redactor = Redactor()
+    desk = create_desk(config, clock=clock, redactor=redactor)
     try:
-        yield Environment(clock, desk, simulated=False)
+        yield Environment(clock, desk, simulated=False, redactor=redactor)
     finally:
         await desk.close()
+
+
+@contextlib.asynccontextmanager
+async def drill_parts(
+    drill: Drill, *, run_id: str, store: RunStore, clock: Clock
+) -> AsyncIterator[DrillParts]:
+    """The fault session and the stream of one run, removed and stopped on every way out.
+
+    The runner's teardown lifts and closes them first; the exits here are the safety net for
+    a failure before the runner starts.
+    """
+    if drill.stream is None and drill.fault is None:
+        yield DrillParts()
+        return
+    if drill.stream is None:
+        raise InvalidConfiguration(
+            "a fault: needs a stream: section (the fault acts on the stream's media proxy)"
+        )
+    from ..faults.guard import FaultSession
+    from ..media.loopback import create_stream
+
+    async with contextlib.AsyncExitStack() as stack:
+        backend, choice = await stack.enter_async_context(fault_backend())
+        # The embedded server dies with the harness, its proxies with it: no record to keep.
+        ledger = MemoryLedger() if choice.embedded else store
+        session = await stack.enter_async_context(
+            FaultSession(backend, run_id=run_id, ledger=ledger, clock=clock)
+        )
+        turn = None
+        if drill.stream.path is MediaPath.TURN_TCP:
+            from ..media.turn import CoturnServer
+
+            turn = (await stack.enter_async_context(CoturnServer())).config
+        stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
+        stack.push_async_callback(stream.stop)
+        fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
+        yield DrillParts(fault, JudgedStream(stream), choice.url)
+
+
+async def sweep_leftovers(store: RunStore) -> list[str]:
+    """Remove faults a killed harness left on a real Toxiproxy; what could not be reached is
+    reported, not fatal (its server may be gone with them)."""
+    removed, unreachable = await remove_leftovers(store)
+    for proxy in removed:
+        print(f"removed leftover fault {proxy} (from a run that did not end)")
+    for proxy in unreachable:
+        print(f"warning: leftover fault {proxy}: its Toxiproxy server did not answer")
+    return removed
+
+
+def _restart_simulated_clock(clock: Clock) -> None:
+    """Setting up the desk, the fault server and the stream must not use up simulated time."""
+    from ..desks.simulated.clock import AcceleratedClock
+
+    if isinstance(clock, AcceleratedClock):
+        clock.restart()
 
 
 def _exit_code(store: RunStore, result: RunResult) -> int:
@@ -165,17 +270,36 @@ async def run_drill_file(
     drill_text = path.read_text(encoding="utf-8")
     store = RunStore(store_path)
     try:
+        await sweep_leftovers(store)
         async with environment(
             drill, simulated_start=simulated_start, simulated_rate=simulated_rate
         ) as env:
-            runner = DrillRunner(
-                drill, store=store, desk=env.desk, clock=env.clock, drill_text=drill_text
-            )
-            print(f"run {runner.run_id}: {drill.name} against {drill.vendor.name}", flush=True)
-            if env.simulated and not isinstance(env.clock, RealClock):
-                print(f"simulated time: {env.clock!r} (figures describe the persona, not a vendor)")
-            with _live_view(runner, enabled=live):
-                result = await runner.run()
+            run_id = new_run_id(env.clock.now())
+            async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
+                _restart_simulated_clock(env.clock)
+                runner = DrillRunner(
+                    drill,
+                    store=store,
+                    desk=env.desk,
+                    clock=env.clock,
+                    fault=parts.fault,
+                    stream=parts.stream,
+                    run_id=store.create_run_for(
+                        drill, started_at=env.clock.now(), drill_text=drill_text, run_id=run_id
+                    ),
+                    statuspage=env.statuspage,
+                    redactor=env.redactor,
+                )
+                print(f"run {run_id}: {drill.name} against {drill.vendor.name}", flush=True)
+                if parts.fault_server:
+                    print(f"fault server: {parts.fault_server}")
+                if env.simulated and not isinstance(env.clock, RealClock):
+                    print(
+                        f"simulated time: {env.clock!r}"
+                        " (figures describe the persona, not a vendor)"
+                    )
+                with _live_view(runner, enabled=live):
+                    result = await runner.run()
         return _finish(store, result, reports_dir)
     finally:
         store.close()
@@ -186,8 +310,18 @@ async def resume_run(run_id: str, *, store_path: Path, reports_dir: Path, live: 
     try:
         record = store.get_run(run_id)
         drill = build_drill(record.drill_text, record.drill_path)
+        # The crashed run's fault must be gone before anything else happens.
+        await sweep_leftovers(store)
         async with environment(drill) as env:
-            runner = DrillRunner(drill, store=store, desk=env.desk, clock=env.clock, run_id=run_id)
+            runner = DrillRunner(
+                drill,
+                store=store,
+                desk=env.desk,
+                clock=env.clock,
+                run_id=run_id,
+                statuspage=env.statuspage,
+                redactor=env.redactor,
+            )
             with _live_view(runner, enabled=live):
                 result = await runner.resume()
         return _finish(store, result, reports_dir)
@@ -219,14 +353,43 @@ async def serve_simulated_desk(
 
 
 async def check_desk(path: Path) -> list[str]:
+    """What ``supportdrill desk check`` prints; files nothing."""
+    from ..desks.registry import check_desk as check
+
     drill = load_drill(path)
-    async with environment(drill) as env:
-        return await env.desk.check()
+    redactor = Redactor()
+    redaction = install_redaction(redactor)
+    try:
+        return await check(drill.vendor.desk, redactor=redactor)
+    finally:
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(redaction)
+
+
+async def cleanup_faults(store_path: Path) -> int:
+    """``supportdrill cleanup``: 0 when no leftover remains, 1 when a server did not answer."""
+    if not store_path.exists():
+        print(f"no store at {store_path}: nothing to clean up")
+        return EXIT_OK
+    store = RunStore(store_path)
+    try:
+        removed, unreachable = await remove_leftovers(store)
+    finally:
+        store.close()
+    for proxy in removed:
+        print(f"removed {proxy}")
+    for proxy in unreachable:
+        print(f"could not remove {proxy}: its Toxiproxy server did not answer")
+    if not removed and not unreachable:
+        print("no leftover faults")
+    return EXIT_FAILED if unreachable else EXIT_OK
 
 
 __all__ = [
     "check_desk",
+    "cleanup_faults",
     "demo_drill_path",
+    "drill_parts",
     "environment",
     "resume_run",
     "run_drill_file",

@@ -30,6 +30,12 @@ class AcceleratedClock:
         self.start = start.astimezone(UTC)
         self.rate = float(rate)
         self._origin = time.monotonic()
+        self._first_start = self.start
+
+    def restart(self) -> None:
+        """Back to ``start``, from now: set-up before a drill does not use up simulated time."""
+        self.start = self._first_start
+        self._origin = time.monotonic()
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.monotonic())

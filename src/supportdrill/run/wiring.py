@@ -1,0 +1,249 @@
+"""Adapters from the fault layer and the media stream to the runner's ports.
+
+:class:`PlannedFault` puts a drill's :class:`~supportdrill.spec.faults.FaultPlan` on the proxies
+of one :class:`~supportdrill.faults.guard.FaultSession` (the media proxies the stream made in
+that session), and :class:`JudgedStream` turns the stream's judged samples into the runner's
+:class:`StreamObservation`. :func:`fault_backend` chooses a real Toxiproxy (``TOXIPROXY_URL``) or
+starts the embedded server, and :func:`remove_leftovers` clears what a killed harness left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..desks.statuspage import StatuspageWatcher
+from ..errors import FaultError, InvalidConfiguration
+from ..faults.base import FaultBackend
+from ..faults.guard import FaultLedger, FaultSession, cleanup_leftovers
+from ..media.base import Stream
+from ..media.judge import HealthState, TransitionKind
+from ..spec.faults import DOWN, FaultPlan
+from ..timeline import Event
+from .ports import InjectedFault, StreamObservation
+
+logger = logging.getLogger(__name__)
+
+TOXIPROXY_URL = "TOXIPROXY_URL"
+"""Selects a real Toxiproxy server (``http://host:8474``); unset: the embedded server."""
+
+
+def describe_toxics(plan: FaultPlan) -> tuple[str, ...]:
+    """``"udp loss probability=0.1 (upstream,downstream)"``, per toxic, for the timeline."""
+    described: list[str] = []
+    for phase in plan.phases:
+        for toxic in phase.toxics:
+            if toxic.type == DOWN:
+                text = f"{toxic.protocol} down (connections refused)"
+            else:
+                attributes = " ".join(f"{k}={v}" for k, v in sorted(toxic.attributes.items()))
+                streams = ",".join(str(s) for s in toxic.streams)
+                text = f"{toxic.protocol} {toxic.type} {attributes} ({streams})".replace("  ", " ")
+            if toxic.toxicity < 1:
+                text += f" toxicity={toxic.toxicity:g}"
+            label = f"{phase.kind}: {text}"
+            if label not in described:
+                described.append(label)
+    return tuple(described)
+
+
+class PlannedFault:
+    """The runner's :class:`~supportdrill.run.ports.FaultControl` over a fault session."""
+
+    def __init__(self, session: FaultSession, plan: FaultPlan) -> None:
+        self.session = session
+        self.plan = plan
+
+    async def inject(self) -> InjectedFault:
+        if not self.session.proxies:
+            raise FaultError(
+                "the fault has nothing to act on: no proxy was created (the stream makes its "
+                "media proxy when it starts)"
+            )
+        protocols = {proxy.protocol for proxy in self.session.proxies.values()}
+        if not protocols & self.plan.protocols:
+            raise FaultError(
+                f"fault {self.plan.profile!r} has toxics for "
+                f"{', '.join(sorted(map(str, self.plan.protocols)))} only, but the stream's "
+                f"media crosses a {', '.join(sorted(map(str, protocols)))} proxy"
+            )
+        await self.session.apply(self.plan)
+        return InjectedFault(
+            profile=self.plan.profile,
+            region=self.plan.region,
+            symptom=self.plan.symptom,
+            toxics=describe_toxics(self.plan),
+            degraded_within=self.plan.expect_degraded_within,
+        )
+
+    async def lift(self) -> None:
+        await self.session.lift()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+_TRANSITIONS: Mapping[TransitionKind, str] = {
+    TransitionKind.DEGRADED: "degraded",
+    TransitionKind.RECOVERED: "recovered",
+}
+
+
+class JudgedStream:
+    """The runner's :class:`~supportdrill.run.ports.StreamControl` over a media stream."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.interval_s = stream.interval_s
+
+    async def start(self) -> None:
+        await self.stream.start()
+
+    async def sample(self) -> StreamObservation:
+        judged = await self.stream.judged()
+        transition = judged.transition
+        # The deciding sample's problems; the transition's own list repeats earlier samples'.
+        reasons = judged.problems or (transition.reasons if transition else ())
+        return StreamObservation(
+            metrics=judged.sample.as_metrics(),
+            healthy=judged.state is HealthState.HEALTHY,
+            transition=_TRANSITIONS.get(transition.kind) if transition else None,
+            reasons=tuple(reasons),
+        )
+
+    async def stop(self) -> None:
+        await self.stream.stop()
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    url: str
+    embedded: bool
+
+
+@contextlib.asynccontextmanager
+async def fault_backend(
+    env: Mapping[str, str] | None = None,
+) -> AsyncIterator[tuple[FaultBackend, BackendChoice]]:
+    """A real Toxiproxy when ``TOXIPROXY_URL`` is set, else the embedded server in-process."""
+    from ..faults.toxiproxy_backend import ToxiproxyBackend
+
+    environ = os.environ if env is None else env
+    url = environ.get(TOXIPROXY_URL, "").strip()
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise InvalidConfiguration(f"{TOXIPROXY_URL}={url!r} is not an http(s) URL")
+        backend = ToxiproxyBackend(url)
+        try:
+            await backend.state()  # reachable, or a clear error before anything starts
+            yield backend, BackendChoice(url, embedded=False)
+        finally:
+            await backend.aclose()
+        return
+    from ..faults.server import EmbeddedToxiproxy
+
+    async with EmbeddedToxiproxy() as server:
+        backend = ToxiproxyBackend(server.url)
+        try:
+            yield backend, BackendChoice(server.url, embedded=True)
+        finally:
+            await backend.aclose()
+
+
+def _backend_for(url: str) -> FaultBackend:
+    from ..faults.toxiproxy_backend import ToxiproxyBackend
+
+    return ToxiproxyBackend(url)
+
+
+async def remove_leftovers(
+    ledger: FaultLedger,
+    *,
+    backend_for_url: Callable[[str], FaultBackend] = _backend_for,
+    only_urls: frozenset[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Delete the proxies crashed runs left on their servers: ``(removed, unreachable)``.
+
+    A leftover on an embedded server died with the harness that ran it; its record is cleared
+    when that server no longer answers. ``only_urls`` limits the sweep (a drill's start sweeps
+    every server it can reach).
+    """
+    removed: list[str] = []
+    unreachable: list[str] = []
+    by_url: dict[str, list[tuple[str, str]]] = {}
+    for run_id, url, proxy in ledger.open_fault_ownerships():
+        if only_urls is None or url in only_urls:
+            by_url.setdefault(url, []).append((run_id, proxy))
+    for url, owned in by_url.items():
+        view = _LedgerView(ledger, url)
+        try:
+            removed.extend(await cleanup_leftovers(view, backend_for_url))
+        except FaultError as exc:
+            logger.info("fault server %s: %s", url, exc)
+            unreachable.extend(proxy for _, proxy in owned)
+    return removed, unreachable
+
+
+class _LedgerView:
+    """The ledger's records for one server URL only, so one dead server does not stop the rest."""
+
+    def __init__(self, ledger: FaultLedger, url: str) -> None:
+        self._ledger = ledger
+        self._url = url
+
+    def record_fault_ownership(self, run_id: str, backend_url: str, proxy: str) -> None:
+        self._ledger.record_fault_ownership(run_id, backend_url, proxy)
+
+    def open_fault_ownerships(self) -> list[tuple[str, str, str]]:
+        return [row for row in self._ledger.open_fault_ownerships() if row[1] == self._url]
+
+    def clear_fault_ownership(self, run_id: str, proxy: str) -> None:
+        self._ledger.clear_fault_ownership(run_id, proxy)
+
+
+class MemoryLedger:
+    """Ownership records for the embedded server, which dies with the harness and its proxies:
+    nothing of it can outlive a crash, so nothing goes to the store."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], str] = {}
+
+    def record_fault_ownership(self, run_id: str, backend_url: str, proxy: str) -> None:
+        self._rows[(run_id, proxy)] = backend_url
+
+    def open_fault_ownerships(self) -> list[tuple[str, str, str]]:
+        return [(run_id, url, proxy) for (run_id, proxy), url in self._rows.items()]
+
+    def clear_fault_ownership(self, run_id: str, proxy: str) -> None:
+        self._rows.pop((run_id, proxy), None)
+
+
+class StatuspagePoller:
+    """The runner's :class:`~supportdrill.run.ports.StatusSource` over a status page watcher."""
+
+    def __init__(self, watcher: StatuspageWatcher) -> None:
+        self.watcher = watcher
+
+    async def poll(self, *, t0: datetime, since: datetime) -> list[Event]:
+        snapshot = await self.watcher.snapshot()
+        return self.watcher.events(snapshot, t0=t0, since=since)
+
+    async def close(self) -> None:
+        await self.watcher.close()
+
+
+__all__ = [
+    "TOXIPROXY_URL",
+    "BackendChoice",
+    "JudgedStream",
+    "MemoryLedger",
+    "PlannedFault",
+    "StatuspagePoller",
+    "describe_toxics",
+    "fault_backend",
+    "remove_leftovers",
+]
