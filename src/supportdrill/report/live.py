@@ -1,39 +1,118 @@
-"""The live terminal view while a drill runs: the phase, the last events, each SLA deadline
-counting down in calendar and in business time."""
+"""The live terminal view while a drill runs: the phase, the stream's state, each SLA deadline
+counting down in calendar and in business time, and the last few events.
+
+The runner calls :meth:`LiveView.on_event` for every event it appends; rich redraws the view a
+few times a second from a background thread, so everything the view draws is kept in immutable
+snapshots (a timeline, a tuple of recent lines) swapped in whole, and the costly scorecard is
+recomputed at most once per second of drill time or when an event arrives.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ..measure.scorecard import evaluate
+from ..measure.scorecard import Scorecard, evaluate
+from ..measure.verdicts import Metric, Verdict
 from ..spec.durations import format_duration
-from ..timeline import Event, PhaseChanged, StreamHealth, Timeline
+from ..spec.model import Drill
+from ..timeline import (
+    BaselineHealthy,
+    Clock,
+    Event,
+    FaultInjected,
+    FaultLifted,
+    PhaseChanged,
+    StreamDegraded,
+    StreamHealth,
+    StreamRecovered,
+    TicketFiled,
+    Timeline,
+)
+from .health import DEGRADED, HEALTHY, MOS_RANGE, STARTING, figures_line, sparkline
 
-if TYPE_CHECKING:
-    from ..run.runner import DrillRunner
+logger = logging.getLogger(__name__)
+
+RECENT_EVENTS = 6
+SPARK_SAMPLES = 40
 
 
-def _left(deadline: datetime | None, ended: datetime | None, now: datetime) -> str:
-    if deadline is None or ended is not None:
+class LiveSource(Protocol):
+    """What the view reads from a running drill (the runner is one)."""
+
+    @property
+    def drill(self) -> Drill: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def timeline(self) -> Timeline: ...
+
+
+def deadline_text(metric: Metric, now: datetime, deadline: datetime | None) -> str:
+    """How long until ``deadline``: ``12m 30s``, ``overdue 2m``; ``done`` once measured."""
+    if metric.target_s is None:
         return "—"
-    return format_duration(deadline - now)
+    if metric.end is not None:
+        return "done"
+    if deadline is None:
+        return "—"
+    left = (deadline - now).total_seconds()
+    return format_duration(left) if left >= 0 else f"overdue {format_duration(-left)}"
+
+
+def _verdict_text(metric: Metric) -> str:
+    calendar, business = metric.verdict_calendar, metric.verdict_business
+    if business is Verdict.NOT_APPLICABLE:
+        return "—"
+    if calendar is business:
+        return business.value
+    return f"{business.value} (calendar: {calendar.value})"
+
+
+_NOT_FILED = "SLA clocks start when the ticket is filed."
+_STYLE = {Verdict.BREACHED: "bold red", Verdict.MET: "green", Verdict.PENDING: "yellow"}
 
 
 class LiveView:
-    """Redraws on every event and four times a second."""
+    """Draws on a rich console; redraws on every event and ``refresh_per_second`` times."""
 
-    def __init__(self, runner: DrillRunner) -> None:
-        self.runner = runner
-        self.recent: list[str] = []
+    def __init__(
+        self,
+        source: LiveSource,
+        *,
+        console: Console | None = None,
+        refresh_per_second: float = 4,
+    ) -> None:
+        self.source = source
+        self.drill = source.drill
+        self.zone = ZoneInfo(self.drill.vendor.timezone)
+        self.timeline = Timeline()
+        self.recent: tuple[str, ...] = ()
+        self.stream_state = STARTING
+        self.state_since: datetime | None = None
+        self.fault: FaultInjected | None = None
+        self.latest: StreamHealth | None = None
+        self._mos: deque[float] = deque(maxlen=SPARK_SAMPLES)
+        self._card: tuple[tuple[int, int], Scorecard] | None = None
+        # A resumed drill already has a timeline: start from it.
+        for event in source.timeline:
+            self.on_event(event, source.timeline)
         self._live = Live(
-            self._render(), refresh_per_second=4, transient=False, get_renderable=self._render
+            console=console,
+            refresh_per_second=refresh_per_second,
+            transient=False,
+            get_renderable=self.render,
         )
 
     def __enter__(self) -> LiveView:
@@ -48,36 +127,106 @@ class LiveView:
     ) -> None:
         self._live.__exit__(exc_type, exc, traceback)
 
-    def on_event(self, event: Event, timeline: Timeline) -> None:
-        if isinstance(event, StreamHealth | PhaseChanged):
-            return
-        self.recent = [*self.recent[-5:], f"{event.at:%H:%M:%S}Z {event.kind}"]
+    # -- events ------------------------------------------------------------------------------
 
-    def _render(self) -> Group:
-        runner = self.runner
-        timeline = runner.timeline
-        phase = timeline.last(PhaseChanged)
-        now = runner.clock.now()
-        drill = runner.drill
-        phase_name = phase.phase.value if phase else "starting"
-        title = Text(
-            f"{drill.name} → {drill.vendor.name}  phase: {phase_name}"
-            f"  now {now:%Y-%m-%d %H:%M:%S}Z",
+    def on_event(self, event: Event, timeline: Timeline) -> None:
+        """An observer for :class:`DrillRunner`: ``timeline`` already includes ``event``."""
+        self.timeline = timeline
+        match event:
+            case StreamHealth():
+                self.latest = event
+                if "mos" in event.metrics:
+                    self._mos.append(event.metrics["mos"])
+                return
+            case PhaseChanged():
+                return
+            case BaselineHealthy() | StreamRecovered():
+                self.stream_state, self.state_since = HEALTHY, event.at
+            case StreamDegraded():
+                self.stream_state, self.state_since = DEGRADED, event.at
+            case FaultInjected():
+                self.fault = event
+            case FaultLifted():
+                self.fault = None
+        self.recent = (*self.recent[-(RECENT_EVENTS - 1) :], f"{event.at:%H:%M:%S}Z {event.kind}")
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def scorecard(self, now: datetime) -> Scorecard:
+        """The scorecard as of ``now``, recomputed once per second or when an event arrived."""
+        key = (len(self.timeline), int(now.timestamp()))
+        if self._card is None or self._card[0] != key:
+            drill = self.drill
+            card = evaluate(
+                self.timeline,
+                severity=drill.severity,
+                sla=drill.sla,
+                coverage=drill.coverage,
+                as_of=now,
+            )
+            self._card = (key, card)
+        return self._card[1]
+
+    def _title(self, now: datetime) -> Text:
+        phase = self.timeline.last(PhaseChanged)
+        local = now.astimezone(self.zone)
+        return Text(
+            f"{self.drill.name} → {self.drill.vendor.name}"
+            f"  phase: {phase.phase.value if phase else 'starting'}"
+            f"  now {now:%Y-%m-%d %H:%M:%S}Z ({local:%a %H:%M} {self.drill.vendor.timezone})",
             style="bold",
         )
-        table = Table("figure", "so far", "calendar deadline in", "business deadline in", "verdict")
-        card = evaluate(
-            timeline, severity=drill.severity, sla=drill.sla, coverage=drill.coverage, as_of=now
-        )
-        for metric in card.metrics:
-            if metric.target_s is None and metric.calendar_s is None:
-                continue
 
+    def _stream(self, now: datetime) -> Text | None:
+        if self.drill.stream is None and self.latest is None:
+            return None
+        text = Text("stream: ")
+        style = {HEALTHY: "green", DEGRADED: "bold red"}.get(self.stream_state, "yellow")
+        text.append(self.stream_state, style=style)
+        if self.state_since is not None:
+            text.append(f" for {format_duration(now - self.state_since)}")
+        if self.fault is not None:
+            where = f" in {self.fault.region}" if self.fault.region else ""
+            text.append(f"  fault on: {self.fault.profile}{where}", style="red")
+        if self.latest is not None:
+            text.append(f"\n  {figures_line(self.latest.metrics)}")
+        if self._mos:
+            low, high = MOS_RANGE
+            text.append(f"\n  MOS trend {sparkline(list(self._mos), low, high)}")
+        return text
+
+    def _deadlines(self, now: datetime) -> Table | Text:
+        card = self.scorecard(now)
+        # A figure whose clock has not started (no ticket, no fault yet) has nothing to count.
+        rows = [metric for metric in card.metrics if metric.start is not None]
+        if not rows:
+            return Text(_NOT_FILED)
+        table = Table("figure", "so far", "target", "calendar deadline in", "business deadline in")
+        table.add_column("verdict")
+        for metric in rows:
             table.add_row(
                 metric.name,
                 format_duration(metric.calendar_s) if metric.calendar_s is not None else "—",
-                _left(metric.deadline_calendar, metric.end, now),
-                _left(metric.deadline_business, metric.end, now),
-                metric.verdict_business.value,
+                format_duration(metric.target_s) if metric.target_s is not None else "—",
+                deadline_text(metric, now, metric.deadline_calendar),
+                deadline_text(metric, now, metric.deadline_business),
+                Text(_verdict_text(metric), style=_STYLE.get(metric.verdict_business, "")),
             )
-        return Group(title, table, Text("\n".join(self.recent)))
+        if self.timeline.first(TicketFiled) is None:
+            table.caption = _NOT_FILED
+        return table
+
+    def render(self) -> Group:
+        """The whole view as of the source clock's now."""
+        now = self.source.clock.now()
+        parts: list[Text | Table] = [self._title(now)]
+        try:
+            stream = self._stream(now)
+            if stream is not None:
+                parts.append(stream)
+            parts.append(self._deadlines(now))
+        except Exception as exc:  # drawing must never take the drill down with it
+            logger.debug("live view failed to draw", exc_info=True)
+            parts.append(Text(f"(live view: {exc})", style="red"))
+        parts.append(Text("\n".join(self.recent)))
+        return Group(*parts)
