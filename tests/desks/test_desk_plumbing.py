@@ -15,7 +15,7 @@ from fakes.zendesk import AGENT, FakeZendesk
 
 from supportdrill.desks.http import DeskHttp, parse_retry_after, parse_timestamp
 from supportdrill.desks.model import DeskReply, TicketDraft
-from supportdrill.desks.registry import check_desk, create_desk
+from supportdrill.desks.registry import create_desk, describe_desk
 from supportdrill.desks.retry import with_retries
 from supportdrill.desks.secrets import RedactingFilter, Redactor, SecretValue, resolve_secrets
 from supportdrill.desks.zendesk import ZendeskDesk
@@ -205,7 +205,7 @@ async def test_no_secret_in_logs_errors_events_or_tickets(fake: FakeZendesk) -> 
         written += [json.dumps(event_to_record(g)) for g in gaps]
         written += [r.body for r in poll.events if isinstance(r, DeskReply)]
         written += [str(t.subject) + str(t.audits) for t in fake.tickets.values()]
-        written += await check_desk(desk)
+        written += await describe_desk(desk)
         with pytest.raises(DeskAuthFailed) as info:
             await bad.check()
         logging.getLogger("supportdrill.test").error("desk failed: %s", info.value, exc_info=True)

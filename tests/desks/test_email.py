@@ -207,3 +207,30 @@ async def test_check_reports_idle(desks: list[EmailDesk]) -> None:
     desks.append(desk)
     lines = await desk.check()
     assert any("IDLE supported" in line for line in lines)
+
+
+async def test_check_desk_for_email(mailserver: object) -> None:
+    from supportdrill.desks.registry import check_desk
+    from supportdrill.errors import InvalidConfiguration
+    from supportdrill.spec.model import DeskConfig, DeskKind
+
+    cfg = DeskConfig(
+        kind=DeskKind.EMAIL,
+        settings={
+            "address": "drill@drill.test",
+            "support_address": "vendor@drill.test",
+            "smtp_host": SMTP[0],
+            "smtp_port": str(SMTP[1]),
+            "imap_host": IMAP[0],
+            "imap_port": str(IMAP[1]),
+        },
+        secrets={"password": "MAIL_PASSWORD"},
+    )
+    lines = await check_desk(cfg, secrets_env={"MAIL_PASSWORD": PASSWORD})
+    text = "\n".join(lines)
+    assert "email: IMAP login as drill@drill.test ok" in text
+    assert "view: requester" in text and "no author role" in text
+    assert "author roles: no" in lines[-1]
+    with pytest.raises(InvalidConfiguration, match="refused") as info:
+        await check_desk(cfg, secrets_env={"MAIL_PASSWORD": "not-the-password"})
+    assert "not-the-password" not in str(info.value)

@@ -45,6 +45,7 @@ STATUSES = {
 }
 SOURCES = {0: "reply", 1: "email", 2: "note", 3: "phone", 5: "twitter", 7: "chat"}
 CAPABILITIES = DeskCapabilities(
+    view="agent",  # API keys belong to agents and carry the agent's role
     author_roles=True,
     channels=True,
     status_history=False,

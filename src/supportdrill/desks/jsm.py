@@ -47,6 +47,7 @@ CUSTOMER_CAPS = DeskCapabilities(
     ),
 )
 AGENT_CAPS = DeskCapabilities(
+    view="agent",
     author_roles=True,
     channels=False,
     status_history=True,

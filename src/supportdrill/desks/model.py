@@ -97,5 +97,9 @@ class DeskCapabilities:
     status_history: bool = False
     vendor_sla_clocks: bool = False
     webhooks: bool = False
+    view: str = "requester"
+    """Whose eyes we read the desk with: ``requester`` (the vendor's customer: public messages
+    only), ``agent`` (the vendor's agent: internal notes, channels, SLA clocks) or ``owner``
+    (our own desk or on-call, e.g. PagerDuty)."""
     notes: tuple[str, ...] = ()
     """Plain statements of what it cannot see, e.g. "requester view has no via.channel"."""

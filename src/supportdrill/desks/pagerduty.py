@@ -44,6 +44,7 @@ ENTRY_STATUS = {
     "resolve_log_entry": ("resolved", StatusCategory.SOLVED),
 }
 CAPABILITIES = DeskCapabilities(
+    view="owner",
     author_roles=True,
     channels=True,
     status_history=True,

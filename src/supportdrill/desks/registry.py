@@ -28,7 +28,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from ..errors import InvalidConfiguration
+from ..errors import DeskAuthFailed, DeskRejected, InvalidConfiguration
 from ..spec.model import DeskConfig, DeskKind
 from ..timeline import Clock, RealClock
 from .base import Desk
@@ -272,13 +272,65 @@ def create_statuspage_watcher(
     )
 
 
-async def check_desk(desk: Desk) -> list[str]:
-    """What ``supportdrill desk check`` prints: credentials, permissions, what it can see.
+VIEWS = {
+    "requester": "the vendor's customer: public messages only, no internal notes, no SLA clocks",
+    "agent": "the vendor's agent: internal notes (skipped, never timed), channels, SLA clocks",
+    "owner": "our own desk or on-call: everything it records",
+}
 
-    Files nothing. Desk errors (bad credentials, no permission) propagate, already redacted.
+
+async def check_desk(
+    config: DeskConfig,
+    *,
+    secrets_env: Mapping[str, str] | None = None,
+    redactor: Redactor | None = None,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[str]:
+    """What ``supportdrill desk check`` prints for a drill's desk: credentials, permissions,
+    agent or requester view, and what it can and cannot see (author roles, channels, status
+    history, the vendor's SLA clocks). Only reads: it never files, comments or triggers.
+
+    Raises :class:`~supportdrill.errors.InvalidConfiguration` (exit 2) when the configuration
+    is wrong: unknown or missing settings, a secret variable unset or empty, credentials or
+    permissions refused (401/403), another 4xx on a read (a wrong subdomain path, service desk,
+    request type or repository), an account that does not fit ``mode``. Any other
+    :class:`~supportdrill.errors.DeskError` (unreachable, timeout, 5xx, 429, an answer we cannot
+    read) means the desk failed (exit 1). Messages are redacted.
     """
+    redactor = redactor if redactor is not None else Redactor()
+    if config.kind is DeskKind.SIMULATED and not config.settings.get("url"):
+        return await _check_embedded_simulated(config, clock)
+    desk = create_desk(
+        config, secrets_env=secrets_env, clock=clock, redactor=redactor, transport=transport
+    )
+    try:
+        return await describe_desk(desk)
+    except DeskAuthFailed as exc:
+        raise InvalidConfiguration(
+            redactor.redact(f"desk {config.kind.value}: credentials or permissions refused: {exc}")
+        ) from exc
+    except DeskRejected as exc:
+        raise InvalidConfiguration(
+            redactor.redact(
+                f"desk {config.kind.value}: the desk refused a read; check the URL and ids in "
+                f"the drill: {exc}"
+            )
+        ) from exc
+    finally:
+        await desk.close()
+
+
+async def describe_desk(desk: Desk) -> list[str]:
+    """:meth:`Desk.check` on a desk already built, followed by what its view lets us see."""
     caps = desk.capabilities
     lines = await desk.check()
+    lines.append(f"{desk.name}: credentials accepted; nothing was filed")
+    lines.append(f"{desk.name}: view: {caps.view} ({VIEWS.get(caps.view, caps.view)})")
+    for note in caps.notes:
+        line = f"{desk.name}: cannot see: {note}"
+        if line not in lines:
+            lines.append(line)
     seen = {
         "author roles": caps.author_roles,
         "channels": caps.channels,
@@ -290,3 +342,22 @@ async def check_desk(desk: Desk) -> list[str]:
         f"{desk.name}: sees " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in seen.items())
     )
     return lines
+
+
+async def _check_embedded_simulated(config: DeskConfig, clock: Clock | None) -> list[str]:
+    # The runner starts its own simulated desk for each run; checking one started the same way
+    # shows the persona and the settings work.
+    from .simulated import SimulatedDesk, SimulatedDeskServer
+
+    async with SimulatedDeskServer(
+        persona=config.settings.get("persona", "responsive-24x7"),
+        timezone=config.settings.get("timezone", "Asia/Jakarta"),
+        clock=clock,
+    ) as server:
+        desk = SimulatedDesk(server.url)
+        try:
+            lines = await describe_desk(desk)
+        finally:
+            await desk.close()
+    embedded = "simulated: embedded desk (the runner starts one per run); checked a temporary one"
+    return [embedded, *lines]

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..errors import DeskProtocolError, InvalidConfiguration
+from ..errors import DeskAuthFailed, DeskProtocolError, InvalidConfiguration
 from ..timeline import Clock, RealClock, StatusCategory
 from .base import Desk
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
@@ -70,6 +70,7 @@ REQUESTER_CAPS = DeskCapabilities(
     ),
 )
 AGENT_CAPS = DeskCapabilities(
+    view="agent",
     author_roles=True,
     channels=True,
     status_history=True,
@@ -381,8 +382,28 @@ class ZendeskDesk(Desk):
         if not self.agent_mode:
             await self.http.get("/api/v2/requests.json", params={"per_page": 1})
             lines.append("zendesk: can list own requests (duplicate check before filing works)")
+        else:
+            await self.http.get(
+                "/api/v2/tickets.json", params={"external_id": "supportdrill-check"}
+            )
+            lines.append("zendesk: can look tickets up by external_id (duplicate check works)")
+            lines.append(await self._check_sla_policies())
         lines.extend(f"zendesk: cannot see: {note}" for note in self.capabilities.notes)
         return lines
+
+    async def _check_sla_policies(self) -> str:
+        # Reading policies needs admin; an agent still sees each ticket's own SLA metrics
+        # (include=slas), so a refusal here narrows the cross-check rather than failing it.
+        try:
+            answer = await self.http.get("/api/v2/slas/policies.json")
+        except DeskAuthFailed:
+            return (
+                "zendesk: SLA policies not readable (admin only); per-ticket SLA clocks "
+                "(include=slas, ticket metrics) are read as an agent"
+            )
+        policies = json_list(answer.data, "sla_policies", "zendesk SLA policies")
+        titles = ", ".join(str(json_object(p, "policy").get("title")) for p in policies)
+        return f"zendesk: SLA clocks visible; {len(policies)} SLA policies ({titles or 'none'})"
 
     async def close(self) -> None:
         await self.http.aclose()

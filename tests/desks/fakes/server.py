@@ -30,6 +30,8 @@ class FakeServer:
         self.app = web.Application(middlewares=[self._middleware])
         self.faults: list[str] = []
         self.hang_s = 2.0
+        self.require_auth: str | None = None
+        """When set, any other ``Authorization`` header is answered 401, as a desk does."""
         self.log: list[tuple[str, str]] = []
         self.auth_headers: list[str] = []
         self._runner: web.AppRunner | None = None
@@ -43,6 +45,10 @@ class FakeServer:
         self.log.append((request.method, request.path_qs))
         self.auth_headers.append(request.headers.get("Authorization", ""))
         date = {"Date": format_datetime(datetime.now(UTC), usegmt=True)}
+        if self.require_auth is not None and request.headers.get("Authorization") != (
+            self.require_auth
+        ):
+            return web.json_response({"error": "Unauthorized"}, status=401, headers=date)
         kind = ""
         if self.faults:
             wanted, _, method = self.faults[0].partition("@")

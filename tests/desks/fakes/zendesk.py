@@ -61,6 +61,9 @@ class FakeZendesk(FakeServer):
         r.add_get("/api/v2/tickets/{id}/audits.json", self.audits)
         r.add_get("/api/v2/tickets/{id}/metrics.json", self.metrics)
         r.add_get("/api/v2/users/show_many.json", self.show_many_users)
+        r.add_get("/api/v2/slas/policies.json", self.sla_policies)
+        self.me_user: dict[str, Any] = REQUESTER
+        """Who the credentials belong to (``users/me``)."""
 
     # ---- test controls -------------------------------------------------------------------
 
@@ -161,7 +164,7 @@ class FakeZendesk(FakeServer):
 
     async def me(self, request: web.Request) -> web.Response:
         self._authorised(request)
-        return web.json_response({"user": {**REQUESTER, "email": "drill@example.test"}})
+        return web.json_response({"user": {**self.me_user, "email": "drill@example.test"}})
 
     def _create(self, subject: str, body: str, priority: str, **extra: Any) -> FakeTicket:
         self.creations += 1
@@ -284,3 +287,31 @@ class FakeZendesk(FakeServer):
         ids = [int(i) for i in request.query["ids"].split(",")]
         users = [USERS[i] for i in ids if i in USERS]
         return web.json_response({"users": users})
+
+    async def sla_policies(self, request: web.Request) -> web.Response:
+        # developer.zendesk.com .../business-rules/sla_policies/: admins only; agents get 403.
+        self._authorised(request)
+        if self.me_user.get("role") != "admin":
+            return web.json_response(
+                {"error": "Forbidden", "description": "You do not have access to this page."},
+                status=403,
+            )
+        return web.json_response(
+            {
+                "sla_policies": [
+                    {
+                        "id": 36,
+                        "title": "P0 urgent",
+                        "policy_metrics": [
+                            {
+                                "priority": "urgent",
+                                "metric": "first_reply_time",
+                                "target": 15,
+                                "business_hours": False,
+                            }
+                        ],
+                    }
+                ],
+                "count": 1,
+            }
+        )
