@@ -13,9 +13,15 @@ Schema ``supportdrill.journal/1`` (keys are stable; new keys may be added, none 
                   judged, notes}]
     timeline    [event records: {kind, at, observed_at, precision_s, ...}], stream.health excluded
     health      [{at, healthy, metrics}] the stream's samples, if it ran
+    stream      null without a stream; else {samples, unhealthy, reconnects,
+                 baseline: {at, metrics} | null,
+                 episodes: [{degraded_at, reasons, evidence, detection_s,
+                             recovered_at, recovery_s}],
+                 outages: [{start, end, duration_s, ongoing, reconnected}]}
+                (added in 2026-11 without a version change: keys are only ever added)
     notes       [text] what the desk could not show, what limits precision
 
-All times are ISO 8601 UTC; durations are seconds.
+All times are ISO 8601 UTC; durations are seconds. docs/journal.md describes every field.
 """
 
 from __future__ import annotations
@@ -29,8 +35,46 @@ from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric
 from ..spec.model import Drill
 from ..timeline import DrillEnded, DrillStarted, StreamHealth, Timeline, event_to_record
+from .health import stream_story
 
 SCHEMA = "supportdrill.journal/1"
+
+
+def stream_record(timeline: Timeline) -> dict[str, Any] | None:
+    """The condensed story of the run's stream (see :mod:`supportdrill.report.health`)."""
+    story = stream_story(timeline)
+    if story is None:
+        return None
+    baseline = story.baseline
+    return {
+        "samples": story.samples,
+        "unhealthy": story.unhealthy,
+        "reconnects": story.reconnects,
+        "baseline": (
+            {"at": _iso(baseline.at), "metrics": dict(baseline.evidence)} if baseline else None
+        ),
+        "episodes": [
+            {
+                "degraded_at": _iso(episode.degraded.at),
+                "reasons": list(episode.degraded.reasons),
+                "evidence": dict(episode.degraded.evidence),
+                "detection_s": episode.detection_s,
+                "recovered_at": _iso(episode.recovered.at if episode.recovered else None),
+                "recovery_s": episode.recovery_s,
+            }
+            for episode in story.episodes
+        ],
+        "outages": [
+            {
+                "start": _iso(outage.start),
+                "end": _iso(outage.end),
+                "duration_s": outage.duration_s,
+                "ongoing": outage.ongoing,
+                "reconnected": outage.reconnected,
+            }
+            for outage in story.outages
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -116,6 +160,7 @@ def build_journal(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -> 
             {"at": _iso(sample.at), "healthy": sample.healthy, "metrics": dict(sample.metrics)}
             for sample in timeline.all(StreamHealth)
         ],
+        "stream": stream_record(timeline),
         "notes": list(scorecard.notes),
     }
 
