@@ -6,14 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from supportdrill.report.health import (
-    MOS_RANGE,
-    format_figure,
-    sparkline,
-    state_now,
-    stream_story,
-    text_table,
-)
+from supportdrill.report.figures import format_figure, text_table
+from supportdrill.report.health import MOS_RANGE, sparkline, state_now, stream_story
 from supportdrill.timeline import (
     DrillStarted,
     FaultInjected,

@@ -38,7 +38,8 @@ from ..timeline import (
     TicketFiled,
     Timeline,
 )
-from .health import DEGRADED, HEALTHY, MOS_RANGE, STARTING, figures_line, sparkline
+from .figures import figures_line
+from .health import DEGRADED, HEALTHY, MOS_RANGE, STARTING, sparkline
 
 logger = logging.getLogger(__name__)
 

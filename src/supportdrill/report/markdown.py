@@ -31,15 +31,8 @@ from ..timeline import (
     VendorProactiveContact,
     VendorReply,
 )
-from .health import (
-    FIGURES,
-    MOS_RANGE,
-    Bucket,
-    StreamStory,
-    figures_line,
-    format_figure,
-    stream_story,
-)
+from .figures import FIGURES, figures_line, format_figure
+from .health import MOS_RANGE, Bucket, StreamStory, stream_story
 from .journal import RunFacts
 
 _MARK = {

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..desks.model import TicketDraft
-from ..report.health import StreamStory, stream_story, text_table
+from ..report.figures import text_table
+from ..report.health import StreamStory, stream_story
 from ..spec.durations import format_duration
 from ..spec.model import Drill
 from ..timeline import (
