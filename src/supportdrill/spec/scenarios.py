@@ -45,6 +45,14 @@ from typing import Any
 from .reader import Section, suggest
 
 
+class PlanInvalid(ValueError):
+    """A stream plan that cannot be streamed; ``keys`` are the drill keys that could fix it."""
+
+    def __init__(self, message: str, *keys: str) -> None:
+        super().__init__(message)
+        self.keys = keys
+
+
 class StreamTarget(enum.StrEnum):
     """Where the stream is published."""
 
@@ -128,13 +136,15 @@ class StreamPlan:
 
     def __post_init__(self) -> None:
         if not (self.video or self.audio):
-            raise ValueError("a stream needs video, audio or both")
+            raise PlanInvalid("a stream needs video, audio or both", "video", "audio")
         if self.width < 64 or self.height < 64 or self.width % 2 or self.height % 2:
-            raise ValueError(f"resolution {self.width}x{self.height}: need even sides of ≥ 64")
+            raise PlanInvalid(
+                f"resolution {self.width}x{self.height}: need even sides of ≥ 64", "resolution"
+            )
         if not 1 <= self.fps <= 60:
-            raise ValueError(f"fps {self.fps}: must be 1 to 60")
+            raise PlanInvalid(f"fps {self.fps}: must be 1 to 60", "fps")
         if self.target is StreamTarget.WHIP and not self.whip_url:
-            raise ValueError("target whip needs whip_url")
+            raise PlanInvalid("target whip needs whip_url", "target")
 
     @property
     def resolution(self) -> str:
@@ -311,6 +321,6 @@ def parse_stream_section(section: Section) -> StreamPlan:
         changes["thresholds"] = replace(plan.thresholds, min_fps=40.0, min_bitrate_kbps=None)
     try:
         return replace(plan, **changes)
-    except ValueError as exc:
-        culprit = next((k for k in ("resolution", "fps", "target", "video") if k in section), None)
-        section.fail(str(exc), culprit)
+    except PlanInvalid as exc:
+        # Name the key the error is about, not merely one that was given (fps, not resolution).
+        section.fail(str(exc), next((key for key in exc.keys if key in section), None))
