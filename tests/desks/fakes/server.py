@@ -1,7 +1,8 @@
 """The base of every fake desk: an aiohttp app on 127.0.0.1 port 0 with injectable failures.
 
-``fail_next("429", "500", "garbage", "timeout")`` makes the next requests fail that way, in
-order, before the real handler runs: how the tests show the adapters survive a bad desk.
+``fail_next("429", "500", "echo500", "garbage", "timeout")`` makes the next requests fail that
+way, in order, before the real handler runs: how the tests show the adapters survive a bad desk
+(``echo500`` puts the request's ``Authorization`` header in its error page).
 ``"lost@POST"`` lets the next POST act and then holds its answer past the client's timeout:
 the desk did it, the client never heard.
 """
@@ -33,6 +34,8 @@ class FakeServer:
         self.require_auth: str | None = None
         """When set, any other ``Authorization`` header is answered 401, as a desk does."""
         self.log: list[tuple[str, str]] = []
+        self.bodies: list[bytes] = []
+        """Every request body received, raw: what a desk would store as the ticket."""
         self.auth_headers: list[str] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -44,6 +47,8 @@ class FakeServer:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.log.append((request.method, request.path_qs))
         self.auth_headers.append(request.headers.get("Authorization", ""))
+        if request.can_read_body:
+            self.bodies.append(await request.read())  # cached: the handler reads it again
         date = {"Date": format_datetime(datetime.now(UTC), usegmt=True)}
         if self.require_auth is not None and request.headers.get("Authorization") != (
             self.require_auth
@@ -59,6 +64,10 @@ class FakeServer:
                 return web.json_response(
                     {"error": "TooManyRequests"}, status=429, headers={**date, "Retry-After": "7"}
                 )
+            if kind == "echo500":
+                # A careless proxy that puts the request's credentials in its error page.
+                got = request.headers.get("Authorization", "")
+                return web.Response(status=500, text=f"upstream error for {got}", headers=date)
             if kind == "500":
                 return web.Response(status=500, text="Internal Server Error", headers=date)
             if kind == "503":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,8 @@ class FakeZendesk(FakeServer):
         r.add_get("/api/v2/tickets/{id}/metrics.json", self.metrics)
         r.add_get("/api/v2/users/show_many.json", self.show_many_users)
         r.add_get("/api/v2/slas/policies.json", self.sla_policies)
+        self.on_create: Callable[[FakeTicket], None] | None = None
+        """Called with each new ticket: how a test scripts the vendor's side."""
         self.me_user: dict[str, Any] = REQUESTER
         """Who the credentials belong to (``users/me``)."""
 
@@ -171,6 +174,8 @@ class FakeZendesk(FakeServer):
         ticket = FakeTicket(next(self._ids), subject, priority, stamp(), **extra)
         self.tickets[ticket.id] = ticket
         self.comment(ticket.id, REQUESTER, body, channel="api")
+        if self.on_create is not None:
+            self.on_create(ticket)
         return ticket
 
     async def create_request(self, request: web.Request) -> web.Response:
