@@ -8,9 +8,16 @@ from supportdrill.report.build import scorecard_of
 from supportdrill.report.journal import RunFacts
 from supportdrill.report.markdown import render_markdown
 from supportdrill.spec.loader import build_drill
-from supportdrill.timeline import DrillEnded, DrillStarted, Outcome, TicketFiled, Timeline
+from supportdrill.timeline import (
+    DrillEnded,
+    DrillStarted,
+    Outcome,
+    StreamHealth,
+    TicketFiled,
+    Timeline,
+)
 
-from .streamdrill import START, STREAM_DRILL, stream_drill, stream_timeline
+from .streamdrill import START, STREAM_DRILL, sample, stream_drill, stream_timeline
 
 
 def _render(timeline: Timeline, text: str | None = None) -> str:
@@ -81,3 +88,16 @@ def test_a_ticket_only_run_has_no_stream_section() -> None:
     report = _render(timeline, text)
     assert "## Timeline" in report
     assert "Stream health" not in report
+
+
+def test_a_run_over_a_weekend_dates_its_rows() -> None:
+    samples = []
+    for step in range(2 * 48):  # every 30 minutes from Saturday 03:00 Jakarta to Monday
+        moment = START + timedelta(minutes=30 * step)
+        samples.append(StreamHealth(at=moment, observed_at=moment, metrics=sample(moment)))
+    section = _section(_render(Timeline.of(samples)))
+    assert "Worst figures per 2h (time from first sample):" in section
+    rows = [line for line in section.splitlines() if line.startswith("| 11-")]
+    assert rows[0].startswith("| 11-20 20:00 | +0ms | 4 |")
+    assert rows[-1].startswith("| 11-22 18:00 | +1d 22h | 4 |")
+    assert len(rows) == 24

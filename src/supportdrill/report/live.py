@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -149,7 +149,10 @@ class LiveView:
                 self.fault = event
             case FaultLifted():
                 self.fault = None
-        self.recent = (*self.recent[-(RECENT_EVENTS - 1) :], f"{event.at:%H:%M:%S}Z {event.kind}")
+        self.recent = (
+            *self.recent[-(RECENT_EVENTS - 1) :],
+            f"{event.at.astimezone(UTC):%H:%M:%S}Z {event.kind}",
+        )
 
     # -- drawing -----------------------------------------------------------------------------
 
@@ -174,7 +177,8 @@ class LiveView:
         return Text(
             f"{self.drill.name} → {self.drill.vendor.name}"
             f"  phase: {phase.phase.value if phase else 'starting'}"
-            f"  now {now:%Y-%m-%d %H:%M:%S}Z ({local:%a %H:%M} {self.drill.vendor.timezone})",
+            f"  now {now.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z"
+            f" ({local:%a %H:%M} {self.drill.vendor.timezone})",
             style="bold",
         )
 

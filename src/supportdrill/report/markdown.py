@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..measure.scorecard import Scorecard
@@ -56,6 +56,11 @@ METRIC_TITLES = {
 }
 
 
+def _utc(moment: datetime) -> datetime:
+    # Events from the store are UTC already; timelines built in memory may carry any zone.
+    return moment.astimezone(UTC)
+
+
 def _duration(seconds: float | None) -> str:
     return "—" if seconds is None else format_duration(seconds)
 
@@ -64,7 +69,7 @@ def _when(moment: datetime | None, zone: ZoneInfo) -> str:
     if moment is None:
         return "—"
     local = moment.astimezone(zone)
-    return f"{moment:%Y-%m-%d %H:%M:%S}Z ({local:%a %H:%M %Z})"
+    return f"{_utc(moment):%Y-%m-%d %H:%M:%S}Z ({local:%a %H:%M %Z})"
 
 
 def _metric_row(metric: Metric) -> str:
@@ -127,7 +132,7 @@ def _describe(event: Event) -> tuple[str, str]:
         case DeskGap():
             return (
                 "desk not visible",
-                f"until {event.until:%H:%M:%S}Z after {event.attempts} tries: {event.error}",
+                f"until {_utc(event.until):%H:%M:%S}Z after {event.attempts} tries: {event.error}",
             )
         case Note():
             return f"note ({event.level})", event.text
@@ -141,11 +146,11 @@ def _escape(text: str) -> str:
 
 
 def _clock(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S}Z"
+    return f"{_utc(moment):%Y-%m-%d %H:%M:%S}Z"
 
 
 def _snapshot_row(title: str, moment: datetime | None, metrics: Mapping[str, float]) -> str:
-    when = f"{moment:%H:%M:%S}Z" if moment else "—"
+    when = f"{_utc(moment):%H:%M:%S}Z" if moment else "—"
     cells = [title, when, *(format_figure(f.key, metrics.get(f.key)) for f in FIGURES)]
     return "| " + " | ".join(cells) + " |"
 
@@ -184,19 +189,19 @@ def _outage_lines(story: StreamStory) -> list[str]:
         if outage.reconnected:
             how += " — ended by rebuilding the connection"
         lines.append(
-            f"  - {_clock(outage.start)} → {outage.end:%H:%M:%S}Z"
+            f"  - {_clock(outage.start)} → {_utc(outage.end):%H:%M:%S}Z"
             f" ({_duration(outage.duration_s)}){how}"
         )
     return lines
 
 
-def _bucket_row(bucket: Bucket, origin: datetime | None) -> str:
+def _bucket_row(bucket: Bucket, origin: datetime | None, stamp: str) -> str:
     offset = "—"
     if origin is not None:
         seconds = (bucket.start - origin).total_seconds()
         offset = ("+" if seconds >= 0 else "-") + format_duration(abs(seconds))
     cells = [
-        f"{bucket.start:%H:%M:%S}",
+        f"{_utc(bucket.start):{stamp}}",
         offset,
         str(bucket.samples),
         "on" if bucket.fault else "",
@@ -263,7 +268,10 @@ def _stream_section(timeline: Timeline) -> list[str]:
             " | min MOS |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
-        lines.extend(_bucket_row(bucket, origin) for bucket in story.buckets)
+        # Runs longer than a day (scheduled drills waiting for Monday) need the date too.
+        long_run = (story.buckets[-1].start - story.buckets[0].start) >= timedelta(hours=20)
+        stamp = "%m-%d %H:%M" if long_run else "%H:%M:%S"
+        lines.extend(_bucket_row(bucket, origin, stamp) for bucket in story.buckets)
     return lines
 
 
@@ -321,8 +329,8 @@ def render_markdown(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -
         title, details = _describe(event)
         local = event.at.astimezone(zone)
         lines.append(
-            f"| {event.at:%Y-%m-%d %H:%M:%S} | {local:%a %H:%M:%S} | {_duration(event.precision_s)}"
-            f" | {title} | {_escape(details)} |"
+            f"| {_utc(event.at):%Y-%m-%d %H:%M:%S} | {local:%a %H:%M:%S}"
+            f" | {_duration(event.precision_s)} | {title} | {_escape(details)} |"
         )
     lines += _stream_section(timeline)
     return "\n".join(lines) + "\n"
