@@ -138,6 +138,10 @@ def test_load_drill_reads_files(tmp_path: Path) -> None:
         load_drill(tmp_path / "missing.yaml")
     with pytest.raises(InvalidDrill, match="is a directory"):
         load_drill(tmp_path)
+    # A drill file's name used as a folder: neither missing nor a directory.
+    with pytest.raises(InvalidDrill) as caught:
+        load_drill(path / "d.yaml")
+    assert str(caught.value) == f"{path / 'd.yaml'}: cannot read: Not a directory"
     locked = tmp_path / "locked.yaml"
     locked.write_text(GOOD)
     locked.chmod(0)
@@ -209,6 +213,12 @@ BAD_FILES = [
         GOOD.replace('P1: "Mon-Fri 09:00-18:00"', 'P1: "Mon-Fri 09:00-25:00"'),
         7,
         "not a time of day",
+    ),
+    (
+        "24:00 starts no day",
+        GOOD.replace('P1: "Mon-Fri 09:00-18:00"', 'P1: "Mon-Fri 24:00-18:00"'),
+        7,
+        "vendor.coverage.P1: '24:00' can only end an interval; a day starts at 00:00",
     ),
     (
         "interval backwards",
@@ -356,6 +366,15 @@ BAD_FILES = [
     ("merge key", GOOD + "x: &a {b: 1}\ny:\n  <<: *a\n", 22, "merge keys"),
     ("complex key", GOOD + "? [a]\n: b\n", 20, "plain words"),
     ("not utf-8", b"name: \xff\xfe\n", None, "not UTF-8"),
+    # Notepad's "empty" UTF-8 file: a byte-order mark and nothing else.
+    ("byte-order mark only", b"\xef\xbb\xbf\r\n", None, "drill.yaml: the file is empty"),
+    ("byte-order mark and comments", b"\xef\xbb\xbf# todo\n", None, "the file is empty"),
+    (
+        "terminal colour code pasted in",
+        GOOD.replace("symptom: viewers", "symptom: \x1b[31mviewers"),
+        14,
+        "drill.yaml:14: not valid YAML: character U+001B: special characters are not allowed",
+    ),
     (
         "vendor not a mapping",
         "name: x\nvendor: acme\nticket: {severity: P0}\n",

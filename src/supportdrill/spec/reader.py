@@ -97,16 +97,20 @@ def read_document(text: str | bytes, path: str) -> Located:
     ):
         raise InvalidDrill(path, None, "", "the file is empty")
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "not valid YAML"
         raise InvalidDrill(path, line, "", f"not valid YAML: {problem}") from exc
+    except yaml.reader.ReaderError as exc:  # a control character, e.g. a terminal colour code
+        line = text.count("\n", 0, exc.position) + 1
+        # For text input PyYAML reports the character as its code point.
+        problem = f"character U+{exc.character:04X}: {exc.reason}"
+        raise InvalidDrill(path, line, "", f"not valid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
         raise InvalidDrill(path, None, "", f"not valid YAML: {exc}") from exc
-    documents = [node for node in nodes if node is not None]
-    if not documents:
+    if not documents:  # e.g. nothing but a byte-order mark, which str.strip() keeps
         raise InvalidDrill(path, None, "", "the file is empty")
     if len(documents) > 1:
         raise InvalidDrill(

@@ -106,9 +106,12 @@ _SPAN = re.compile(
 ALWAYS_WORDS = frozenset({"24x7", "7x24", "24/7", "always"})
 
 
-def _clock(text: str) -> time:
+def _clock(text: str, *, end: bool = False) -> time:
+    """``HH:MM``; ``24:00`` only as an end, meaning midnight at the end of the day."""
     hours, minutes = (int(part) for part in text.split(":"))
     if hours == 24 and minutes == 0:
+        if not end:
+            raise ValueError(f"{text!r} can only end an interval; a day starts at 00:00")
         return time(0)
     if not (0 <= hours < 24 and 0 <= minutes < 60):
         raise ValueError(f"{text!r} is not a time of day")
@@ -138,7 +141,7 @@ def parse_hours(text: str) -> tuple[WeeklyInterval, ...]:
                 f"{chunk.strip()!r} is not a coverage schedule; write 24x7 or like "
                 "'Mon-Fri 09:00-18:00'"
             )
-        start, end = _clock(match["start"]), _clock(match["end"])
+        start, end = _clock(match["start"]), _clock(match["end"], end=True)
         for day in _days(match["days"]):
             intervals.append(WeeklyInterval(day, start, end))
     return tuple(intervals)
