@@ -150,6 +150,10 @@ class FaultBackend(abc.ABC):
     async def _set_enabled(self, proxy: str, enabled: bool) -> None: ...
 
     @abc.abstractmethod
+    async def _update_proxy(self, proxy: str, changes: Mapping[str, str | bool]) -> None:
+        """``POST /proxies/{proxy}`` with only the fields to change."""
+
+    @abc.abstractmethod
     async def _delete_proxy(self, proxy: str) -> None: ...
 
     @abc.abstractmethod
@@ -217,6 +221,47 @@ class FaultBackend(abc.ABC):
         held = await self._require(proxy, "enable" if enabled else "disable")
         if held.enabled is not enabled:
             raise FaultNotVerified(f"set enabled={enabled} on {proxy!r}: the server holds {held}")
+        return held
+
+    async def update_proxy(
+        self,
+        name: str,
+        *,
+        upstream: str | None = None,
+        listen: str | None = None,
+        enabled: bool | None = None,
+    ) -> ProxyState:
+        """Change a proxy in place, as Toxiproxy's update does: its toxics stay in force.
+
+        A new ``upstream`` or ``listen`` restarts the proxy's listener (its live connections
+        and UDP flows drop); what is left out keeps its value, ``enabled`` included, so a proxy
+        a fault took down stays down. ``listen`` with port 0 takes any free port.
+        """
+        for field_name, text in (("upstream", upstream), ("listen", listen)):
+            if text is not None and not text.rpartition(":")[2].isdigit():
+                raise FaultRejected(
+                    f"update proxy {name!r}: {field_name} {text!r} is not HOST:PORT", status=400
+                )
+        before = await self._require(name, "update proxy")
+        changes: dict[str, str | bool] = {}
+        if upstream is not None:
+            changes["upstream"] = upstream
+        if listen is not None:
+            changes["listen"] = listen
+        if enabled is not None:
+            changes["enabled"] = enabled
+        if not changes:
+            return before
+        await self._update_proxy(name, changes)
+        held = await self._require(name, "update proxy")
+        wanted_port = listen.rsplit(":", 1)[-1] if listen is not None else "0"
+        if (
+            held.upstream != (before.upstream if upstream is None else upstream)
+            or held.enabled is not (before.enabled if enabled is None else enabled)
+            or (wanted_port != "0" and held.listen.rsplit(":", 1)[-1] != wanted_port)
+            or (listen is None and held.listen != before.listen)
+        ):
+            raise FaultNotVerified(f"update proxy {name!r}: the server holds {held}")
         return held
 
     async def delete_proxy(self, proxy: str) -> None:

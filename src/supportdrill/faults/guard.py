@@ -121,6 +121,17 @@ class FaultSession:
         self.proxies[name] = state
         return state
 
+    async def retarget(self, name: str, upstream: str) -> ProxyState:
+        """Point one of this run's proxies at a new ``upstream`` (verified), in place: its
+        toxics stay in force, and a proxy the plan has taken down stays down."""
+        if name not in self.proxies:
+            raise FaultError(f"retarget {name!r}: not a proxy of run {self.run_id}")
+        state = await self.backend.update_proxy(
+            name, upstream=upstream, enabled=name not in self._down
+        )
+        self.proxies[name] = state
+        return state
+
     # -- the plan ----------------------------------------------------------------------------
 
     async def apply(self, plan: FaultPlan) -> None:

@@ -5,8 +5,8 @@ no timeouts, keeps the server's host and port on a class, raises only on 400/404
 other errors pass silently. So: calls run in a worker thread under one lock (the class is
 shared), every request gets a timeout and is recorded, a recorded error status becomes
 :class:`FaultRejected`, and the base class reads every change back. What the library lacks
-(toxic update via PATCH, the ``protocol`` field of our UDP extension, one-call state) goes
-through httpx against the same server.
+(toxic update via PATCH, proxy update, the ``protocol`` field of our UDP extension, one-call
+state) goes through httpx against the same server.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -193,6 +193,11 @@ class ToxiproxyBackend(FaultBackend):
             f"{'enable' if enabled else 'disable'} {proxy!r}",
             target.enable if enabled else target.disable,
         )
+
+    async def _update_proxy(self, proxy: str, changes: Mapping[str, str | bool]) -> None:
+        # toxiproxy-python can only flip ``enabled``; the update itself is Toxiproxy's API.
+        path = f"/proxies/{proxy}"
+        await self._request(f"update proxy {proxy!r}", "POST", path, dict(changes))
 
     async def _delete_proxy(self, proxy: str) -> None:
         await self._library(f"delete proxy {proxy!r}", lambda: self._proxy(proxy).destroy())

@@ -8,6 +8,7 @@ The socket work lives in :mod:`.tcp` and :mod:`.udp`.
 from __future__ import annotations
 
 import abc
+import asyncio
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -212,6 +213,9 @@ class Registry:
     def __init__(self, factories: Mapping[Protocol, type[Proxy]]) -> None:
         self.proxies: dict[str, Proxy] = {}
         self._factories = factories
+        # One change at a time: a stop and start of one request must not interleave with
+        # another's (a retarget racing a disable would otherwise lose the disable).
+        self._lock = asyncio.Lock()
 
     def get(self, name: str) -> Proxy:
         proxy = self.proxies.get(name)
@@ -241,38 +245,51 @@ class Registry:
         if not isinstance(body, dict):
             raise BAD_REQUEST_BODY.joined(_json_type_error(body, "toxiproxy.Proxy"))
         proxy, enabled = self.build(body)
-        if proxy.name in self.proxies:
-            raise PROXY_EXISTS
-        if enabled:
-            await proxy.start()
-        self.proxies[proxy.name] = proxy
+        async with self._lock:
+            if proxy.name in self.proxies:
+                raise PROXY_EXISTS
+            if enabled:
+                await proxy.start()
+            self.proxies[proxy.name] = proxy
         return proxy
 
     async def update(self, name: str, body: Any) -> Proxy:
+        """Toxiproxy's proxy.Update: a new listen or upstream restarts the listener, ``enabled``
+        defaults to what it was, and the toxics stay."""
         proxy = self.get(name)
         if not isinstance(body, dict):
             raise BAD_REQUEST_BODY.joined(_json_type_error(body, "toxiproxy.Proxy"))
         listen = body.get("listen", proxy.listen)
         upstream = body.get("upstream", proxy.upstream)
         enabled = body.get("enabled", proxy.enabled)
-        if (listen, upstream) != (proxy.listen, proxy.upstream):
-            await proxy.stop()
-            proxy.listen, proxy.upstream = listen, upstream
-        if enabled and not proxy.enabled:
-            await proxy.start()
-        elif not enabled:
-            await proxy.stop()
+        for text in (listen, upstream):
+            if not isinstance(text, str):
+                raise BAD_REQUEST_BODY.joined(_json_type_error(text, "string"))
+        if not isinstance(enabled, bool):
+            raise BAD_REQUEST_BODY.joined(_json_type_error(enabled, "bool"))
+        async with self._lock:
+            if (listen, upstream) != (proxy.listen, proxy.upstream):
+                # stop() releases the port before it returns (udp.py and tcp.py close their
+                # sockets synchronously), so the restart below can bind the same one.
+                await proxy.stop()
+                proxy.listen, proxy.upstream = listen, upstream
+            if enabled and not proxy.enabled:
+                await proxy.start()
+            elif not enabled:
+                await proxy.stop()
         return proxy
 
     async def remove(self, name: str) -> None:
-        proxy = self.get(name)
-        del self.proxies[name]
-        await proxy.stop()
+        async with self._lock:
+            proxy = self.get(name)
+            del self.proxies[name]
+            await proxy.stop()
 
     async def reset(self) -> None:
-        for proxy in self.proxies.values():
-            await proxy.start()
-            proxy.reset_toxics()
+        async with self._lock:
+            for proxy in self.proxies.values():
+                await proxy.start()
+                proxy.reset_toxics()
 
     async def populate(self, body: Any) -> list[Proxy]:
         """Create or replace proxies in bulk; all are checked before any is changed."""
@@ -289,21 +306,22 @@ class Registry:
             seen.add(proxy.name)
             planned.append((proxy, enabled))
         result = []
-        for proxy, enabled in planned:
-            existing = self.proxies.get(proxy.name)
-            if existing is not None:
-                if (existing.listen, existing.upstream, existing.protocol) == (
-                    _requested(proxy, existing),
-                    proxy.upstream,
-                    proxy.protocol,
-                ):
-                    result.append(existing)
-                    continue
-                await existing.stop()
-            if enabled:
-                await proxy.start()
-            self.proxies[proxy.name] = proxy
-            result.append(proxy)
+        async with self._lock:
+            for proxy, enabled in planned:
+                existing = self.proxies.get(proxy.name)
+                if existing is not None:
+                    if (existing.listen, existing.upstream, existing.protocol) == (
+                        _requested(proxy, existing),
+                        proxy.upstream,
+                        proxy.protocol,
+                    ):
+                        result.append(existing)
+                        continue
+                    await existing.stop()
+                if enabled:
+                    await proxy.start()
+                self.proxies[proxy.name] = proxy
+                result.append(proxy)
         return result
 
     async def close(self) -> None:
