@@ -3,8 +3,11 @@ aiortc peers on 127.0.0.1, the simulated desk on an accelerated clock."""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.desks.simulated.clock import AcceleratedClock
@@ -32,7 +35,9 @@ from .test_runner_simulated import SATURDAY_3AM
 STREAM = "stream: {scenario: showroom, resolution: 320x180}"
 
 
-def drill_yaml(fault: str, *, resolution: str = "lift_fault: on_first_human_response") -> str:
+def drill_yaml(
+    fault: str, *, resolution: str = "lift_fault: on_first_human_response", stream: str = STREAM
+) -> str:
     return textwrap.dedent(
         """\
         name: stream-drill
@@ -50,7 +55,7 @@ def drill_yaml(fault: str, *, resolution: str = "lift_fault: on_first_human_resp
         fault:
         %s
         """
-    ) % (resolution, STREAM, textwrap.indent(textwrap.dedent(fault), "  "))
+    ) % (resolution, stream, textwrap.indent(textwrap.dedent(fault), "  "))
 
 
 async def run_drill(text: str, tmp_path: Path) -> tuple[RunStore, RunResult, list[str], str]:
@@ -158,3 +163,24 @@ async def test_fault_for_another_protocol_is_refused_before_it_starts(tmp_path: 
     assert "tcp only" in result.reason and "udp proxy" in result.reason
     assert store.events(result.run_id).first(TicketFiling) is None
     assert left == []
+
+
+@pytest.mark.coturn
+@pytest.mark.skipif(shutil.which("turnserver") is None, reason="coturn is not installed")
+async def test_turn_tcp_path_takes_a_tcp_fault(tmp_path: Path) -> None:
+    """Media relayed by a real coturn, over TCP through the fault layer: the path a real
+    Toxiproxy can impair. The drill starts coturn itself."""
+    fault = """\
+        expect_degraded_within: 20s
+        toxics:
+          - {type: latency, protocol: tcp, attributes: {latency: 400}}
+        """
+    stream = "stream: {scenario: showroom, resolution: 320x180, path: turn-tcp}"
+    store, result, left, body = await run_drill(drill_yaml(fault, stream=stream), tmp_path)
+    timeline = store.events(result.run_id)
+    assert result.outcome is Outcome.COMPLETED, result.reason
+    degraded = timeline.first(StreamDegraded)
+    assert degraded is not None
+    assert any("latency" in reason for reason in degraded.reasons)
+    assert timeline.first(StreamRecovered) is not None
+    assert left == [] and "fps" in body.lower()
