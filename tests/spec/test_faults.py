@@ -29,7 +29,8 @@ HEAD = (
 
 
 def fault_of(body: str) -> FaultPlan:
-    drill = build_drill(HEAD + body, "drill.yaml")
+    # A fault acts on a stream's media, so a drill with one needs a stream too.
+    drill = build_drill(HEAD + body + "stream: {scenario: showroom}\n", "drill.yaml")
     assert drill.fault is not None
     return drill.fault
 

@@ -308,6 +308,12 @@ BAD_FILES = [
         "longer than safety.max_duration",
     ),
     (
+        "fault without stream",
+        GOOD + "fault: {profile: blackout}\n",
+        GOOD.count("\n") + 1,
+        "fault: a fault needs a stream",
+    ),
+    (
         "stream recovery without stream",
         GOOD.replace("when: ticket_solved", "when: stream_recovered"),
         1,

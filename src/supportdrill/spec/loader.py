@@ -132,6 +132,8 @@ def build_drill(data: str | bytes, path: str) -> Drill:
     ticket = _ticket(root.section("ticket", None), root)
     resolution = _resolution(root.section("resolution", None), root)
     safety = _safety(root.section("safety", None), root)
+    if fault is not None and stream is None:
+        root.fail("a fault needs a stream: section (its toxics act on the stream's media)", "fault")
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
     if resolution.timeout > safety.max_duration:
