@@ -154,8 +154,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_proxy_serve(args: argparse.Namespace) -> int:
     from .faults.server import serve
 
-    print(f"supportdrill proxy: Toxiproxy-compatible API on http://{args.host}:{args.port}")
-    return run_async(_forever(serve(args.host, args.port)))
+    def ready(url: str) -> None:
+        print(f"supportdrill proxy: Toxiproxy-compatible API on {url}", flush=True)
+
+    return run_async(_forever(serve(args.host, args.port, ready=ready)))
 
 
 def cmd_desk_serve(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ these functions.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from ..desks.base import Desk
 from ..desks.secrets import Redactor, install_redaction
+from ..desks.simulated.hours import HolidayRules
 from ..desks.simulated.personas import BUSINESS_HOURS
 from ..errors import InvalidConfiguration
 from ..spec.durations import DurationError, parse_duration
@@ -160,6 +162,8 @@ async def _desk_environment(
             timezone=config.settings.get("timezone", drill.vendor.timezone),
             hours=config.settings.get("hours", BUSINESS_HOURS),
             delays={persona: _persona_delays(config.settings)},
+            # The persona keeps the public holidays the drill's coverage names.
+            holidays=HolidayRules.of(drill.vendor.coverage.values()),
         ) as server:
             desk = SimulatedDesk(server.url)
             try:
@@ -346,9 +350,15 @@ async def serve_simulated_desk(
 ) -> int:
     from ..desks.simulated import serve_desk
 
-    print(f"simulated vendor desk ({persona}, {timezone}) on http://{host}:{port}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        await serve_desk(host, port, persona=persona, timezone=timezone, state_path=state_path)
+    def ready(url: str) -> None:
+        # Printed once listening, so ``--port 0`` shows the port the system picked.
+        print(f"simulated vendor desk ({persona}, {timezone}) on {url}", flush=True)
+
+    # Ctrl-C and SIGTERM cancel the server: that is how it is meant to stop.
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        await serve_desk(
+            host, port, persona=persona, timezone=timezone, state_path=state_path, ready=ready
+        )
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ starts it inside the current event loop for a drill when no ``TOXIPROXY_URL`` is
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
 
 from aiohttp import web
@@ -65,10 +66,15 @@ class EmbeddedToxiproxy:
         await self.stop()
 
 
-async def serve(host: str, port: int) -> None:
-    """Serve the API on ``host:port`` until cancelled; every proxy is closed on the way out."""
+async def serve(host: str, port: int, *, ready: Callable[[str], None] | None = None) -> None:
+    """Serve the API on ``host:port`` until cancelled; every proxy is closed on the way out.
+
+    ``ready`` gets the URL once listening (with port 0, the port the system picked).
+    """
     server = EmbeddedToxiproxy(host, port)
     await server.start()
+    if ready is not None:
+        ready(server.url)
     try:
         await asyncio.Event().wait()
     finally:

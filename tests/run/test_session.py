@@ -1,0 +1,61 @@
+"""The session's embedded defaults, through ``run_drill_file`` as the CLI calls it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from supportdrill.run.session import run_drill_file
+from supportdrill.store import RunStore
+from supportdrill.timeline import DrillStarted, ReplyClass, TicketFiled, VendorReply
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+async def test_simulated_persona_keeps_the_holidays_the_coverage_names(tmp_path: Path) -> None:
+    """Friday 25 December 2026 is Christmas, a public holiday in Indonesia: a business-hours
+    vendor's people are off, and the first human answer comes on Monday the 28th."""
+    drill = tmp_path / "christmas.yaml"
+    drill.write_text(
+        textwrap.dedent(
+            """\
+            name: christmas-p0
+            description: filed on a public holiday
+            vendor:
+              name: acme
+              desk:
+                kind: simulated
+                persona: business-hours-only
+                simulated_start: "2026-12-25T10:00:00+07:00"
+                rate: 40000
+              timezone: Asia/Jakarta
+              coverage: {P0: "Mon-Fri 09:00-18:00", holidays: ID}
+              sla: common-vendor
+            ticket: {severity: P0}
+            resolution: {when: ticket_solved, timeout: 5d, poll_interval: 10m}
+            safety: {max_duration: 6d}
+            """
+        ),
+        encoding="utf-8",
+    )
+    store_path = tmp_path / "runs.db"
+    await run_drill_file(
+        drill,
+        store_path=store_path,
+        reports_dir=tmp_path / "reports",
+        live=False,
+        simulated_start=None,
+        simulated_rate=None,
+    )
+    with RunStore(store_path) as store:
+        (summary,) = store.runs()
+        timeline = store.events(summary.run_id)
+    started = timeline.first(DrillStarted)
+    filed = timeline.first(TicketFiled)
+    assert started is not None and filed is not None
+    # Set-up before the drill does not use up simulated time.
+    assert started.at.astimezone(JAKARTA).strftime("%a %d %H") == "Fri 25 10"
+    assert filed.at.astimezone(JAKARTA).strftime("%a %d %H") == "Fri 25 10"
+    human = next(r for r in timeline.all(VendorReply) if r.classification is ReplyClass.HUMAN)
+    assert human.at.astimezone(JAKARTA).strftime("%a %d") == "Mon 28"
