@@ -36,31 +36,6 @@ from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
 from supportdrill.spec.scenarios import StreamPlan, StreamThresholds
 
-
-def _py311_udp_relay_workaround() -> None:
-    """Skip the UDP relay's ``isinstance(transport, DatagramTransport)`` assertion on 3.11.
-
-    asyncio's selector datagram transport subclasses DatagramTransport only from 3.12; on 3.11
-    the fault layer's relay asserts and never forwards (reported; remove once fixed there).
-    """
-    import asyncio.selector_events
-    import inspect
-
-    from supportdrill.faults.server import udp
-
-    if issubclass(asyncio.selector_events._SelectorDatagramTransport, asyncio.DatagramTransport):
-        return
-    if "isinstance(transport, asyncio.DatagramTransport)" not in inspect.getsource(
-        udp._Flow.connection_made
-    ):
-        return  # fixed there
-
-    def connection_made(self: udp._Flow, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    udp._Flow.connection_made = connection_made  # type: ignore[method-assign]
-
-
 BENCH_PLAN = StreamPlan(
     scenario="bench",
     width=640,
@@ -247,7 +222,6 @@ async def detect(kinds: list[str], runs: int) -> None:
 
 
 def main() -> None:
-    _py311_udp_relay_workaround()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

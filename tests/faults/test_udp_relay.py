@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -81,13 +80,6 @@ async def test_relay_forwards_both_ways_on_this_python(
             transport.sendto(b"hello %d" % n)
             assert await client.reply() == b"hello %d" % n
     assert echo.received == 5
-
-
-def test_media_workaround_sees_the_relay_as_fixed() -> None:
-    # tests/media/conftest.py and benchmarks/bench_streams.py patch _Flow.connection_made
-    # unless its source lacks the old assertion; this keeps that check finding "fixed".
-    source = inspect.getsource(udp._Flow.connection_made)
-    assert "isinstance(transport, asyncio.DatagramTransport)" not in source
 
 
 async def test_relay_delivers_a_steady_stream_without_loss(

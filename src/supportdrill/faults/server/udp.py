@@ -127,14 +127,6 @@ class _Flow:
         self.idle_sweeps = 0
         self.states: dict[tuple[Stream, int], _FlowToxic] = {}
 
-    def connection_made(self, transport: object) -> None:
-        """Never called: a flow owns a plain socket, not an asyncio transport.
-
-        Kept only because tests/media/conftest.py and benchmarks/bench_streams.py read this
-        method's source to decide whether to patch an assertion that is long gone; remove it
-        together with that check.
-        """
-
     def state(self, stream: Stream, toxic: Toxic, rng: random.Random) -> _FlowToxic:
         key = (stream, toxic.serial)
         state = self.states.get(key)
