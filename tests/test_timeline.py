@@ -32,6 +32,14 @@ def samples() -> list[tl.Event]:
         tl.FaultLifted(**base, reason="done"),
         tl.StreamRecovered(**base),
         tl.DeskGap(**base, until=NOW + timedelta(minutes=1), error="500"),
+        tl.DeskSlaClock(
+            **base,
+            metric="first_response",
+            vendor_name="reply_time",
+            breach_at=NOW + timedelta(minutes=15),
+            goal_s=900.0,
+            breached=False,
+        ),
         tl.Note(**base, text="hello"),
         tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
     ]

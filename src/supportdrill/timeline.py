@@ -323,6 +323,27 @@ class DeskGap(Event):
 
 @_register
 @dataclass(frozen=True, kw_only=True)
+class DeskSlaClock(Event):
+    """One of the desk's own SLA clocks as the desk reported it at ``at`` (agent access only):
+    a cross-check of our figures, never their source."""
+
+    kind: ClassVar[str] = "desk.sla_clock"
+    metric: str
+    """Ours: first_response, next_reply, periodic_update, resolution or other."""
+    vendor_name: str
+    source: str = ""
+    started_at: datetime | None = None
+    breach_at: datetime | None = None
+    completed_at: datetime | None = None
+    goal_s: float | None = None
+    elapsed_s: float | None = None
+    breached: bool | None = None
+    paused: bool | None = None
+    business_hours: bool | None = None
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
 class Note(Event):
     """Something worth showing in the timeline that is not a measurement."""
 

@@ -13,6 +13,7 @@ from ..timeline import (
     BaselineHealthy,
     CustomerMessage,
     DeskGap,
+    DeskSlaClock,
     DrillEnded,
     DrillStarted,
     Event,
@@ -134,11 +135,76 @@ def _describe(event: Event) -> tuple[str, str]:
                 "desk not visible",
                 f"until {_utc(event.until):%H:%M:%S}Z after {event.attempts} tries: {event.error}",
             )
+        case DeskSlaClock():
+            figures = [
+                f"elapsed {_duration(event.elapsed_s)}" if event.elapsed_s is not None else "",
+                f"goal {_duration(event.goal_s)}" if event.goal_s is not None else "",
+                "breached" if event.breached else "",
+            ]
+            detail = " ".join(part for part in figures if part)
+            return "desk's SLA clock", f"{event.vendor_name} ({event.metric}) {detail}".strip()
         case Note():
             return f"note ({event.level})", event.text
         case DrillEnded():
             return "drill ended", f"{event.outcome.value}: {event.reason}"
     return event.kind, ""
+
+
+# The desk's clock names ours as: which of our figures it should agree with.
+_OURS_FOR_DESK_CLOCK = {
+    "first_response": ("first_response", "first_human_response"),
+    "next_reply": ("next_reply",),
+    "periodic_update": ("update_cadence",),
+    "resolution": ("first_resolution",),
+}
+
+
+def _desk_clock_lines(timeline: Timeline, scorecard: Scorecard) -> list[str]:
+    """The desk's own SLA clocks beside our figure for the same thing (the latest reading)."""
+    latest: dict[tuple[str, str, bool | None], DeskSlaClock] = {}
+    for clock in timeline.all(DeskSlaClock):
+        latest[(clock.metric, clock.vendor_name, clock.business_hours)] = clock
+    if not latest:
+        return []
+    ours = {metric.name: metric for metric in scorecard.metrics}
+    lines = [
+        "",
+        "## The desk's own SLA clocks (cross-check)",
+        "",
+        "What the desk itself reported, read with agent access; our figures come from the desk's "
+        "timestamps, so a disagreement means the two count differently (business hours, pauses, "
+        "what counts as a reply).",
+        "",
+        "| clock | desk's name | hours | goal | elapsed | breach at | completed | desk says"
+        " | ours |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for clock in latest.values():
+        hours = {True: "business", False: "calendar", None: "—"}[clock.business_hours]
+        says = {True: "breached", False: "not breached", None: "—"}[clock.breached]
+        if clock.paused:
+            says += " (paused)"
+        candidates = _OURS_FOR_DESK_CLOCK.get(clock.metric, ())
+        mine = next((ours[name] for name in candidates if name in ours), None)
+        if mine is None:
+            our_cell = "—"
+        else:
+            figure = mine.business_s if clock.business_hours else mine.calendar_s
+            verdict = mine.verdict_business if clock.business_hours else mine.verdict_calendar
+            our_cell = f"{_duration(figure)} {_MARK[verdict]}"
+        cells = [
+            clock.metric.replace("_", " "),
+            f"`{clock.vendor_name}`",
+            hours,
+            _duration(clock.goal_s),
+            _duration(clock.elapsed_s),
+            f"{_utc(clock.breach_at):%Y-%m-%d %H:%M}Z" if clock.breach_at else "—",
+            f"{_utc(clock.completed_at):%Y-%m-%d %H:%M}Z" if clock.completed_at else "—",
+            says,
+            our_cell,
+        ]
+        lines.append("| " + " | ".join(_escape(cell) for cell in cells) + " |")
+    return lines
 
 
 def _escape(text: str) -> str:
@@ -316,6 +382,7 @@ def render_markdown(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -
     if notes:
         lines += ["", "## Notes", ""]
         lines.extend(f"- {note}" for note in notes)
+    lines += _desk_clock_lines(timeline, scorecard)
     lines += [
         "",
         "## Timeline",

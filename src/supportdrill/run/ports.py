@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from ..desks.model import TicketRef
+    from ..desks.tracking import VendorClock
     from ..timeline import Event
 
 
@@ -80,3 +82,10 @@ class StatusSource(Protocol):
         """Events for incidents not reported before, created after ``since``; those at or
         before ``t0`` (the ticket's creation) are proactive contact."""
         ...
+
+
+@runtime_checkable
+class VendorClockReader(Protocol):
+    """A desk adapter that can read the desk's own SLA clocks (Zendesk, JSM, Freshdesk agents)."""
+
+    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]: ...

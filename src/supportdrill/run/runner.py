@@ -34,6 +34,7 @@ from ..timeline import (
     BaselineHealthy,
     Clock,
     CustomerMessage,
+    DeskSlaClock,
     DrillEnded,
     DrillStarted,
     Event,
@@ -57,7 +58,13 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
-from .ports import AdjustableClock, FaultControl, StatusSource, StreamControl
+from .ports import (
+    AdjustableClock,
+    FaultControl,
+    StatusSource,
+    StreamControl,
+    VendorClockReader,
+)
 from .ticket import idempotency_key, render_ticket
 from .watch import TicketWatcher, WatchState
 
@@ -588,9 +595,44 @@ class DrillRunner:
             if self.stream is not None:
                 with contextlib.suppress(StreamError):
                     await self.stream.stop()
+            await self._read_vendor_clocks()
             now = self.clock.now()
             await self.emit(DrillEnded(at=now, observed_at=now, outcome=outcome, reason=reason))
             self.store.finish_run(self.run_id, outcome, ended_at=now)
+
+    async def _read_vendor_clocks(self) -> None:
+        """The desk's own SLA clocks, where it shows them (agent access): a cross-check."""
+        ref = self.store.ticket_ref(self.run_id)
+        reader = self.desk
+        if ref is None or not self.desk.capabilities.vendor_sla_clocks:
+            return
+        if not isinstance(reader, VendorClockReader):
+            return
+        now = self.clock.now()
+        try:
+            clocks = await reader.vendor_clocks(ref)
+        except DeskError as exc:
+            text = self.redactor.redact(f"the desk's SLA clocks not read: {exc}")
+            await self.emit(Note(at=now, observed_at=now, text=text, level="warning"))
+            return
+        for clock in clocks:
+            await self.emit(
+                DeskSlaClock(
+                    at=now,
+                    observed_at=now,
+                    metric=clock.metric,
+                    vendor_name=clock.vendor_name,
+                    source=clock.source,
+                    started_at=clock.started_at,
+                    breach_at=clock.breach_at,
+                    completed_at=clock.completed_at,
+                    goal_s=clock.goal_s,
+                    elapsed_s=clock.elapsed_s,
+                    breached=clock.breached,
+                    paused=clock.paused,
+                    business_hours=clock.business_hours,
+                )
+            )
 
     def _recovered_wanted(self) -> bool:
         return self._degraded.is_set() and not self._recovered.is_set()
