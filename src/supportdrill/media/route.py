@@ -8,7 +8,8 @@ Toxiproxy), and tells the stream how to set up its peers:
   viewer is given the proxy's listen address instead (see :mod:`supportdrill.media.ice`).
   Toxics on the proxy's ``downstream`` act on publisher → viewer media, ``upstream`` on the
   viewer's RTCP and checks. When the stream rebuilds its peers, the proxy is re-pointed at the
-  new publisher port (``POST /proxies/{name}``), so toxics already on it stay in force.
+  new publisher port in place (:meth:`ProxyOwner.retarget`, verified by the fault layer), so
+  toxics already on it stay in force and a proxy a fault took down stays down.
 - :class:`TurnTcpRoute`: a TCP proxy in front of coturn's TURN port; the viewer uses it with a
   relay-only policy, so its media travels the TCP leg a real Toxiproxy can impair.
 - :class:`DirectRoute`: no proxy (benchmarks of the harness itself).
@@ -17,19 +18,15 @@ Toxiproxy), and tells the stream how to set up its peers:
 from __future__ import annotations
 
 import abc
-import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 from aiortc import RTCConfiguration, RTCIceServer
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 
-from ..errors import FaultBackendUnavailable, FaultNotVerified, FaultRejected
 from .ice import LOOPBACK
 
 Address = tuple[str, int]
-RETARGET_ATTEMPTS = 6
 
 
 class ProxyBackend(Protocol):
@@ -40,6 +37,8 @@ class ProxyBackend(Protocol):
     async def create_proxy(self, name: str, listen: str, upstream: str, protocol: Any) -> Any: ...
 
     async def proxy(self, name: str) -> Any: ...
+
+    async def update_proxy(self, name: str, *, upstream: str | None = None) -> Any: ...
 
     async def delete_proxy(self, proxy: str) -> None: ...
 
@@ -55,6 +54,11 @@ class ProxyOwner(Protocol):
     async def add_proxy(
         self, role: str, upstream: str, *, protocol: Any = ..., listen: str = ...
     ) -> Any: ...
+
+    async def retarget(self, name: str, upstream: str) -> Any:
+        """Point proxy ``name`` at ``upstream`` in place, verified: toxics kept, and a proxy
+        a fault took down kept down. Returns the proxy as the server now holds it."""
+        ...
 
 
 class OwnProxies:
@@ -72,6 +76,11 @@ class OwnProxies:
         state = await self.backend.create_proxy(name, listen, upstream, protocol)
         self.names.append(name)
         return state
+
+    async def retarget(self, name: str, upstream: str) -> Any:
+        # update_proxy leaves out what is not given, ``enabled`` included: a proxy a test's
+        # fault took down stays down.
+        return await self.backend.update_proxy(name, upstream=upstream)
 
     async def close(self) -> None:
         while self.names:
@@ -177,44 +186,10 @@ class UdpProxyRoute(_ProxyRoute):
         return self._listen
 
     async def _retarget(self, upstream: str) -> None:
-        # FaultBackend has no "update proxy" yet; Toxiproxy's API has (POST /proxies/{name}),
-        # and it keeps the proxy's toxics, which delete-and-create would drop. ``enabled`` is
-        # sent as it was: a fault that took the proxy down must stay down. The embedded server
-        # re-binds the listen port on an upstream change and can find it still in use for a
-        # moment (EADDRINUSE, proxy left disabled), so the call is repeated until the server
-        # holds what we asked.
+        # In place, not delete-and-create: the fault's toxics must stay on the proxy.
         assert self.name is not None
-        backend = self.owner.backend
-        before = await backend.proxy(self.name)
-        if before is None:
-            raise FaultNotVerified(f"re-point proxy {self.name!r}: it is gone from {backend.url}")
-        wanted = {"upstream": upstream, "enabled": bool(before.enabled)}
-        url = f"{str(backend.url).rstrip('/')}/proxies/{self.name}"
-        failure = ""
-        timeout = aiohttp.ClientTimeout(total=5)
-        try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                for attempt in range(RETARGET_ATTEMPTS):
-                    if attempt:
-                        await asyncio.sleep(0.05 * attempt)
-                    async with session.post(url, json=wanted) as response:
-                        failure = (await response.text()).strip()
-                        if 400 <= response.status < 500:
-                            raise FaultRejected(
-                                f"re-point proxy {self.name!r} to {upstream}: {failure}",
-                                status=response.status,
-                            )
-                    held = await backend.proxy(self.name)
-                    if held is not None and (str(held.upstream), held.enabled) == (
-                        upstream,
-                        wanted["enabled"],
-                    ):
-                        self._listen = _hostport(str(held.listen))
-                        return
-                    failure = f"the server holds {held}; {failure}"
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise FaultBackendUnavailable(f"re-point proxy {self.name!r}: {exc}") from exc
-        raise FaultNotVerified(f"re-point proxy {self.name!r} to {upstream}: {failure}")
+        state = await self.owner.retarget(self.name, upstream)
+        self._listen = _hostport(str(state.listen))
 
 
 class TurnTcpRoute(_ProxyRoute):
