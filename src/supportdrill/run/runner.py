@@ -16,6 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..desks.base import Desk
 from ..desks.model import TicketRef
@@ -322,25 +323,31 @@ class DrillRunner:
             await asyncio.sleep(self.stream.interval_s)
 
     async def _wait_flag(
-        self, flag: asyncio.Event, window: timedelta, *, wall_clock: bool = False
+        self,
+        flag: asyncio.Event,
+        window: timedelta,
+        *,
+        wall_clock: bool = False,
+        also: Sequence[asyncio.Event] = (),
     ) -> bool:
-        """Wait for ``flag`` up to ``window`` (drill time, or wall time for the stream's
-        windows); a dead sampler is an error."""
+        """Wait for ``flag`` (or any of ``also``) up to ``window`` (drill time, or wall time for
+        the stream's windows); a dead sampler is an error."""
         seconds = window.total_seconds()
-        waiters: list[asyncio.Future[object]] = [
-            asyncio.ensure_future(flag.wait()),
-            asyncio.ensure_future(
-                asyncio.sleep(seconds) if wall_clock else self.clock.sleep(seconds)
-            ),
-        ]
+        flags = [flag, *also]
+        timer: asyncio.Future[Any] = asyncio.ensure_future(
+            asyncio.sleep(seconds) if wall_clock else self.clock.sleep(seconds)
+        )
+        own: list[asyncio.Future[Any]] = [timer]
+        own.extend(asyncio.ensure_future(each.wait()) for each in flags)
+        waiters = list(own)
         if self._sampler is not None:
-            waiters.append(self._sampler)  # type: ignore[arg-type]
+            waiters.append(self._sampler)
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for waiter in waiters[:2]:
+            for waiter in own:
                 waiter.cancel()
-        if flag.is_set():
+        if any(each.is_set() for each in flags):
             return True
         if self._sampler is not None and self._sampler.done() and not self._sampler.cancelled():
             error = self._sampler.exception()
@@ -460,7 +467,14 @@ class DrillRunner:
             waits_for_stream = (
                 resolution.when is ResolutionWhen.STREAM_RECOVERED and not self._recovered.is_set()
             )
-            await self._sleep_until(wake, stop_on=self._recovered if waits_for_stream else None)
+            stop_on = [self._recovered] if waits_for_stream else []
+            desk_wakeup = getattr(self.desk, "wakeup", None)
+            if isinstance(desk_wakeup, asyncio.Event):
+                # The desk's webhook said something changed: poll now, not at the interval.
+                stop_on.append(desk_wakeup)
+            await self._sleep_until(wake, stop_on=stop_on)
+            if isinstance(desk_wakeup, asyncio.Event):
+                desk_wakeup.clear()
 
     async def _read_statuspage(self) -> None:
         """Record status page incidents; before T0 they are the vendor's proactive contact."""
@@ -552,14 +566,16 @@ class DrillRunner:
                 )
         return None
 
-    async def _sleep_until(self, moment: datetime, *, stop_on: asyncio.Event | None = None) -> None:
+    async def _sleep_until(
+        self, moment: datetime, *, stop_on: Sequence[asyncio.Event] = ()
+    ) -> None:
         remaining = (moment - self.clock.now()).total_seconds()
         if remaining <= 0:
             return
-        if stop_on is None:
+        if not stop_on:
             await self.clock.sleep(remaining)
             return
-        await self._wait_flag(stop_on, timedelta(seconds=remaining))
+        await self._wait_flag(stop_on[0], timedelta(seconds=remaining), also=stop_on[1:])
 
     # -- teardown ----------------------------------------------------------------------------
 
