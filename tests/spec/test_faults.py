@@ -131,6 +131,11 @@ def test_the_profile_table_lists_numbers_kinds_protocols_and_sources() -> None:
     assert loss.endswith("5% loss  [hold; udp]")
 
 
+def test_profiles_cite_where_their_numbers_come_from() -> None:
+    assert "Opensignal" in BUILTIN_PROFILES["sea-mobile-peak"].source
+    assert "testrtc.com" in BUILTIN_PROFILES["testrtc-call-drop"].source
+
+
 # -- a ramp, in between -----------------------------------------------------------------------
 
 
@@ -228,6 +233,28 @@ def test_explicit_phases_ramp_hold_and_flap() -> None:
     (latency,) = hold.toxics
     assert latency.start == {"reorder": True} and latency.at(0.5)["reorder"] is False
     assert plan.protocols == {Protocol.UDP}
+
+
+def test_a_ramp_with_its_own_steps_on_tcp_then_a_bursty_loss() -> None:
+    plan = fault_of(
+        "  phases:\n"
+        "    - kind: ramp\n"
+        "      duration: 30s\n"
+        "      steps: 3\n"
+        "      toxics:\n"
+        "        - {type: bandwidth, protocol: tcp, stream: downstream,"
+        " attributes: {rate: 50}, from: {rate: 500}}\n"
+        "    - until: first_human_response\n"
+        "      toxics: [{type: loss, attributes: {probability: 0.1, burst: 4}}]\n"
+    )
+    ramp, hold = plan.phases
+    assert ramp.kind is PhaseKind.RAMP and ramp.steps == 3
+    (bandwidth,) = ramp.toxics
+    assert (bandwidth.protocol, bandwidth.streams) == (Protocol.TCP, (Stream.DOWNSTREAM,))
+    assert bandwidth.at(0.5)["rate"] == 275
+    (loss,) = hold.toxics
+    assert loss.protocol is Protocol.UDP and loss.attributes == {"probability": 0.1, "burst": 4.0}
+    assert plan.protocols == {Protocol.UDP, Protocol.TCP}
 
 
 def test_a_null_attributes_block_means_the_defaults() -> None:

@@ -255,3 +255,21 @@ def test_builtin_scenarios_are_consistent_and_cited() -> None:
         # Audio-only scenarios judge Opus frames (50 a second), video ones video frames.
         floor = plan.thresholds.min_fps
         assert floor is not None and (floor >= 40.0 if not plan.video else floor < plan.fps)
+
+
+def test_builtin_scenarios_are_the_live_streaming_presets() -> None:
+    # The presets issue 4 asks for: showroom 720p30, a 1v1 call judged on a 600 ms connect,
+    # audio-only voice rooms, and game voice judged on added delay.
+    assert set(BUILTIN_SCENARIOS) == {
+        "showroom",
+        "social-1v1",
+        "voice-room",
+        "game-voice",
+        "ecommerce-live",
+    }
+    showroom = BUILTIN_SCENARIOS["showroom"]
+    assert (showroom.width, showroom.height, showroom.fps) == (1280, 720, 30)
+    assert BUILTIN_SCENARIOS["social-1v1"].thresholds.max_connect_ms == 600
+    assert not BUILTIN_SCENARIOS["voice-room"].video
+    assert not BUILTIN_SCENARIOS["game-voice"].video
+    assert BUILTIN_SCENARIOS["game-voice"].thresholds.max_latency_rise_ms == 100
