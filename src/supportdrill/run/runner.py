@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -632,23 +633,8 @@ class DrillRunner:
             await self.emit(Note(at=now, observed_at=now, text=text, level="warning"))
             return
         for clock in clocks:
-            await self.emit(
-                DeskSlaClock(
-                    at=now,
-                    observed_at=now,
-                    metric=clock.metric,
-                    vendor_name=clock.vendor_name,
-                    source=clock.source,
-                    started_at=clock.started_at,
-                    breach_at=clock.breach_at,
-                    completed_at=clock.completed_at,
-                    goal_s=clock.goal_s,
-                    elapsed_s=clock.elapsed_s,
-                    breached=clock.breached,
-                    paused=clock.paused,
-                    business_hours=clock.business_hours,
-                )
-            )
+            # The event carries the desk's reading field for field (the timeline stays pure).
+            await self.emit(DeskSlaClock(at=now, observed_at=now, **dataclasses.asdict(clock)))
 
     def _recovered_wanted(self) -> bool:
         return self._degraded.is_set() and not self._recovered.is_set()
