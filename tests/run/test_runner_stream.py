@@ -184,3 +184,47 @@ async def test_turn_tcp_path_takes_a_tcp_fault(tmp_path: Path) -> None:
     assert any("latency" in reason for reason in degraded.reasons)
     assert timeline.first(StreamRecovered) is not None
     assert left == [] and "fps" in body.lower()
+
+
+async def test_resume_of_a_stream_drill_says_the_stream_was_not_watched(tmp_path: Path) -> None:
+    """A crash mid-fault: the leftover cleanup removed the fault; the resumed run records that,
+    says the stream was not restarted, and still times the vendor."""
+    from supportdrill.timeline import DrillStarted, Note, VirtualClock
+
+    fault = """\
+        toxics:
+          - {type: loss, protocol: udp, attributes: {probability: 0.3}}
+        """
+    text = drill_yaml(fault)
+    drill = build_drill(text, "stream.yaml")
+    clock = VirtualClock(SATURDAY_3AM)
+    store = RunStore(tmp_path / "runs.db")
+    run_id = store.create_run_for(drill, started_at=clock.now(), drill_text=text)
+    now = clock.now()
+    store.append(
+        run_id,
+        DrillStarted(
+            at=now,
+            observed_at=now,
+            drill=drill.name,
+            vendor="acme",
+            desk="simulated",
+            severity="P0",
+        ),
+    )
+    store.append(run_id, FaultInjected(at=now, observed_at=now, profile="custom"))
+    async with SimulatedDeskServer(
+        persona="responsive-24x7", clock=clock, timezone="Asia/Jakarta"
+    ) as server:
+        desk = SimulatedDesk(server.url)
+        try:
+            runner = DrillRunner(drill, store=store, desk=desk, clock=clock, run_id=run_id)
+            result = await runner.resume()
+        finally:
+            await desk.close()
+    timeline = store.events(run_id)
+    assert result.outcome is Outcome.COMPLETED, result.reason
+    lifted = timeline.first(FaultLifted)
+    assert lifted is not None and "restart" in lifted.reason
+    assert any("not restarted on resume" in note.text for note in timeline.all(Note))
+    assert len(server.state.tickets()) == 1

@@ -225,6 +225,16 @@ class DrillRunner:
             await self.emit(
                 FaultLifted(at=now, observed_at=now, reason="removed at restart after a crash")
             )
+        if self.drill.stream is not None and self.stream is None:
+            await self.emit(
+                Note(
+                    at=now,
+                    observed_at=now,
+                    text="the stream is not restarted on resume: what it did after the crash "
+                    "was not observed",
+                    level="warning",
+                )
+            )
         ref = await self._file()
         state = WatchState()
         for reply in self.timeline.all(VendorReply):
