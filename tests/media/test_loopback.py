@@ -6,12 +6,14 @@ everyone else's, so bounds are generous (the acceptance figures come from the be
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from supportdrill.desks.simulated.clock import AcceleratedClock
 from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
@@ -159,9 +161,53 @@ async def test_a_dead_stream_is_rebuilt_through_the_same_proxy_and_the_outage_re
         judged, _, _ = await watch_for(stream, TransitionKind.RECOVERED, 20.0)
     (outage,) = stream.outages
     assert outage.ended_at is not None and outage.attempts >= 2
-    assert outage.seconds is not None and outage.seconds > 1.5
+    assert outage.wall_seconds is not None and outage.wall_seconds > 1.5
     assert "no media" in outage.reason
     assert judged.sample.reconnects == 1 and judged.sample.outage_s > 1.5
+
+
+async def test_an_outage_on_an_accelerated_clock_is_stamped_in_drill_time_measured_in_wall(
+    backend: ToxiproxyBackend,
+) -> None:
+    # The demo's clock runs faster than the wall and changes speed mid-drill (the runner
+    # speeds it up while waiting for the vendor): outage stamps follow it, lengths do not.
+    rate = 600.0
+    clock = AcceleratedClock(datetime(2026, 1, 3, 3, 0, tzinfo=UTC), rate=rate)
+    plan = replace(PLAN, dead_after=timedelta(seconds=1.5))
+    route = UdpProxyRoute(OwnProxies(backend, "sd-accel-"))
+    async with LoopbackStream(plan, route, clock=clock, connect_timeout_s=2.0) as stream:
+        await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 10.0)
+        (proxy,) = stream.media_proxies
+        before_fault = clock.now()
+        wall_start = time.monotonic()
+        await backend.add_toxic(proxy, ToxicSpec("blackout", "blackhole"))
+        deadline = time.monotonic() + 10
+        while not stream.outages and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert stream.outages, "the blackout killed the stream"
+        clock.set_rate(rate * 6)
+        await asyncio.sleep(1.0)
+        ongoing = await stream.health()
+        await backend.remove_toxic(proxy, "blackout")
+        deadline = time.monotonic() + 20
+        while stream.outages[0].ended_at is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        wall_total = time.monotonic() - wall_start
+        after = await stream.health()
+    (outage,) = stream.outages
+    assert outage.ended_at is not None and outage.wall_seconds is not None
+    # Wall seconds: at least the dead time plus the second at the faster rate, and no more
+    # than the wall time the whole fault took (the last frame came just before it).
+    assert 2.0 < outage.wall_seconds < wall_total + 1.0
+    assert 1.0 < ongoing.outage_s < wall_total + 1.0
+    assert after.outage_s == pytest.approx(outage.wall_seconds)
+    # Drill stamps: the start is when media was last seen, within a tick (not "detection time
+    # minus wall seconds", which lands ~900 drill seconds late at this rate)...
+    assert before_fault - timedelta(seconds=0.5 * rate) <= outage.started_at
+    assert outage.started_at <= before_fault + timedelta(seconds=1.0 * rate)
+    # ... and the drill clock ran far faster than the outage's wall length.
+    drill_span = (outage.ended_at - outage.started_at).total_seconds()
+    assert drill_span > 100 * outage.wall_seconds
 
 
 async def test_create_stream_refuses_what_it_cannot_run(backend: ToxiproxyBackend) -> None:

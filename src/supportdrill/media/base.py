@@ -9,6 +9,7 @@ fault plan's toxics to exactly those.
 from __future__ import annotations
 
 import abc
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,19 +24,23 @@ from .quality import HealthSample
 
 @dataclass(frozen=True)
 class Outage:
-    """A stretch when the stream was dead and being re-established with new peer connections."""
+    """A stretch when the stream was dead and being re-established with new peer connections.
+
+    ``started_at``/``ended_at`` are stamps of the drill's clock, like every event of the
+    timeline; ``wall_seconds`` is how long the stream really had no media. The two differ on
+    an accelerated demo clock (whose rate may change mid-drill), so a report showing how long
+    the outage lasted uses ``wall_seconds``, never ``ended_at - started_at``.
+    """
 
     started_at: datetime
+    """When media was last seen flowing (to within one supervisor tick, 0.25 s of wall time)."""
     ended_at: datetime | None
     reason: str
     attempts: int = 1
     """Connection attempts it took (the last one succeeded, if ``ended_at`` is set)."""
-
-    @property
-    def seconds(self) -> float | None:
-        if self.ended_at is None:
-            return None
-        return (self.ended_at - self.started_at).total_seconds()
+    wall_seconds: float | None = None
+    """Wall seconds (``time.monotonic``) from the last frame to the first frame of the new
+    peers; set when the outage ends."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,9 @@ class Stream(abc.ABC):
         """:meth:`judged` at the plan's fixed interval, for as long as the caller iterates.
 
         Ticks are scheduled from the start, not from the end of the previous sample, so a
-        slow ``getStats()`` does not stretch the interval.
+        slow ``getStats()`` does not stretch the interval. The interval is wall time, whatever
+        the drill clock: media is physical, and an accelerated demo clock would otherwise
+        sample hundreds of times a second.
         """
         interval = self.interval_s
         started = time.monotonic()
@@ -105,7 +112,7 @@ class Stream(abc.ABC):
             tick += 1
             delay = started + tick * interval - time.monotonic()
             if delay > 0:
-                await self.clock.sleep(delay)
+                await asyncio.sleep(delay)
             yield await self.judged()
 
     async def __aenter__(self) -> Stream:

@@ -93,6 +93,7 @@ class ConnectionFacts:
     first_frame_ms: float | None = None
     reconnects: int = 0
     outage_s: float = 0.0
+    """Wall seconds spent in outages so far (see ``HealthSample.outage_s``)."""
 
 
 class HealthSampler:

@@ -9,7 +9,9 @@ layer (:mod:`supportdrill.media.route`).
 aiortc has no ICE restart, and a peer connection whose consent expired stays dead, so a
 supervisor watches the pair: when a connection fails or no frame has arrived for the plan's
 ``dead_after``, it closes both peers and builds new ones (re-pointing the proxy at the new
-publisher port), retrying until media flows again. Each such stretch is an :class:`Outage`.
+publisher port), retrying until media flows again. Each such stretch is an :class:`Outage`:
+stamped with the drill's clock, but measured in wall seconds, because an accelerated demo
+clock runs faster than the media (and changes speed during a drill).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime
 
 from aiortc import (
     MediaStreamTrack,
@@ -112,6 +114,11 @@ class LoopbackStream(Stream):
         self._peers: _Peers | None = None
         self._generation = 0
         self._outages: list[Outage] = []
+        self._outage_began: list[float] = []
+        """``time.monotonic()`` of each outage's last frame, parallel to ``_outages``."""
+        self._media_mark: float | None = None
+        self._media_seen_at: datetime | None = None
+        """The drill clock at the supervisor tick that last saw media arrive."""
         self._supervisor: asyncio.Task[None] | None = None
         self._stopped = False
         self._connect_ms: float | None = None
@@ -263,16 +270,29 @@ class LoopbackStream(Stream):
                 f"connection {peers.viewer.connectionState} "
                 f"(viewer) / {peers.publisher.connectionState} (publisher)"
             )
-        last = self._last_frame()
-        since = max(last or 0.0, peers.first_frame_at or peers.offered_at)
-        idle = time.monotonic() - since
+        idle = time.monotonic() - self._media_since(peers)
         if idle >= self.plan.dead_after.total_seconds():
             return f"no media for {idle:.1f} s"
         return None
 
     def _outage_seconds(self) -> float:
-        now = self.clock.now()
-        return sum(((o.ended_at or now) - o.started_at).total_seconds() for o in self._outages)
+        now = time.monotonic()
+        return sum(
+            outage.wall_seconds if outage.wall_seconds is not None else now - began
+            for outage, began in zip(self._outages, self._outage_began, strict=True)
+        )
+
+    def _media_since(self, peers: _Peers) -> float:
+        """``time.monotonic()`` of the last sign of life: a frame, or these peers' start."""
+        return max(self._last_frame() or 0.0, peers.first_frame_at or peers.offered_at)
+
+    def _note_media(self, peers: _Peers) -> None:
+        # A frame's arrival is known only in wall time; the drill clock cannot convert it back
+        # (its rate may change), so the drill stamp is taken when the supervisor sees it.
+        mark = self._media_since(peers)
+        if mark != self._media_mark:
+            self._media_mark = mark
+            self._media_seen_at = self.clock.now()
 
     async def _supervise(self) -> None:
         while not self._stopped:
@@ -281,6 +301,7 @@ class LoopbackStream(Stream):
             if peers is None:
                 continue
             reason = self._dead_reason(peers)
+            self._note_media(peers)
             if reason is not None:
                 await self._reestablish(peers, reason)
             elif peers.connected:
@@ -293,11 +314,11 @@ class LoopbackStream(Stream):
                 self._upkeep.check(peers.viewer, peers.publisher, last_video)
 
     async def _reestablish(self, dead: _Peers, reason: str) -> None:
-        last = self._last_frame()
-        quiet_s = time.monotonic() - last if last is not None else 0.0
-        started = self.clock.now() - timedelta(seconds=quiet_s)
+        began = self._media_since(dead)
+        started = self._media_seen_at or self.clock.now()
         log.info("stream dead (%s): rebuilding peer connections", reason)
         self._outages.append(Outage(started, None, reason))
+        self._outage_began.append(began)
         index = len(self._outages) - 1
         self._peers = None
         await dead.close()
@@ -311,7 +332,11 @@ class LoopbackStream(Stream):
                 log.info("reconnect attempt %d failed: %s", attempt, exc)
                 await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1])
                 continue
-            self._outages[index] = replace(self._outages[index], ended_at=self.clock.now())
+            self._outages[index] = replace(
+                self._outages[index],
+                ended_at=self.clock.now(),
+                wall_seconds=time.monotonic() - began,
+            )
             return
 
 

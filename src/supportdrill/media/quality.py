@@ -170,7 +170,8 @@ class HealthSample:
     first_frame_ms: float | None = None
     reconnects: int = 0
     outage_s: float = 0.0
-    """Time the stream has spent re-establishing dead connections, in total."""
+    """Time the stream has spent re-establishing dead connections, in total, in wall seconds
+    (not the drill clock's, which may run faster)."""
 
     def as_metrics(self) -> dict[str, float]:
         """Numeric fields for ``StreamHealth``/``StreamDegraded`` evidence; ``None`` left out."""
