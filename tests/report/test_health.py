@@ -136,3 +136,24 @@ def test_figures_are_written_with_units_and_missing_ones_left_out() -> None:
     assert [line.split()[0] for line in lines[1:]] == ["loss", "jitter", "bitrate", "MOS"]
     assert lines[1].split() == ["loss", "1.5", "%", "—"]
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_outages_are_wall_seconds_on_an_accelerated_clock() -> None:
+    """On the demo's clock a 1 s sample interval spans 10 simulated minutes: the outage is
+    the samples' own intervals (wall seconds), not the simulated span."""
+    from datetime import UTC, datetime, timedelta
+
+    from supportdrill.timeline import StreamHealth, Timeline
+
+    start = datetime(2026, 11, 21, tzinfo=UTC)
+    events = []
+    for index in range(8):
+        moment = start + timedelta(minutes=10 * index)
+        dead = 2 <= index <= 4
+        metrics = sample(moment, fps=0.0 if dead else 30.0, connected=not dead)
+        events.append(StreamHealth(at=moment, observed_at=moment, metrics=metrics, healthy=True))
+    story = stream_story(Timeline(tuple(events)))
+    assert story is not None
+    (outage,) = story.outages
+    assert outage.duration_s == 3.0
+    assert (outage.end - outage.start).total_seconds() > 1000

@@ -74,10 +74,9 @@ class Outage:
     """Still going on at the last sample."""
     reconnected: bool
     """The stream's peers were rebuilt during it."""
-
-    @property
-    def duration_s(self) -> float:
-        return (self.end - self.start).total_seconds()
+    duration_s: float
+    """Wall seconds without media: the samples' own intervals added up. Media is physical, so
+    this holds on an accelerated drill clock too, where ``end - start`` is simulated time."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +194,9 @@ def _outages(samples: Sequence[StreamHealth]) -> tuple[Outage, ...]:
                 end=last.at,
                 ongoing=index == len(samples),
                 reconnected=after.metrics.get("reconnects", 0.0) > before,
+                duration_s=sum(
+                    sample.metrics.get("interval_s", 0.0) for sample in samples[first:index]
+                ),
             )
         )
     return tuple(outages)
