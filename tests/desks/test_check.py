@@ -184,7 +184,8 @@ async def test_pagerduty_owner_view_triggers_nothing(started: Callable[[FakeServ
     text = "\n".join(lines)
     assert "pagerduty: REST key accepted" in text
     assert "routing key not verified without triggering" in text
-    assert "view: owner" in text and "webhooks: yes" in lines[-1]
+    assert "view: owner" in text and "webhooks: no" in lines[-1]
+    assert "pagerduty: webhook receiver: not configured" in text
     assert writes(fake) == [] and fake.creations == 0
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .model import DeskCapabilities, DeskPoll, TicketDraft, TicketRef
+
+if TYPE_CHECKING:
+    from .webhooks import WebhookReceiver
 
 
 class Desk(abc.ABC):
@@ -18,6 +23,13 @@ class Desk(abc.ABC):
 
     name: str = "desk"
     capabilities: DeskCapabilities = DeskCapabilities()
+    accepts_webhooks: bool = False
+    """The desk can call a receiver of ours (desks the user owns: PagerDuty, one's own Jira)."""
+    webhook: WebhookReceiver | None = None
+    """The desk's webhook receiver, when the drill configures one (desks the user owns)."""
+    wakeup: asyncio.Event | None = None
+    """Set when the desk says the ticket changed: the runner's watch polls at once instead of
+    at its interval, then clears it. Timestamps still come only from polling."""
 
     @abc.abstractmethod
     async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:

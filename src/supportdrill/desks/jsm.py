@@ -11,10 +11,15 @@ What a customer cannot see: the servicedeskapi author object has no ``accountTyp
 "Automation for Jira" comment is known only by its display name; whether an author is an agent
 is not shown at all. With agent access (``agent: true``) the platform user API
 (``/rest/api/3/user?accountId=``) gives ``accountType`` (``app`` = automation).
+
+On one's own Jira, an admin webhook (``jira:issue_updated``, ``comment_created``…) pointed at
+the drill's receiver (``webhook_listen``, see :mod:`.webhooks`) makes the drill poll as soon as
+the request changes; the webhook names the issue by ``issue.key`` (our ticket id).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +37,7 @@ from .model import (
     TicketRef,
 )
 from .tracking import Cursor, VendorClock, drill_token, with_token
+from .webhooks import WebhookReceiver
 
 API = "/rest/servicedeskapi"
 AUTOMATION_NAMES = ("automation for jira", "jira automation", "system")
@@ -80,6 +86,7 @@ class JsmDesk(Desk):
     """A JSM service desk; ``service_desk_id`` and ``request_type_id`` pick the portal form."""
 
     name = "jsm"
+    accepts_webhooks = True
 
     def __init__(
         self,
@@ -89,19 +96,32 @@ class JsmDesk(Desk):
         request_type_id: str,
         agent_mode: bool = False,
         clock: Clock | None = None,
+        webhook: WebhookReceiver | None = None,
     ) -> None:
         self.http = http
         self.service_desk_id = service_desk_id
         self.request_type_id = request_type_id
         self.agent_mode = agent_mode
-        self.capabilities = AGENT_CAPS if agent_mode else CUSTOMER_CAPS
+        self.capabilities = replace(
+            AGENT_CAPS if agent_mode else CUSTOMER_CAPS, webhooks=webhook is not None
+        )
         self.clock: Clock = clock or RealClock()
         self._account_types: dict[str, str] = {}
+        self.webhook = webhook
+        self.wakeup = webhook.wakeup if webhook is not None else None
+
+    async def _listen(self, ref: TicketRef | None) -> None:
+        """Start the webhook receiver (once) and have it wake the watch for ``ref``."""
+        if self.webhook is not None:
+            await self.webhook.ensure_started()
+            if ref is not None:
+                self.webhook.watch(ref.ticket_id, ref.extra.get("issue_id", ""))
 
     async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:
         existing = await self.find(idempotency_key=idempotency_key)
         if existing is not None:
             return existing
+        await self._listen(None)
         body = {
             "serviceDeskId": self.service_desk_id,
             "requestTypeId": self.request_type_id,
@@ -111,7 +131,9 @@ class JsmDesk(Desk):
             },
         }
         answer = await self.http.post(f"{API}/request", body)
-        return self._ref(answer.data)
+        ref = self._ref(answer.data)
+        await self._listen(ref)
+        return ref
 
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
         # The customer's own requests, newest first; the search index may lag a fresh request.
@@ -127,7 +149,9 @@ class JsmDesk(Desk):
         for request in json_list(answer.data, "values", "jsm requests"):
             for value in json_list(request.get("requestFieldValues") or [], None, "fields"):
                 if value.get("fieldId") == "summary" and token in str(value.get("value", "")):
-                    return self._ref(request)
+                    ref = self._ref(request)
+                    await self._listen(ref)
+                    return ref
         return None
 
     def _ref(self, data: Any) -> TicketRef:
@@ -146,6 +170,8 @@ class JsmDesk(Desk):
         )
 
     async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
+        # A resumed drill polls without filing or finding: the receiver starts here then.
+        await self._listen(ref)
         cursor = Cursor.decode(since)
         events: list[DeskEvent] = []
         answer = await self.http.get(
@@ -284,4 +310,6 @@ class JsmDesk(Desk):
         return lines
 
     async def close(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
         await self.http.aclose()

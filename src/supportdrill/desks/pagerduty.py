@@ -12,11 +12,15 @@ through the Events API is an integration's, not a human's. Acknowledge and resol
 also status changes; ``annotate_log_entry`` (notes) are replies.
 
 This adapter needs the REST API key; with the routing key alone it can trigger but not watch.
+
+With a webhook receiver (``webhook_listen``, see :mod:`.webhooks`) a v3 webhook subscription
+naming the incident (its id or ``incident_key``, our dedup key) makes the drill poll at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +40,7 @@ from .model import (
 )
 from .secrets import SecretValue
 from .tracking import Cursor, key_digest
+from .webhooks import WebhookReceiver
 
 SEVERITIES = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
 ENTRY_STATUS = {
@@ -49,7 +54,7 @@ CAPABILITIES = DeskCapabilities(
     channels=True,
     status_history=True,
     vendor_sla_clocks=False,
-    webhooks=True,
+    webhooks=False,
     notes=("no SLA clocks; urgency and escalation timing live in the escalation policy",),
 )
 
@@ -62,6 +67,7 @@ class PagerDutyDesk(Desk):
     """``events`` speaks to events.pagerduty.com, ``rest`` to api.pagerduty.com."""
 
     name = "pagerduty"
+    accepts_webhooks = True
     capabilities = CAPABILITIES
 
     def __init__(
@@ -73,6 +79,7 @@ class PagerDutyDesk(Desk):
         from_email: str = "",
         clock: Clock | None = None,
         appear_timeout_s: float = 30.0,
+        webhook: WebhookReceiver | None = None,
     ) -> None:
         self.events = events
         self.rest = rest
@@ -80,6 +87,15 @@ class PagerDutyDesk(Desk):
         self.from_email = from_email
         self.clock: Clock = clock or RealClock()
         self.appear_timeout_s = appear_timeout_s
+        self.webhook = webhook
+        self.wakeup = webhook.wakeup if webhook is not None else None
+        self.capabilities = replace(CAPABILITIES, webhooks=webhook is not None)
+
+    async def _listen(self, *identifiers: str) -> None:
+        """Start the webhook receiver (once) and have it wake the watch for ``identifiers``."""
+        if self.webhook is not None:
+            await self.webhook.ensure_started()
+            self.webhook.watch(*identifiers)
 
     async def _enqueue(self, action: str, dedup_key: str, payload: Any = None) -> str:
         body: dict[str, Any] = {
@@ -99,6 +115,7 @@ class PagerDutyDesk(Desk):
         existing = await self.find(idempotency_key=idempotency_key)
         if existing is not None:
             return existing
+        await self._listen(dedup_key_for(idempotency_key))
         dedup = await self._enqueue(
             "trigger",
             dedup_key_for(idempotency_key),
@@ -114,6 +131,7 @@ class PagerDutyDesk(Desk):
         while waited <= self.appear_timeout_s:
             found = await self._by_key(dedup)
             if found is not None:
+                await self._listen(found.ticket_id, dedup)
                 return found
             await asyncio.sleep(0.5)
             waited += 0.5
@@ -122,7 +140,10 @@ class PagerDutyDesk(Desk):
         )
 
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
-        return await self._by_key(dedup_key_for(idempotency_key))
+        found = await self._by_key(dedup_key_for(idempotency_key))
+        if found is not None:
+            await self._listen(found.ticket_id, found.extra.get("dedup_key", ""))
+        return found
 
     async def _by_key(self, dedup: str) -> TicketRef | None:
         answer = await self.rest.get(
@@ -139,6 +160,8 @@ class PagerDutyDesk(Desk):
         return None
 
     async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
+        # A resumed drill polls without filing or finding: the receiver starts here then.
+        await self._listen(ref.ticket_id, ref.extra.get("dedup_key", ""))
         cursor = Cursor.decode(since)
         answer = await self.rest.get(
             f"/incidents/{ref.ticket_id}/log_entries",
@@ -212,5 +235,7 @@ class PagerDutyDesk(Desk):
         return lines
 
     async def close(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
         await self.events.aclose()
         await self.rest.aclose()

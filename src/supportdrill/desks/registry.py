@@ -11,12 +11,14 @@ Settings per kind (``${VAR}`` = a secret from the environment; ``*_file`` = from
 
 =========== ==================================================================================
 zendesk     subdomain | url; email; token (API token) | oauth_token; mode: requester | agent
-jsm         url; service_desk_id; request_type_id; email; token; mode: customer | agent
+jsm         url; service_desk_id; request_type_id; email; token; mode: customer | agent;
+            webhook_listen; webhook_secret (one's own Jira: admin webhooks wake the watch)
 freshdesk   domain | url; api_key; requester_email
 email       address; support_address; smtp_host; smtp_port; imap_host; imap_port; password;
             imap_user; smtp_user; smtp_password; smtp_starttls; imap_ssl; mailbox
 github      repo (owner/name); token; url (default https://api.github.com)
-pagerduty   routing_key; token (REST API key); from_email; events_url; url
+pagerduty   routing_key; token (REST API key); from_email; events_url; url; webhook_listen;
+            webhook_secret (a v3 webhook subscription wakes the watch)
 simulated   url; persona; token
 =========== ==================================================================================
 """
@@ -40,12 +42,30 @@ from .jsm import JsmDesk
 from .pagerduty import PagerDutyDesk
 from .secrets import Redactor, SecretValue, resolve_secrets
 from .statuspage import StatuspageWatcher
+from .webhooks import (
+    JIRA,
+    PAGERDUTY,
+    WebhookFlavour,
+    WebhookReceiver,
+    describe_receiver,
+    parse_listen,
+    probe_receiver,
+)
 from .zendesk import ZendeskDesk
 
 ALLOWED: dict[DeskKind, frozenset[str]] = {
     DeskKind.ZENDESK: frozenset({"subdomain", "url", "email", "token", "oauth_token", "mode"}),
     DeskKind.JSM: frozenset(
-        {"url", "service_desk_id", "request_type_id", "email", "token", "mode"}
+        {
+            "url",
+            "service_desk_id",
+            "request_type_id",
+            "email",
+            "token",
+            "mode",
+            "webhook_listen",
+            "webhook_secret",
+        }
     ),
     DeskKind.FRESHDESK: frozenset({"domain", "url", "api_key", "requester_email"}),
     DeskKind.EMAIL: frozenset(
@@ -66,7 +86,17 @@ ALLOWED: dict[DeskKind, frozenset[str]] = {
         }
     ),
     DeskKind.GITHUB: frozenset({"repo", "token", "url"}),
-    DeskKind.PAGERDUTY: frozenset({"routing_key", "token", "from_email", "events_url", "url"}),
+    DeskKind.PAGERDUTY: frozenset(
+        {
+            "routing_key",
+            "token",
+            "from_email",
+            "events_url",
+            "url",
+            "webhook_listen",
+            "webhook_secret",
+        }
+    ),
     DeskKind.SIMULATED: frozenset({"url", "persona", "token"}),
 }
 
@@ -118,6 +148,26 @@ class _Values:
                 f"desk {self.kind.value}: {key!r} must be one of {', '.join(options)}"
             )
         return value
+
+
+def _webhook(values: _Values, flavour: WebhookFlavour) -> WebhookReceiver | None:
+    """The receiver ``webhook_listen`` / ``webhook_secret`` ask for, if any."""
+    listen = values.text("webhook_listen", "")
+    # A plain-text secret in the drill is refused like any other (values.secret explains how).
+    secret = values.secret("webhook_secret") if "webhook_secret" in values.settings else None
+    secret = values.secrets.get("webhook_secret", secret)
+    if not listen:
+        if secret is not None:
+            raise InvalidConfiguration(
+                f"desk {values.kind.value}: 'webhook_secret' needs 'webhook_listen' "
+                "(the address the webhook receiver listens on, e.g. 127.0.0.1:8600)"
+            )
+        return None
+    try:
+        parse_listen(listen)
+    except ValueError as exc:
+        raise InvalidConfiguration(f"desk {values.kind.value}: 'webhook_listen': {exc}") from exc
+    return WebhookReceiver(listen, flavour, secret=secret)
 
 
 def create_desk(
@@ -184,6 +234,7 @@ def create_desk(
             request_type_id=values.text("request_type_id"),
             agent_mode=mode == "agent",
             clock=clock,
+            webhook=_webhook(values, JIRA),
         )
     if kind is DeskKind.FRESHDESK:
         domain = values.text("domain", "")
@@ -241,6 +292,7 @@ def create_desk(
             routing_key=values.secret("routing_key"),
             from_email=values.text("from_email", ""),
             clock=clock,
+            webhook=_webhook(values, PAGERDUTY),
         )
     # Simulated: built by the simulated-desk package; imported lazily so a real-desk drill
     # never loads it.
@@ -331,6 +383,16 @@ async def describe_desk(desk: Desk) -> list[str]:
         line = f"{desk.name}: cannot see: {note}"
         if line not in lines:
             lines.append(line)
+    if desk.accepts_webhooks or desk.webhook is not None:
+        lines.extend(describe_receiver(desk.name, desk.webhook))
+        if desk.webhook is not None:
+            try:
+                lines.extend(await probe_receiver(desk.name, desk.webhook))
+            except OSError as exc:
+                raise InvalidConfiguration(
+                    f"desk {desk.name}: webhook receiver cannot listen on "
+                    f"{desk.webhook.listen}: {exc.strerror or exc}"
+                ) from exc
     seen = {
         "author roles": caps.author_roles,
         "channels": caps.channels,

@@ -10,6 +10,7 @@ an incident" (``type`` such as ``acknowledge_log_entry``, ``agent: {type: "user_
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,8 @@ class FakePagerDuty(FakeServer):
         self.incidents: dict[str, dict[str, Any]] = {}
         self.entries: dict[str, list[dict[str, Any]]] = {}
         self.creations = 0
+        self.on_trigger: Callable[[dict[str, Any]], None] | None = None
+        """Called with each new incident (a test's responder starts from here)."""
         self._ids = itertools.count(1)
         r = self.app.router
         r.add_post("/v2/enqueue", self.enqueue)
@@ -49,6 +52,11 @@ class FakePagerDuty(FakeServer):
         agent = {"id": "PXPGF42", "type": "user_reference", "summary": "Earline Greenholt"}
         self.incidents[incident]["status"] = "acknowledged"
         self._entry(incident, "acknowledge_log_entry", agent, "website")
+
+    def human_resolve(self, incident: str) -> None:
+        agent = {"id": "PXPGF42", "type": "user_reference", "summary": "Earline Greenholt"}
+        self.incidents[incident]["status"] = "resolved"
+        self._entry(incident, "resolve_log_entry", agent, "website")
 
     def _by_key(self, key: str) -> dict[str, Any] | None:
         for incident in self.incidents.values():
@@ -85,6 +93,8 @@ class FakePagerDuty(FakeServer):
             self.incidents[incident_id] = incident
             self.entries[incident_id] = []
             self._entry(incident_id, "trigger_log_entry", integration, "api")
+            if self.on_trigger is not None:
+                self.on_trigger(incident)
         elif incident is not None and action in ("acknowledge", "resolve"):
             incident["status"] = "acknowledged" if action == "acknowledge" else "resolved"
             self._entry(incident["id"], f"{action}_log_entry", integration, "api")
