@@ -45,7 +45,7 @@ def test_an_empty_scenario_choice_is_the_showroom() -> None:
 def test_overriding_every_field_of_a_scenario() -> None:
     plan = stream_of(
         "  scenario: ecommerce-live\n"
-        "  target: whip\n"
+        "  target: loopback\n"
         "  whip_url: https://ingest.vendor.example/whip/drill\n"
         "  path: turn-tcp\n"
         "  resolution: ' 1920x1080 '\n"
@@ -72,7 +72,7 @@ def test_overriding_every_field_of_a_scenario() -> None:
         "    recover_after: 6\n"
     )
     assert plan.scenario == "ecommerce-live"
-    assert plan.target is StreamTarget.WHIP
+    assert plan.target is StreamTarget.LOOPBACK
     assert plan.whip_url == "https://ingest.vendor.example/whip/drill"
     assert plan.path is MediaPath.TURN_TCP
     assert (plan.width, plan.height, plan.resolution) == (1920, 1080, "1920x1080")
@@ -138,6 +138,11 @@ BAD_STREAMS = [
     ("  scenario: 5\n", "drill.yaml:5: stream.scenario: must be text, got the number 5"),
     ("  target: rtmp\n", "drill.yaml:5: stream.target: 'rtmp' is not one of loopback, whip"),
     ("  target: whip\n", "drill.yaml:5: stream.target: target whip needs whip_url"),
+    (
+        "  target: whip\n  whip_url: https://ingest.vendor.example/whip\n",
+        "drill.yaml:5: stream.target: target whip (publishing to the vendor's WHIP ingest) is not"
+        " supported yet; use target: loopback",
+    ),
     ("  path: tcp\n", "drill.yaml:5: stream.path: 'tcp' is not one of udp, turn-tcp"),
     (
         "  resolution: 720p\n",

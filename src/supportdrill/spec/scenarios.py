@@ -320,7 +320,15 @@ def parse_stream_section(section: Section) -> StreamPlan:
         # A video scenario turned audio-only: its video frame-rate floor no longer applies.
         changes["thresholds"] = replace(plan.thresholds, min_fps=40.0, min_bitrate_kbps=None)
     try:
-        return replace(plan, **changes)
+        stream = replace(plan, **changes)
     except PlanInvalid as exc:
         # Name the key the error is about, not merely one that was given (fps, not resolution).
         section.fail(str(exc), next((key for key in exc.keys if key in section), None))
+    if stream.target is StreamTarget.WHIP:
+        # Said at validate time, not discovered when the drill starts.
+        section.fail(
+            "target whip (publishing to the vendor's WHIP ingest) is not supported yet; "
+            "use target: loopback",
+            "target",
+        )
+    return stream
