@@ -47,26 +47,17 @@ from .webhooks import (
     PAGERDUTY,
     WebhookFlavour,
     WebhookReceiver,
-    describe_receiver,
-    parse_listen,
-    probe_receiver,
+    build_receiver,
+    check_receiver,
 )
 from .zendesk import ZendeskDesk
 
+WEBHOOK_SETTINGS = frozenset({"webhook_listen", "webhook_secret"})
+"""Desks the user owns can call a receiver of ours (see :mod:`.webhooks`)."""
 ALLOWED: dict[DeskKind, frozenset[str]] = {
     DeskKind.ZENDESK: frozenset({"subdomain", "url", "email", "token", "oauth_token", "mode"}),
-    DeskKind.JSM: frozenset(
-        {
-            "url",
-            "service_desk_id",
-            "request_type_id",
-            "email",
-            "token",
-            "mode",
-            "webhook_listen",
-            "webhook_secret",
-        }
-    ),
+    DeskKind.JSM: frozenset({"url", "service_desk_id", "request_type_id", "email", "token", "mode"})
+    | WEBHOOK_SETTINGS,
     DeskKind.FRESHDESK: frozenset({"domain", "url", "api_key", "requester_email"}),
     DeskKind.EMAIL: frozenset(
         {
@@ -86,17 +77,8 @@ ALLOWED: dict[DeskKind, frozenset[str]] = {
         }
     ),
     DeskKind.GITHUB: frozenset({"repo", "token", "url"}),
-    DeskKind.PAGERDUTY: frozenset(
-        {
-            "routing_key",
-            "token",
-            "from_email",
-            "events_url",
-            "url",
-            "webhook_listen",
-            "webhook_secret",
-        }
-    ),
+    DeskKind.PAGERDUTY: frozenset({"routing_key", "token", "from_email", "events_url", "url"})
+    | WEBHOOK_SETTINGS,
     DeskKind.SIMULATED: frozenset({"url", "persona", "token"}),
 }
 
@@ -151,23 +133,14 @@ class _Values:
 
 
 def _webhook(values: _Values, flavour: WebhookFlavour) -> WebhookReceiver | None:
-    """The receiver ``webhook_listen`` / ``webhook_secret`` ask for, if any."""
-    listen = values.text("webhook_listen", "")
     # A plain-text secret in the drill is refused like any other (values.secret explains how).
-    secret = values.secret("webhook_secret") if "webhook_secret" in values.settings else None
-    secret = values.secrets.get("webhook_secret", secret)
-    if not listen:
-        if secret is not None:
-            raise InvalidConfiguration(
-                f"desk {values.kind.value}: 'webhook_secret' needs 'webhook_listen' "
-                "(the address the webhook receiver listens on, e.g. 127.0.0.1:8600)"
-            )
-        return None
-    try:
-        parse_listen(listen)
-    except ValueError as exc:
-        raise InvalidConfiguration(f"desk {values.kind.value}: 'webhook_listen': {exc}") from exc
-    return WebhookReceiver(listen, flavour, secret=secret)
+    plain = values.secret("webhook_secret") if "webhook_secret" in values.settings else None
+    return build_receiver(
+        values.kind.value,
+        values.text("webhook_listen", ""),
+        values.secrets.get("webhook_secret", plain),
+        flavour,
+    )
 
 
 def create_desk(
@@ -384,15 +357,7 @@ async def describe_desk(desk: Desk) -> list[str]:
         if line not in lines:
             lines.append(line)
     if desk.accepts_webhooks or desk.webhook is not None:
-        lines.extend(describe_receiver(desk.name, desk.webhook))
-        if desk.webhook is not None:
-            try:
-                lines.extend(await probe_receiver(desk.name, desk.webhook))
-            except OSError as exc:
-                raise InvalidConfiguration(
-                    f"desk {desk.name}: webhook receiver cannot listen on "
-                    f"{desk.webhook.listen}: {exc.strerror or exc}"
-                ) from exc
+        lines.extend(await check_receiver(desk.name, desk.webhook))
     seen = {
         "author roles": caps.author_roles,
         "channels": caps.channels,

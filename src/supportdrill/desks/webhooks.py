@@ -38,6 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..errors import InvalidConfiguration
 from .secrets import SecretValue
 
 log = logging.getLogger(__name__)
@@ -294,8 +295,9 @@ class WebhookReceiver:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._refuse("malformed", 413, "body too large")
-        headers = {key: value for key, value in request.headers.items()}
-        if self._secret is not None and not self._signed(headers, body):
+        # request.headers matches names case-insensitively, as HTTP wants.
+        secret = self._secret
+        if secret is not None and not self.flavour.signed(secret, request.headers, body):
             return self._refuse("unauthorized", 401, "missing or wrong signature")
         try:
             payload = json.loads(body)
@@ -309,38 +311,52 @@ class WebhookReceiver:
             self._counts["ignored"] += 1
         return web.Response(status=202, text="accepted\n")
 
-    def _signed(self, headers: Mapping[str, str], body: bytes) -> bool:
-        assert self._secret is not None
-        # aiohttp's CIMultiDictProxy matches header names case-insensitively; the plain dict
-        # handed to the check does not, so look the header up here once.
-        wanted = self.flavour.signature_header
-        value = next((v for k, v in headers.items() if k.lower() == wanted.lower()), "")
-        return self.flavour.signed(self._secret, {wanted: value}, body)
-
     def _refuse(self, counter: str, status: int, reason: str) -> web.Response:
         self._counts[counter] += 1
         log.debug("%s webhook refused (%d): %s", self.flavour.name, status, reason)
         return web.Response(status=status, text=f"{reason}\n")
 
 
-def describe_receiver(desk_name: str, receiver: WebhookReceiver | None) -> list[str]:
-    """The ``desk check`` lines about a desk's webhook receiver."""
+def build_receiver(
+    desk: str, listen: str, secret: SecretValue | None, flavour: WebhookFlavour
+) -> WebhookReceiver | None:
+    """The receiver a desk's ``webhook_listen`` / ``webhook_secret`` settings ask for, if any;
+    :class:`~supportdrill.errors.InvalidConfiguration` naming the setting when they are wrong."""
+    if not listen:
+        if secret is not None:
+            raise InvalidConfiguration(
+                f"desk {desk}: 'webhook_secret' needs 'webhook_listen' "
+                "(the address the webhook receiver listens on, e.g. 127.0.0.1:8600)"
+            )
+        return None
+    try:
+        parse_listen(listen)
+    except ValueError as exc:
+        raise InvalidConfiguration(f"desk {desk}: 'webhook_listen': {exc}") from exc
+    return WebhookReceiver(listen, flavour, secret=secret)
+
+
+async def check_receiver(desk: str, receiver: WebhookReceiver | None) -> list[str]:
+    """The ``desk check`` lines about a desk's receiver. It binds the address once (and lets go)
+    to show a drill will be able to listen; :class:`InvalidConfiguration` when it cannot."""
     if receiver is None:
-        return [f"{desk_name}: webhook receiver: not configured (the drill polls at its interval)"]
+        return [f"{desk}: webhook receiver: not configured (the drill polls at its interval)"]
     signed = (
         f"signatures checked ({receiver.flavour.signature_header})"
         if receiver.signed
         else "signatures NOT checked (no webhook_secret): anyone can make the drill poll early"
     )
-    return [f"{desk_name}: webhook receiver: {receiver.listen}; {signed}"]
-
-
-async def probe_receiver(desk_name: str, receiver: WebhookReceiver) -> list[str]:
-    """Bind the receiver's address once (and let go) to show a drill will be able to listen."""
+    lines = [f"{desk}: webhook receiver: {receiver.listen}; {signed}"]
     if receiver.running:
-        return [f"{desk_name}: webhook receiver: listening on {receiver.url}"]
-    await receiver.start()
+        return [*lines, f"{desk}: webhook receiver: listening on {receiver.url}"]
     try:
-        return [f"{desk_name}: webhook receiver: can listen on {receiver.url}"]
+        await receiver.start()
+    except OSError as exc:
+        raise InvalidConfiguration(
+            f"desk {desk}: webhook receiver cannot listen on {receiver.listen}: "
+            f"{exc.strerror or exc}"
+        ) from exc
+    try:
+        return [*lines, f"{desk}: webhook receiver: can listen on {receiver.url}"]
     finally:
         await receiver.stop()
