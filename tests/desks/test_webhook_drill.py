@@ -24,7 +24,14 @@ from fakes.webhooks import deliver, encode, pagerduty_headers, pagerduty_payload
 
 from supportdrill.run.session import run_drill_file
 from supportdrill.store import RunStore
-from supportdrill.timeline import DrillEnded, Outcome, ReplyClass, TicketResolved, VendorReply
+from supportdrill.timeline import (
+    DrillEnded,
+    Note,
+    Outcome,
+    ReplyClass,
+    TicketResolved,
+    VendorReply,
+)
 
 HOOK_SECRET = "pd-drill-hook-S3cret-91e0"
 VARIABLES = {
@@ -158,3 +165,6 @@ async def test_signed_webhooks_end_the_watch_long_before_the_poll_interval(
     # No poll after the first other than those the webhooks caused (a handful at most).
     polls = [path for method, path in fake.log if "/log_entries" in path and method == "GET"]
     assert 2 <= len(polls) <= 6
+    # The deliveries are counted in the run's own record.
+    notes = [note.text for note in timeline.all(Note) if note.text.startswith("desk webhooks:")]
+    assert len(notes) == 1 and "2 received, 2 woke the watch" in notes[0]

@@ -238,6 +238,12 @@ BAD_FILES = [
         "environment variable",
     ),
     (
+        "literal webhook secret",
+        GOOD.replace("persona: business-hours-only", "webhook_secret: s3cr3t-value"),
+        5,
+        "environment variable",
+    ),
+    (
         "embedded env",
         GOOD.replace("persona: business-hours-only", "url: 'http://${HOST}/x'"),
         5,

@@ -624,6 +624,9 @@ class DrillRunner:
                     await self.stream.stop()
             await self._read_vendor_clocks()
             now = self.clock.now()
+            if self.desk.webhook is not None:
+                summary = self.desk.webhook.stats().summary()
+                await self.emit(Note(at=now, observed_at=now, text=f"desk webhooks: {summary}"))
             await self.emit(DrillEnded(at=now, observed_at=now, outcome=outcome, reason=reason))
             self.store.finish_run(self.run_id, outcome, ended_at=now)
 

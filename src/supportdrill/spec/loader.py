@@ -87,7 +87,9 @@ DEFAULT_DISCLOSURE = (
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_SECRET_KEYS = frozenset({"token", "password", "api_key", "apikey", "secret", "routing_key"})
+_SECRET_KEYS = frozenset(
+    {"token", "password", "api_key", "apikey", "secret", "routing_key", "webhook_secret"}
+)
 _ENV_ANYWHERE = re.compile(r"\$\{[^}]*\}")
 
 
