@@ -151,6 +151,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .report.compare import compare_store, comparison_json, render_comparison
+
+    summaries = compare_store(
+        _store_path(args),
+        vendors=args.vendor or (),
+        severity=args.severity,
+        include_simulated=args.include_simulated,
+    )
+    print(comparison_json(summaries) if args.format == "json" else render_comparison(summaries))
+    return EXIT_OK
+
+
 def cmd_proxy_serve(args: argparse.Namespace) -> int:
     from .faults.server import serve
 
@@ -256,6 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
     runs = add("runs", cmd_runs, "list stored runs")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--vendor")
+
+    compare = add(
+        "compare", cmd_compare, "vendors side by side over their finished runs (p50/p90/max)"
+    )
+    compare.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
+    compare.add_argument("--severity", choices=["P0", "P1", "P2", "P3"])
+    compare.add_argument(
+        "--include-simulated",
+        action="store_true",
+        help="also runs on simulated time (a persona's script, not a vendor)",
+    )
+    compare.add_argument("--format", choices=["markdown", "json"], default="markdown")
 
     report = add("report", cmd_report, "render one run's report")
     report.add_argument("run_id")
