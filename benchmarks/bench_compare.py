@@ -1,4 +1,4 @@
-"""Benchmark: ``supportdrill compare`` over a store of many finished runs (default 10,000).
+"""Benchmark: ``supportdrill scorecard`` over a store of many finished runs (default 10,000).
 
     python benchmarks/bench_compare.py [--runs N] [--store PATH]
 

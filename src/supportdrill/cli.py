@@ -151,7 +151,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+def cmd_scorecard(args: argparse.Namespace) -> int:
     from .report.compare import compare_store, comparison_json, render_comparison
 
     summaries = compare_store(
@@ -271,7 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--vendor")
 
     compare = add(
-        "compare", cmd_compare, "vendors side by side over their finished runs (p50/p90/max)"
+        "scorecard",
+        cmd_scorecard,
+        "the vendor scorecard: vendors side by side over their finished runs (p50/p90/max)",
     )
     compare.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
     compare.add_argument("--severity", choices=["P0", "P1", "P2", "P3"])

@@ -1,4 +1,4 @@
-"""``supportdrill compare``: vendors side by side over runs stored by real drills (the runner
+"""``supportdrill scorecard``: vendors side by side over runs stored by real drills (the runner
 against the simulated desk, on a virtual clock)."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ async def test_vendors_compared_over_their_runs(tmp_path: Path) -> None:
     data = json.loads(comparison_json(summaries))
     assert data["schema"] == "supportdrill.compare/1" and len(data["vendors"]) == 2
     cli = subprocess.run(
-        [sys.executable, "-m", "supportdrill.cli", "--store", str(path), "compare",
+        [sys.executable, "-m", "supportdrill.cli", "--store", str(path), "scorecard",
          "--include-simulated", "--vendor", "fastco", "--format", "json"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Vendors side by side over many runs: ``supportdrill compare``.
+"""Vendors side by side over many runs: ``supportdrill scorecard``.
 
 One row per vendor (and severity, since targets differ by severity) with the figures that decide
 a support contract: how many drills, how many met the SLA, and first human response, update gap
