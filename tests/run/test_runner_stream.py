@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,7 +60,9 @@ def drill_yaml(
     ) % (resolution, stream, textwrap.indent(textwrap.dedent(fault), "  "))
 
 
-async def run_drill(text: str, tmp_path: Path) -> tuple[RunStore, RunResult, list[str], str]:
+async def run_drill(
+    text: str, tmp_path: Path, **runner_options: Any
+) -> tuple[RunStore, RunResult, list[str], str]:
     """Run ``text`` as the session does; returns the proxies left on the fault server after the
     run (read while the server still runs) and the ticket body the desk received."""
     drill = build_drill(text, "stream.yaml")
@@ -83,6 +87,7 @@ async def run_drill(text: str, tmp_path: Path) -> tuple[RunStore, RunResult, lis
                 run_id=store.create_run_for(
                     drill, started_at=clock.now(), drill_text=text, run_id=run_id
                 ),
+                **runner_options,
             )
             result = await runner.run()
         finally:
@@ -228,3 +233,21 @@ async def test_resume_of_a_stream_drill_says_the_stream_was_not_watched(tmp_path
     assert lifted is not None and "restart" in lifted.reason
     assert any("not restarted on resume" in note.text for note in timeline.all(Note))
     assert len(server.state.tickets()) == 1
+
+
+async def test_a_stream_that_never_looks_healthy_aborts_before_the_fault(tmp_path: Path) -> None:
+    fault = """\
+        toxics:
+          - {type: loss, protocol: udp, attributes: {probability: 0.3}}
+        """
+    # 30 fps can never meet a 55 fps floor: the baseline is unhealthy, nothing else happens.
+    stream = "stream: {scenario: showroom, resolution: 320x180, thresholds: {min_fps: 55}}"
+    store, result, left, body = await run_drill(
+        drill_yaml(fault, stream=stream), tmp_path, baseline_window=timedelta(seconds=4)
+    )
+    timeline = store.events(result.run_id)
+    assert result.outcome is Outcome.ABORTED
+    assert result.reason.startswith("baseline unhealthy")
+    assert timeline.first(FaultInjected) is None and timeline.first(TicketFiling) is None
+    assert body == "" and left == []
+    assert len(timeline.all(StreamHealth)) >= 3

@@ -115,6 +115,7 @@ class DrillRunner:
         drill_text: str = "",
         statuspage: StatusSource | None = None,
         redactor: Redactor | None = None,
+        baseline_window: timedelta = BASELINE_WINDOW,
     ) -> None:
         self.drill = drill
         self.store = store
@@ -124,6 +125,7 @@ class DrillRunner:
         self.stream = stream
         self.observers = list(observers)
         self.statuspage = statuspage
+        self.baseline_window = baseline_window
         self.redactor = redactor or Redactor()
         self._statuspage_read_at: datetime | None = None
         self.run_id = run_id or store.create_run_for(
@@ -264,9 +266,10 @@ class DrillRunner:
         await self._phase(Phase.BASELINE)
         await self.stream.start()
         self._sampler = asyncio.create_task(self._sample_forever(), name="stream-sampler")
-        if not await self._wait_flag(self._healthy, BASELINE_WINDOW, wall_clock=True):
+        window = self.baseline_window
+        if not await self._wait_flag(self._healthy, window, wall_clock=True):
             raise DrillFailed(
-                f"baseline unhealthy: the stream did not look healthy within {BASELINE_WINDOW}"
+                f"baseline unhealthy: the stream did not look healthy within {window}"
             )
         sample = self.timeline.last(StreamHealth)
         now = self.clock.now()
