@@ -66,6 +66,37 @@ async def test_bandwidth_rate(backend: ToxiproxyBackend, echo_port: int) -> None
     writer.close()
 
 
+@pytest.mark.slow
+async def test_bandwidth_100_kb_per_s_moves_a_megabyte_in_ten_seconds(
+    backend: ToxiproxyBackend,
+) -> None:
+    """The issue's own figure, literally: 1 MB upstream through a 100 KB/s toxic, into a sink."""
+    received = 0
+    done = asyncio.Event()
+
+    async def sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal received
+        while chunk := await reader.read(65536):
+            received += len(chunk)
+            if received >= 1_000_000:
+                done.set()
+        writer.close()
+
+    server = await asyncio.start_server(sink, "127.0.0.1", 0)
+    try:
+        proxy = await _proxy(backend, server.sockets[0].getsockname()[1])
+        spec = ToxicSpec("bw", "bandwidth", Stream.UPSTREAM, attributes={"rate": 100})
+        await backend.add_toxic("t", spec)
+        _, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        started = time.perf_counter()
+        writer.write(b"x" * 1_000_000)
+        await asyncio.wait_for(done.wait(), timeout=30)
+        assert 9.0 <= time.perf_counter() - started <= 11.0
+        writer.close()
+    finally:
+        server.close()
+
+
 async def test_limit_data_closes_after_n_bytes(backend: ToxiproxyBackend, echo_port: int) -> None:
     proxy = await _proxy(backend, echo_port)
     await backend.add_toxic("t", ToxicSpec("lim", "limit_data", attributes={"bytes": 1000}))
