@@ -21,7 +21,7 @@ from supportdrill.media.base import JudgedSample, Stream
 from supportdrill.media.judge import HealthState, TransitionKind
 from supportdrill.media.loopback import LoopbackStream, create_stream
 from supportdrill.media.route import DirectRoute, OwnProxies, UdpProxyRoute
-from supportdrill.spec.scenarios import MediaPath, StreamPlan, StreamTarget, StreamThresholds
+from supportdrill.spec.scenarios import MediaPath, StreamPlan, StreamThresholds
 
 PLAN = StreamPlan(
     scenario="test",
@@ -211,9 +211,6 @@ async def test_an_outage_on_an_accelerated_clock_is_stamped_in_drill_time_measur
 
 
 async def test_create_stream_refuses_what_it_cannot_run(backend: ToxiproxyBackend) -> None:
-    whip = replace(PLAN, target=StreamTarget.WHIP, whip_url="https://vendor.example/whip")
-    with pytest.raises(StreamError, match="whip target is not implemented"):
-        create_stream(whip, fault_backend=backend, proxy_name_prefix="sd-")
     turn = replace(PLAN, path=MediaPath.TURN_TCP)
     with pytest.raises(StreamError, match="needs a TURN server"):
         create_stream(turn, fault_backend=backend, proxy_name_prefix="sd-")

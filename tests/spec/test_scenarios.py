@@ -140,8 +140,26 @@ BAD_STREAMS = [
     ("  target: whip\n", "drill.yaml:5: stream.target: target whip needs whip_url"),
     (
         "  target: whip\n  whip_url: https://ingest.vendor.example/whip\n",
-        "drill.yaml:5: stream.target: target whip (publishing to the vendor's WHIP ingest) is not"
-        " supported yet; use target: loopback",
+        "drill.yaml:5: stream.target: target whip needs whep_url (the stream is watched through"
+        " WHEP)",
+    ),
+    (
+        "  target: whip\n  path: turn-tcp\n  whip_url: https://i.example/whip\n"
+        "  whep_url: https://e.example/whep\n",
+        "drill.yaml:6: stream.path: target whip takes path udp",
+    ),
+    (
+        "  whep_url: ws://egress.example/whep\n",
+        "drill.yaml:5: stream.whep_url: must be an http:// or https:// URL, or ${VARIABLE}",
+    ),
+    (
+        "  whip_url: ${not a name}\n",
+        "drill.yaml:5: stream.whip_url: must be an http:// or https:// URL, or ${VARIABLE}",
+    ),
+    (
+        "  token: s3cr3t-token\n",
+        "drill.yaml:5: stream.token: put the token in an environment variable and write"
+        " ${VARIABLE_NAME} here",
     ),
     ("  path: tcp\n", "drill.yaml:5: stream.path: 'tcp' is not one of udp, turn-tcp"),
     (
@@ -236,6 +254,21 @@ def test_bad_streams_name_file_line_and_field(body: str, expected: str) -> None:
     assert "\n" not in rendered
 
 
+def test_a_whip_stream_names_both_endpoints_and_its_token_by_reference() -> None:
+    plan = stream_of(
+        "  scenario: social-1v1\n"
+        "  target: whip\n"
+        "  whip_url: https://ingest.vendor.example/whip/drill\n"
+        "  whep_url: ${VENDOR_WHEP_URL}\n"
+        "  token: ${VENDOR_WHIP_TOKEN}\n"
+    )
+    assert plan.target is StreamTarget.WHIP and plan.path is MediaPath.UDP
+    assert plan.whip_url == "https://ingest.vendor.example/whip/drill"
+    assert plan.whep_url == "${VENDOR_WHEP_URL}"  # resolved when the stream is created
+    assert plan.token_env == "VENDOR_WHIP_TOKEN"
+    assert stream_of("  target: loopback\n").token_env is None
+
+
 def test_plans_built_in_code_refuse_what_cannot_be_streamed() -> None:
     with pytest.raises(PlanInvalid, match="need even sides") as caught:
         StreamPlan(scenario="x", width=640, height=63)
@@ -244,6 +277,9 @@ def test_plans_built_in_code_refuse_what_cannot_be_streamed() -> None:
         StreamPlan(scenario="x", fps=61)
     with pytest.raises(PlanInvalid, match="needs whip_url"):
         StreamPlan(scenario="x", target=StreamTarget.WHIP)
+    with pytest.raises(PlanInvalid, match="needs whep_url") as caught:
+        StreamPlan(scenario="x", target=StreamTarget.WHIP, whip_url="http://i.example/whip")
+    assert caught.value.keys == ("target",)
     with pytest.raises(ValueError, match="video, audio or both"):  # PlanInvalid is a ValueError
         StreamPlan(scenario="x", video=False, audio=False)
     with pytest.raises(ValueError, match="at least 1"):

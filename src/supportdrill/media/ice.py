@@ -97,6 +97,23 @@ def host_candidates(sdp: str) -> list[tuple[str, int]]:
     return found
 
 
+def udp_candidates(sdp: str) -> list[tuple[str, int]]:
+    """The ``(address, port)`` of every IPv4 UDP candidate in ``sdp`` of any type, in order.
+
+    A vendor's answer may offer only server-reflexive or relayed candidates, and IPv6 ones the
+    fault layer's IPv4 relay cannot reach; host candidates come first, as ICE would try them.
+    """
+    ranked: list[tuple[int, tuple[str, int]]] = []
+    for line in sdp.splitlines():
+        match = _CANDIDATE.match(line.strip())
+        if match is None or match.group(3).lower() != "udp" or ":" in match.group(5):
+            continue
+        address = (match.group(5), int(match.group(6)))
+        if all(address != seen for _, seen in ranked):
+            ranked.append((0 if match.group(7) == "host" else 1, address))
+    return [address for _, address in sorted(ranked, key=lambda item: item[0])]
+
+
 def rewrite_candidate(sdp: str, old: tuple[str, int], new: tuple[str, int]) -> str:
     """``sdp`` with candidate ``old`` (and the c=/m= defaults naming it) replaced by ``new``.
 

@@ -12,6 +12,7 @@ layer (:mod:`supportdrill.media.route`); supervision and health are
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
@@ -99,6 +100,7 @@ def create_stream(
     proxy_name_prefix: str = "sd-stream-",
     turn: TurnConfig | None = None,
     clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Stream:
     """The stream ``plan`` describes, its media through a proxy of the fault layer.
 
@@ -108,12 +110,20 @@ def create_stream(
     ``fault_backend``: the stream creates ``{proxy_name_prefix}media-udp`` itself and deletes
     it on ``stop()``. With neither, the peers talk directly (benchmarks of the harness).
     ``stream.media_proxies`` names the proxy once ``start()`` has created it.
+
+    Target ``whip`` gives a :class:`~supportdrill.media.whip.WhipStream` with two proxies
+    (``media-whip``, ``media-whep``); its ``${VARIABLE}`` references (URLs, token) are read from
+    ``env`` (default: the process's environment), and a missing one is
+    ``InvalidConfiguration``.
     """
-    if plan.target is StreamTarget.WHIP:
-        raise StreamError("the whip target is not implemented yet; use target: loopback")
     owner: ProxyOwner | None = session
     if owner is None and fault_backend is not None:
         owner = OwnProxies(fault_backend, proxy_name_prefix)
+    if plan.target is StreamTarget.WHIP:
+        # Imported here: the whip target pulls in the HTTP client and the desks' secrets.
+        from .whip import create_whip_stream
+
+        return create_whip_stream(plan, owner, env=env, clock=clock)
     route: MediaRoute
     if owner is None:
         if plan.path is MediaPath.TURN_TCP:

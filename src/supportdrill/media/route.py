@@ -173,8 +173,10 @@ class UdpProxyRoute(_ProxyRoute):
     hides_viewer = True
     role = "media-udp"
 
-    def __init__(self, owner: ProxyOwner) -> None:
+    def __init__(self, owner: ProxyOwner, *, role: str | None = None) -> None:
         super().__init__(owner)
+        if role is not None:
+            self.role = role  # a stream with several legs names each one's proxy
         self._listen: Address | None = None
 
     async def publisher_ready(self, publisher: Address) -> Address | None:

@@ -14,6 +14,16 @@ override any field::
       fps: 30
       thresholds: {max_loss_pct: 3, max_latency_rise_ms: 150}
 
+The ``whip`` target publishes to a vendor's WHIP ingest (RFC 9725) and plays the stream back
+through the vendor's WHEP endpoint; both URLs may be environment references, and the Bearer
+token must be one (a drill never holds a secret)::
+
+    stream:
+      target: whip
+      whip_url: https://ingest.vendor.example/whip/drill     # or ${VENDOR_WHIP_URL}
+      whep_url: ${VENDOR_WHEP_URL}
+      token: ${VENDOR_WHIP_TOKEN}
+
 Where the threshold numbers come from (see shared/research/webrtc-testing-anchors.md):
 
 - Loss above 5 % is a network issue in webrtc-issue-detector (``highPacketLossThresholdPct``) and
@@ -63,7 +73,7 @@ class StreamTarget(enum.StrEnum):
 
 
 class MediaPath(enum.StrEnum):
-    """How loopback media crosses the fault layer."""
+    """How loopback media crosses the fault layer (the whip target is always ``udp``)."""
 
     UDP = "udp"
     """ICE over loopback host candidates, every datagram through the fault layer's UDP relay."""
@@ -130,6 +140,11 @@ class StreamPlan:
     """No media for this long, or a failed connection, and the peers are rebuilt (an outage)."""
     thresholds: StreamThresholds = StreamThresholds()
     whip_url: str | None = None
+    """The vendor's WHIP ingest endpoint, or ``${VARIABLE}`` naming where it is."""
+    whep_url: str | None = None
+    """The vendor's WHEP playback endpoint for the same stream, or ``${VARIABLE}``."""
+    token_env: str | None = None
+    """The environment variable holding the endpoints' Bearer token (never the token)."""
     description: str = ""
     source: str = ""
     """Where the scenario's numbers come from."""
@@ -145,6 +160,13 @@ class StreamPlan:
             raise PlanInvalid(f"fps {self.fps}: must be 1 to 60", "fps")
         if self.target is StreamTarget.WHIP and not self.whip_url:
             raise PlanInvalid("target whip needs whip_url", "target")
+        if self.target is StreamTarget.WHIP and not self.whep_url:
+            raise PlanInvalid(
+                "target whip needs whep_url (the stream is watched through WHEP)", "target"
+            )
+        if self.target is StreamTarget.WHIP and self.path is not MediaPath.UDP:
+            # The vendor's media is UDP to its own servers; there is no TURN leg to impair.
+            raise PlanInvalid("target whip takes path udp", "path")
 
     @property
     def resolution(self) -> str:
@@ -244,6 +266,8 @@ _PLAN_KEYS = (
     "dead_after",
     "thresholds",
     "whip_url",
+    "whep_url",
+    "token",
 )
 _FLOAT_THRESHOLDS = tuple(
     item.name
@@ -251,6 +275,8 @@ _FLOAT_THRESHOLDS = tuple(
     if item.name not in ("degrade_after", "recover_after")
 )
 _RESOLUTION = re.compile(r"(\d+)x(\d+)")
+ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+"""``${VARIABLE}``: a value the drill names instead of holding (group 1 is the name)."""
 
 
 def _parse_resolution(value: Any) -> tuple[int, int]:
@@ -309,11 +335,20 @@ def parse_stream_section(section: Section) -> StreamPlan:
     for key in ("sample_interval", "dead_after"):
         if key in section:
             changes[key] = section.duration(key)
-    if "whip_url" in section:
-        url = section.string("whip_url")
-        if not url.startswith(("http://", "https://")):
-            section.fail("must be an http:// or https:// URL", "whip_url")
-        changes["whip_url"] = url
+    for key in ("whip_url", "whep_url"):
+        if key in section:
+            url = section.string(key)
+            if not ENV_REFERENCE.match(url) and not url.startswith(("http://", "https://")):
+                section.fail("must be an http:// or https:// URL, or ${VARIABLE}", key)
+            changes[key] = url
+    if "token" in section:
+        reference = ENV_REFERENCE.match(section.string("token"))
+        if reference is None:
+            section.fail(
+                "put the token in an environment variable and write ${VARIABLE_NAME} here",
+                "token",
+            )
+        changes["token_env"] = reference.group(1)
     if "thresholds" in section:
         changes["thresholds"] = _parse_thresholds(section.section("thresholds"), plan.thresholds)
     if changes.get("video") is False and "thresholds" not in section and plan.video:
@@ -324,11 +359,4 @@ def parse_stream_section(section: Section) -> StreamPlan:
     except PlanInvalid as exc:
         # Name the key the error is about, not merely one that was given (fps, not resolution).
         section.fail(str(exc), next((key for key in exc.keys if key in section), None))
-    if stream.target is StreamTarget.WHIP:
-        # Said at validate time, not discovered when the drill starts.
-        section.fail(
-            "target whip (publishing to the vendor's WHIP ingest) is not supported yet; "
-            "use target: loopback",
-            "target",
-        )
     return stream
