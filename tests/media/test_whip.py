@@ -23,6 +23,7 @@ from supportdrill.errors import InvalidConfiguration, StreamError
 from supportdrill.faults.base import Stream, ToxicSpec
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
+from supportdrill.media import whip
 from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import OwnProxies
@@ -286,3 +287,30 @@ async def test_the_runs_fault_session_owns_both_proxies_and_its_plan_acts_on_bot
         assert await backend.proxy(proxies[0]) is not None, "the session deletes its proxies"
     assert ledger.open_fault_ownerships() == []
     assert len(server.deleted) == 2 and server.sessions == {}
+
+
+async def test_without_a_fault_layer_the_peers_talk_to_the_server_and_wait_for_playback() -> None:
+    async with WhipServer(TOKEN, playback_after_s=1.0) as slow_playback:
+        plan = replace(plan_for(slow_playback), whep_url=slow_playback.whep_url)
+        stream = create_stream(plan, env=ENV)
+        async with stream:
+            judged, _, _ = await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 12.0)
+            assert stream.media_proxies == ()
+        assert judged.sample.fps >= 14.0
+        # "Not yet" from the playback endpoint was retried, not raised.
+        assert slow_playback.refused and set(slow_playback.refused) == {409}
+        assert len(slow_playback.deleted) == 2
+
+
+async def test_a_playback_that_stays_unready_is_a_stream_error_after_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(whip, "PLAYBACK_WAIT_S", 0.5)
+    async with WhipServer(TOKEN, playback_after_s=60.0) as never:
+        plan = replace(plan_for(never), whep_url=never.whep_url)
+        stream = create_stream(plan, env=ENV)
+        with pytest.raises(
+            StreamError, match=r"WHEP POST .*: HTTP 409: nothing is being published"
+        ):
+            await stream.start()
+        assert never.sessions == {} and never.deleted == ["/whip/1"]

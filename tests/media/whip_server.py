@@ -10,6 +10,7 @@ Its own candidates are loopback only, so a test never touches another interface.
 from __future__ import annotations
 
 import itertools
+import time
 from types import TracebackType
 
 from aiohttp import web
@@ -26,8 +27,12 @@ _JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 class WhipServer:
     """``async with WhipServer(token) as server``: ``server.whip_url``, ``server.whep_url``."""
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, *, playback_after_s: float = 0.0) -> None:
         self.token = token
+        self.playback_after_s = playback_after_s
+        """WHEP answers 409 until this long after the newest WHIP session began (as a
+        vendor's playback may, until the ingest's media has reached it)."""
+        self._ingest_at = 0.0
         self.sessions: dict[str, RTCPeerConnection] = {}
         """Open sessions by path (``/whip/1``, ``/whep/2``)."""
         self.deleted: list[str] = []
@@ -121,13 +126,14 @@ class WhipServer:
                 # 64 packets: a hole is given up (and a keyframe asked for) within ~2 s.
                 setattr(transceiver.receiver, _JITTER_BUFFER, JitterBuffer(64, is_video=True))
         self._ingest = received  # the newest publisher is the one viewers get
+        self._ingest_at = time.monotonic()
         return await self._answer("whip", pc)
 
     async def _whep(self, request: web.Request) -> web.Response:
         pc = await self._offer(request)
         if isinstance(pc, web.Response):
             return pc
-        if not self._ingest:
+        if not self._ingest or time.monotonic() - self._ingest_at < self.playback_after_s:
             await pc.close()
             return self._refuse(409, "nothing is being published")
         for track in self._ingest:

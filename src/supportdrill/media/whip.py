@@ -23,12 +23,14 @@ The Bearer token is a :class:`~supportdrill.desks.secrets.SecretValue`: it goes 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -47,6 +49,21 @@ log = logging.getLogger(__name__)
 SDP_TYPE = "application/sdp"
 EXCERPT_CHARS = 120
 """How much of an endpoint's unexpected reply an error quotes."""
+
+
+PLAYBACK_WAIT_S = 5.0
+"""How long a WHEP endpoint may answer "not yet" (404, 409, 503) after the ingest began."""
+PLAYBACK_RETRY_S = 0.25
+_NOT_YET = frozenset({404, 409, 503})
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class EndpointRefused(StreamError):
+    """An endpoint answered with an HTTP error status (kept in ``status``)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -117,7 +134,8 @@ class WhipClient:
         except httpx.HTTPError as exc:
             raise self._fail(what, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code not in (200, 201):
-            raise self._fail(what, f"HTTP {response.status_code}: {_excerpt(response.text)}")
+            detail = self._fail(what, f"HTTP {response.status_code}: {_excerpt(response.text)}")
+            raise EndpointRefused(str(detail), response.status_code)
         location = response.headers.get("Location")
         if not location:
             raise self._fail(what, f"HTTP {response.status_code} without a Location header")
@@ -205,6 +223,19 @@ class WhipStream(PeerPairStream):
         await self._negotiate(peers, peers.publisher, "WHIP", self.endpoints.whip_url, self._ingest)
         await self._negotiate(peers, peers.viewer, "WHEP", self.endpoints.whep_url, self._egress)
 
+    async def _post(self, label: str, url: str, offer: str) -> tuple[str, str]:
+        # A vendor's playback may not know the stream until the ingest's first media has
+        # reached it: "not yet" from the WHEP endpoint is retried for a while.
+        waited_since = time.monotonic()
+        while True:
+            try:
+                return await self._client.offer(label, url, offer)
+            except EndpointRefused as exc:
+                waited = time.monotonic() - waited_since
+                if label != "WHEP" or exc.status not in _NOT_YET or waited >= PLAYBACK_WAIT_S:
+                    raise
+            await asyncio.sleep(PLAYBACK_RETRY_S)
+
     async def _negotiate(
         self,
         peers: PeerPair,
@@ -213,16 +244,17 @@ class WhipStream(PeerPairStream):
         url: str,
         leg: UdpProxyRoute | None,
     ) -> None:
-        if leg is not None:
-            # Our peer only ever talks to the proxy, on loopback; the vendor learns the
-            # proxy's address from its checks (peer-reflexive), so the offer names no address.
-            with loopback_candidates():
-                await pc.setLocalDescription(await pc.createOffer())
-            offer = strip_candidates(pc.localDescription.sdp)
-        else:
+        # Through a proxy our peer only ever talks to the proxy, on loopback (and a media
+        # server on this machine is reached over loopback alone).
+        loopback = leg is not None or urlsplit(url).hostname in _LOOPBACK_HOSTS
+        with loopback_candidates() if loopback else contextlib.nullcontext():
             await pc.setLocalDescription(await pc.createOffer())
-            offer = pc.localDescription.sdp
-        resource, answer = await self._client.offer(label, url, offer)
+        offer = pc.localDescription.sdp
+        if leg is not None:
+            # The vendor learns the proxy's address from its checks (peer-reflexive): an
+            # offer naming our address would let media bypass the proxy.
+            offer = strip_candidates(offer)
+        resource, answer = await self._post(label, url, offer)
         client = self._client
 
         async def end_session() -> None:
