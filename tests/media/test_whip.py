@@ -27,7 +27,7 @@ from supportdrill.media import whip
 from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import OwnProxies
-from supportdrill.media.whip import WhipClient, WhipStream, resolve_endpoints
+from supportdrill.media.whip import WhipClient, WhipEndpoints, WhipStream, resolve_endpoints
 from supportdrill.spec.faults import BUILTIN_PROFILES
 from supportdrill.spec.scenarios import StreamPlan, StreamTarget, StreamThresholds
 
@@ -43,6 +43,17 @@ ENV = {"VENDOR_WHIP_TOKEN": TOKEN}
 async def server() -> AsyncIterator[WhipServer]:
     async with WhipServer(TOKEN) as running:
         yield running
+
+
+PLAN_WHIP = StreamPlan(
+    scenario="test",
+    target=StreamTarget.WHIP,
+    whip_url="http://127.0.0.1:9/whip",
+    whep_url="http://127.0.0.1:9/whep",
+    width=320,
+    height=180,
+    fps=20,
+)
 
 
 def plan_for(server: WhipServer) -> StreamPlan:
@@ -149,6 +160,15 @@ async def misbehaving() -> AsyncIterator[str]:
     async def no_location(request: web.Request) -> web.Response:
         return web.Response(status=201, text="v=0\r\n", content_type="application/sdp")
 
+    async def bad_sdp(request: web.Request) -> web.Response:
+        # SDP-shaped, with a usable candidate, but no answer to any offer.
+        text = (
+            "v=0\r\no=- 0 0 IN IP4 0\r\nm=video x\r\na=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n"
+        )
+        return web.Response(
+            status=201, text=text, content_type="application/sdp", headers={"Location": "/gone"}
+        )
+
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(5)
         return web.Response(status=201)
@@ -163,6 +183,7 @@ async def misbehaving() -> AsyncIterator[str]:
     for case, handler in (("500", echo_500), ("html", html), ("nolocation", no_location)):
         app.router.add_post(f"/{case}", handler)
     app.router.add_post("/slow", slow)
+    app.router.add_post("/badsdp", bad_sdp)
     app.router.add_delete("/gone", gone)
     app.router.add_delete("/forbidden", forbidden)
     runner = web.AppRunner(app)
@@ -314,3 +335,13 @@ async def test_a_playback_that_stays_unready_is_a_stream_error_after_the_wait(
         ):
             await stream.start()
         assert never.sessions == {} and never.deleted == ["/whip/1"]
+
+
+async def test_an_answer_the_peer_cannot_use_is_a_stream_error(
+    misbehaving: str, backend: ToxiproxyBackend
+) -> None:
+    endpoints = WhipEndpoints(f"{misbehaving}/badsdp", f"{misbehaving}/badsdp")
+    stream = WhipStream(PLAN_WHIP, endpoints, OwnProxies(backend, "sd-wbad-"))
+    with pytest.raises(StreamError, match=r"WHIP answer from http://.*/badsdp was refused: "):
+        await stream.start()
+    assert await backend.proxy("sd-wbad-media-whip") is None, "the failed start cleaned up"

@@ -115,7 +115,6 @@ class WhipClient:
     """The HTTP side of WHIP and WHEP: POST an offer, DELETE a session; errors as StreamError."""
 
     def __init__(self, token: SecretValue | None = None, *, timeout_s: float = 10.0) -> None:
-        self._token = token
         self._redactor = Redactor([token] if token is not None else [])
         headers = {"Authorization": f"Bearer {token.reveal()}"} if token is not None else {}
         self._http = httpx.AsyncClient(headers=headers, timeout=timeout_s, follow_redirects=True)
@@ -123,6 +122,10 @@ class WhipClient:
 
     def _fail(self, what: str, detail: str) -> StreamError:
         return StreamError(self._redactor.redact(f"{what}: {detail}"))
+
+    def _refused(self, what: str, response: httpx.Response) -> EndpointRefused:
+        detail = f"HTTP {response.status_code}: {_excerpt(response.text)}"
+        return EndpointRefused(self._redactor.redact(f"{what}: {detail}"), response.status_code)
 
     async def offer(self, label: str, url: str, sdp: str) -> tuple[str, str]:
         """POST ``sdp`` to ``url``; the session URL (from ``Location``) and the SDP answer."""
@@ -134,8 +137,7 @@ class WhipClient:
         except httpx.HTTPError as exc:
             raise self._fail(what, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code not in (200, 201):
-            detail = self._fail(what, f"HTTP {response.status_code}: {_excerpt(response.text)}")
-            raise EndpointRefused(str(detail), response.status_code)
+            raise self._refused(what, response)
         location = response.headers.get("Location")
         if not location:
             raise self._fail(what, f"HTTP {response.status_code} without a Location header")
@@ -157,7 +159,7 @@ class WhipClient:
         except httpx.HTTPError as exc:
             raise self._fail(what, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code >= 300 and response.status_code != 404:
-            raise self._fail(what, f"HTTP {response.status_code}: {_excerpt(response.text)}")
+            raise self._refused(what, response)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -270,8 +272,9 @@ class WhipStream(PeerPairStream):
             answer = rewrite_candidate(answer, candidates[0], listen)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-        except ValueError as exc:  # aiortc's word for an answer that does not fit the offer
-            raise StreamError(f"{label} answer from {url} was refused: {exc}") from exc
+        except Exception as exc:  # aiortc raises anything from ValueError to a bare assert
+            reason = f"{type(exc).__name__} {exc}".strip()
+            raise StreamError(f"{label} answer from {url} was refused: {reason}") from exc
 
 
 def create_whip_stream(
