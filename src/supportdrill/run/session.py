@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,10 @@ async def environment(
     """The clock, the desk and the status page a drill runs against, released on exit."""
     async with _desk_environment(drill, simulated_start, simulated_rate) as env:
         root = logging.getLogger()
+        token_env = drill.stream.token_env if drill.stream is not None else None
+        if token_env and os.environ.get(token_env):
+            # The stream's WHIP/WHEP token is as secret as the desk's.
+            env.redactor.add(os.environ[token_env])
         redaction = install_redaction(env.redactor)
         url = drill.vendor.statuspage
         try:
