@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from supportdrill.run.session import run_drill_file
 from supportdrill.store import RunStore
 from supportdrill.timeline import DrillStarted, ReplyClass, TicketFiled, VendorReply
@@ -59,3 +61,42 @@ async def test_simulated_persona_keeps_the_holidays_the_coverage_names(tmp_path:
     assert filed.at.astimezone(JAKARTA).strftime("%a %d %H") == "Fri 25 10"
     human = next(r for r in timeline.all(VendorReply) if r.classification is ReplyClass.HUMAN)
     assert human.at.astimezone(JAKARTA).strftime("%a %d") == "Mon 28"
+
+
+async def test_the_streams_whip_token_is_redacted_from_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from supportdrill.run.session import environment
+    from supportdrill.spec.loader import build_drill
+
+    token = "whip-tok-8Jq2Lm4Zx9Wv"
+    monkeypatch.setenv("SD_TEST_WHIP_TOKEN", token)
+    drill = build_drill(
+        textwrap.dedent(
+            """\
+            name: whip-token
+            vendor: {name: v, desk: {kind: simulated}, timezone: UTC}
+            ticket: {severity: P0}
+            stream:
+              target: whip
+              whip_url: http://127.0.0.1:9/whip
+              whep_url: http://127.0.0.1:9/whep
+              token: ${SD_TEST_WHIP_TOKEN}
+            """
+        ),
+        "whip.yaml",
+    )
+    log_file = tmp_path / "drill.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    logging.getLogger().addHandler(handler)
+    try:
+        async with environment(drill) as env:
+            assert env.redactor.redact(f"Bearer {token}") == "Bearer ***"
+            logging.getLogger("supportdrill.test").warning("sent Authorization: Bearer %s", token)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    text = log_file.read_text(encoding="utf-8")
+    assert "Bearer ***" in text and token not in text
