@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import cast
 
@@ -104,3 +106,38 @@ def ledger(tmp_path: pathlib.Path) -> Iterator[SqliteLedger]:
     store = SqliteLedger(str(tmp_path / "ledger.sqlite"))
     yield store
     store.close()
+
+
+class UdpClient(asyncio.DatagramProtocol):
+    """A UDP client of a proxy: every reply, when it arrived, and a way to await the next."""
+
+    def __init__(self) -> None:
+        self.replies: list[bytes] = []
+        self.arrived: list[float] = []
+        self.got = asyncio.Event()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.replies.append(data)
+        self.arrived.append(time.perf_counter())
+        self.got.set()
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP port unreachable from a missing upstream is part of some tests
+
+    async def reply(self, timeout: float = 2.0) -> bytes:
+        await asyncio.wait_for(self.got.wait(), timeout)
+        self.got.clear()
+        return self.replies[-1]
+
+
+@contextlib.asynccontextmanager
+async def udp_client(port: int) -> AsyncIterator[tuple[asyncio.DatagramTransport, UdpClient]]:
+    """Closed even when an assertion fails, so no socket leaks into a later test's gc."""
+    loop = asyncio.get_running_loop()
+    transport, client = await loop.create_datagram_endpoint(
+        UdpClient, remote_addr=("127.0.0.1", port)
+    )
+    try:
+        yield transport, client
+    finally:
+        transport.close()

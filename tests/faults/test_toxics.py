@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -16,7 +14,7 @@ from supportdrill.faults.server.registry import Toxic
 from supportdrill.faults.server.udp import _FlowToxic, apply_toxic
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 
-from .conftest import UdpEcho
+from .conftest import UdpEcho, udp_client
 
 
 async def _proxy(backend: ToxiproxyBackend, port: int, name: str = "t") -> ProxyState:
@@ -188,37 +186,11 @@ async def test_disabled_proxy_refuses(backend: ToxiproxyBackend, echo_port: int)
 # -- UDP ----------------------------------------------------------------------------------------
 
 
-class _Client(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.replies: list[bytes] = []
-        self.times: list[float] = []
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.replies.append(data)
-        self.times.append(time.perf_counter())
-
-    def error_received(self, exc: Exception) -> None:
-        pass
-
-
-@contextlib.asynccontextmanager
-async def _udp_client(port: int) -> AsyncIterator[tuple[asyncio.DatagramTransport, _Client]]:
-    # Closed even when an assertion fails, so no socket leaks into a later test's gc.collect().
-    loop = asyncio.get_running_loop()
-    transport, client = await loop.create_datagram_endpoint(
-        _Client, remote_addr=("127.0.0.1", port)
-    )
-    try:
-        yield transport, client
-    finally:
-        transport.close()
-
-
 async def test_udp_relays_each_client_its_replies(
     backend: ToxiproxyBackend, udp_echo: tuple[int, UdpEcho]
 ) -> None:
     proxy = await backend.create_proxy("u", "127.0.0.1:0", f"127.0.0.1:{udp_echo[0]}", "udp")
-    async with _udp_client(proxy.port) as (ta, a), _udp_client(proxy.port) as (tb, b):
+    async with udp_client(proxy.port) as (ta, a), udp_client(proxy.port) as (tb, b):
         for _ in range(3):
             ta.sendto(b"from-a")
             tb.sendto(b"from-b")
@@ -234,7 +206,7 @@ async def test_udp_loss_ten_percent(
     spec = ToxicSpec("loss", "loss", Stream.UPSTREAM, attributes={"probability": 0.1})
     await backend.add_toxic("u", spec)
     sent = 10_000
-    async with _udp_client(proxy.port) as (transport, _):
+    async with udp_client(proxy.port) as (transport, _):
         # At most 4,000 datagrams/s, far under what a slow CI machine relays, so socket buffer
         # overruns never count as toxic loss. ±2 % is ±6 standard deviations of 10,000 draws.
         for batch in range(sent // 20):
@@ -249,12 +221,12 @@ async def test_udp_latency_and_blackhole(
     backend: ToxiproxyBackend, udp_echo: tuple[int, UdpEcho]
 ) -> None:
     proxy = await backend.create_proxy("u", "127.0.0.1:0", f"127.0.0.1:{udp_echo[0]}", "udp")
-    async with _udp_client(proxy.port) as (transport, client):
+    async with udp_client(proxy.port) as (transport, client):
         await backend.add_toxic("u", ToxicSpec("lat", "latency", attributes={"latency": 100}))
         sent = time.perf_counter()
         transport.sendto(b"x")
         await asyncio.sleep(0.4)
-        assert 0.06 <= client.times[0] - sent <= 0.3
+        assert 0.06 <= client.arrived[0] - sent <= 0.3
         await backend.add_toxic("u", ToxicSpec("bh", "blackhole", Stream.UPSTREAM))
         transport.sendto(b"y")
         await asyncio.sleep(0.3)
@@ -268,7 +240,7 @@ async def test_udp_survives_missing_upstream(backend: ToxiproxyBackend) -> None:
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
     proxy = await backend.create_proxy("u", "127.0.0.1:0", f"127.0.0.1:{dead}", "udp")
-    async with _udp_client(proxy.port) as (transport, _):
+    async with udp_client(proxy.port) as (transport, _):
         for _ in range(20):  # each draws an ICMP port unreachable on the relay's socket
             transport.sendto(b"anyone?")
             await asyncio.sleep(0.01)

@@ -20,39 +20,7 @@ from supportdrill.faults.server import EmbeddedToxiproxy, udp
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.spec.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
 
-from .conftest import SqliteLedger, UdpEcho
-
-
-class _Client(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.replies: list[bytes] = []
-        self.arrived: list[float] = []
-        self.got = asyncio.Event()
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.replies.append(data)
-        self.arrived.append(time.perf_counter())
-        self.got.set()
-
-    def error_received(self, exc: Exception) -> None:
-        pass
-
-    async def reply(self, timeout: float = 2.0) -> bytes:
-        await asyncio.wait_for(self.got.wait(), timeout)
-        self.got.clear()
-        return self.replies[-1]
-
-
-@contextlib.asynccontextmanager
-async def _client(port: int) -> AsyncIterator[tuple[asyncio.DatagramTransport, _Client]]:
-    loop = asyncio.get_running_loop()
-    transport, client = await loop.create_datagram_endpoint(
-        _Client, remote_addr=("127.0.0.1", port)
-    )
-    try:
-        yield transport, client
-    finally:
-        transport.close()
+from .conftest import SqliteLedger, UdpEcho, udp_client
 
 
 @contextlib.asynccontextmanager
@@ -75,7 +43,7 @@ async def test_relay_forwards_both_ways_on_this_python(
     # not care (nothing here patches it, unlike the media tests used to).
     port, echo = udp_echo
     proxy = await backend.create_proxy("u", "127.0.0.1:0", f"127.0.0.1:{port}", "udp")
-    async with _client(proxy.port) as (transport, client):
+    async with udp_client(proxy.port) as (transport, client):
         for n in range(5):
             transport.sendto(b"hello %d" % n)
             assert await client.reply() == b"hello %d" % n
@@ -87,7 +55,7 @@ async def test_relay_delivers_a_steady_stream_without_loss(
 ) -> None:
     proxy = await backend.create_proxy("u", "127.0.0.1:0", f"127.0.0.1:{udp_echo[0]}", "udp")
     sent = 2000
-    async with _client(proxy.port) as (transport, client):
+    async with udp_client(proxy.port) as (transport, client):
         # 4,000 datagrams/s at most: far under a slow CI machine's capacity, so a shortfall is
         # the relay's, not the machine's.
         for batch in range(sent // 20):
@@ -112,7 +80,7 @@ async def test_idle_flows_are_closed_and_come_back(
     assert server.registry is not None
     relay = server.registry.get("u")
     assert isinstance(relay, udp.UdpProxy)
-    async with _client(proxy.port) as (transport, client):
+    async with udp_client(proxy.port) as (transport, client):
         transport.sendto(b"one")
         assert await client.reply() == b"one"
         assert len(relay.flows) == 1
@@ -131,7 +99,7 @@ async def test_new_upstream_gets_datagrams_immediately(backend: ToxiproxyBackend
     async with _echo() as (port_a, echo_a), _echo() as (port_b, echo_b):
         proxy = await backend.create_proxy("u", "127.0.0.1:0", f"127.0.0.1:{port_a}", "udp")
         await backend.add_toxic("u", ToxicSpec("lat", "latency", attributes={"latency": 80}))
-        async with _client(proxy.port) as (transport, client):
+        async with udp_client(proxy.port) as (transport, client):
             transport.sendto(b"to-a")
             assert await client.reply() == b"to-a"
             moved = await backend.update_proxy("u", upstream=f"127.0.0.1:{port_b}")
@@ -154,7 +122,7 @@ async def test_update_keeps_a_downed_proxy_down(backend: ToxiproxyBackend) -> No
         await backend.set_enabled("u", False)
         moved = await backend.update_proxy("u", upstream=f"127.0.0.1:{port_b}")
         assert (moved.upstream, moved.enabled) == (f"127.0.0.1:{port_b}", False)
-        async with _client(proxy.port) as (transport, _):
+        async with udp_client(proxy.port) as (transport, _):
             transport.sendto(b"anyone?")
             await asyncio.sleep(0.2)
             assert echo_b.received == 0
@@ -177,7 +145,7 @@ async def test_session_retarget_follows_the_plan(
             assert (moved.upstream, moved.enabled) == (f"127.0.0.1:{port_b}", False)
             assert faults.proxies[made.name] == moved
             await faults.lift()
-            async with _client(made.port) as (transport, client):
+            async with udp_client(made.port) as (transport, client):
                 transport.sendto(b"after the outage")
                 assert await client.reply() == b"after the outage"
             with pytest.raises(FaultError, match="not a proxy of run rt"):
