@@ -176,8 +176,9 @@ async def test_sigkill_mid_fault_then_cleanup(tmp_path: Path, echo_port: int) ->
         left = await backend.proxy("sd-killed-signalling")
         assert left is not None and left.toxics  # the fault outlived the harness...
         ledger = SqliteLedger(ledger_path)
-        removed = await cleanup_leftovers(ledger, ToxiproxyBackend)
-        assert removed == ["sd-killed-signalling"]  # ...until the next cleanup
+        leftovers = await cleanup_leftovers(ledger, ToxiproxyBackend)
+        assert leftovers.removed == ("sd-killed-signalling",)  # ...until the next cleanup
+        assert leftovers.not_removed == ()
         assert await backend.state() == ()
         assert ledger.open_fault_ownerships() == []
         ledger.close()

@@ -11,7 +11,7 @@ import pytest
 
 from supportdrill.desks.simulated.clock import AcceleratedClock
 from supportdrill.errors import FaultBackendUnavailable, FaultError, InvalidConfiguration
-from supportdrill.faults.guard import FaultSession
+from supportdrill.faults.guard import FaultSession, cleanup_leftovers
 from supportdrill.faults.server import EmbeddedToxiproxy
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.run.ports import AdjustableClock
@@ -20,7 +20,7 @@ from supportdrill.run.wiring import (
     PlannedFault,
     describe_toxics,
     fault_backend,
-    remove_leftovers,
+    toxiproxy_at,
 )
 from supportdrill.spec.faults import BUILTIN_PROFILES
 from supportdrill.store import RunStore
@@ -99,9 +99,9 @@ async def test_leftovers_on_a_dead_server_are_reported_and_kept(tmp_path: Path) 
             try:
                 await backend.create_proxy(f"sd-{run_id}-x", "127.0.0.1:0", "127.0.0.1:9")
                 store.record_fault_ownership(run_id, server.url, f"sd-{run_id}-x")
-                removed, unreachable = await remove_leftovers(store)
-                assert removed == [f"sd-{run_id}-x"]
-                assert unreachable == [f"sd-{run_id}-media-udp"]
+                leftovers = await cleanup_leftovers(store, toxiproxy_at)
+                assert leftovers.removed == (f"sd-{run_id}-x",)
+                assert leftovers.not_removed == (f"sd-{run_id}-media-udp",)
                 assert await backend.state() == ()
             finally:
                 await backend.aclose()

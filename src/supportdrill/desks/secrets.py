@@ -11,9 +11,10 @@ pickled or JSON-serialised by accident: both refuse.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -176,6 +177,18 @@ def install_redaction(redactor: Redactor, logger: logging.Logger | None = None) 
     for handler in target.handlers:
         handler.addFilter(filt)
     return filt
+
+
+@contextlib.contextmanager
+def redacting(redactor: Redactor, logger: logging.Logger | None = None) -> Iterator[Redactor]:
+    """:func:`install_redaction` for the length of a ``with`` block; the filter goes after."""
+    target = logger or logging.getLogger()
+    filt = install_redaction(redactor, target)
+    try:
+        yield redactor
+    finally:
+        for handler in target.handlers:
+            handler.removeFilter(filt)
 
 
 def redact_mapping(data: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:

@@ -11,8 +11,10 @@ records a killed harness left behind (``supportdrill cleanup``, and the next dri
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol as TypingProtocol
@@ -22,6 +24,8 @@ from ..spec.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
 from ..timeline import Clock, RealClock
 from .base import FaultBackend, ProxyState, ToxicSpec
 from .catalog import AttributeValue, Protocol
+
+logger = logging.getLogger(__name__)
 
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -249,19 +253,39 @@ class FaultSession:
             raise FaultError(f"could not remove every fault of run {self.run_id}: {errors[0]}")
 
 
+@dataclass(frozen=True)
+class Leftovers:
+    """What :func:`cleanup_leftovers` did: proxies removed, and those whose server failed."""
+
+    removed: tuple[str, ...] = ()
+    not_removed: tuple[str, ...] = ()
+    """Their records stay in the ledger, so the next cleanup tries again."""
+
+
 async def cleanup_leftovers(
     ledger: FaultLedger, backend_for_url: Callable[[str], FaultBackend]
-) -> list[str]:
-    """Delete every proxy the ledger still holds (from a crashed run); returns their names."""
-    backends: dict[str, FaultBackend] = {}
+) -> Leftovers:
+    """Delete every proxy the ledger still holds (from a crashed run), server by server.
+
+    A server that fails (gone, refusing) keeps its records and does not stop the others.
+    """
+    by_url: dict[str, list[tuple[str, str]]] = {}
+    for run_id, url, proxy in ledger.open_fault_ownerships():
+        by_url.setdefault(url, []).append((run_id, proxy))
     removed: list[str] = []
-    try:
-        for run_id, url, proxy in ledger.open_fault_ownerships():
-            backend = backends.get(url) or backends.setdefault(url, backend_for_url(url))
-            await _delete_verified(backend, proxy)
-            ledger.clear_fault_ownership(run_id, proxy)
-            removed.append(proxy)
-    finally:
-        for backend in backends.values():
+    not_removed: list[str] = []
+    for url, owned in by_url.items():
+        backend = backend_for_url(url)
+        try:
+            for index, (run_id, proxy) in enumerate(owned):
+                try:
+                    await _delete_verified(backend, proxy)
+                except FaultError as exc:
+                    logger.info("fault server %s: %s", url, exc)
+                    not_removed.extend(name for _, name in owned[index:])
+                    break
+                ledger.clear_fault_ownership(run_id, proxy)
+                removed.append(proxy)
+        finally:
             await backend.aclose()
-    return removed
+    return Leftovers(tuple(removed), tuple(not_removed))

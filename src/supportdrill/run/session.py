@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -20,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 
 from ..desks.base import Desk
-from ..desks.secrets import Redactor, install_redaction
+from ..desks.secrets import Redactor, redacting
 from ..desks.simulated.hours import HolidayRules
 from ..desks.simulated.personas import BUSINESS_HOURS
 from ..errors import InvalidConfiguration
+from ..faults.guard import cleanup_leftovers
 from ..spec.durations import DurationError, parse_duration
 from ..spec.loader import build_drill, load_drill
 from ..spec.model import DeskKind, Drill
@@ -39,7 +39,7 @@ from .wiring import (
     PlannedFault,
     StatuspagePoller,
     fault_backend,
-    remove_leftovers,
+    toxiproxy_at,
 )
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -122,24 +122,22 @@ async def environment(
 ) -> AsyncIterator[Environment]:
     """The clock, the desk and the status page a drill runs against, released on exit."""
     async with _desk_environment(drill, simulated_start, simulated_rate) as env:
-        root = logging.getLogger()
         token_env = drill.stream.token_env if drill.stream is not None else None
         if token_env and os.environ.get(token_env):
             # The stream's WHIP/WHEP token is as secret as the desk's.
             env.redactor.add(os.environ[token_env])
-        redaction = install_redaction(env.redactor)
         url = drill.vendor.statuspage
-        try:
-            if url:
-                from ..desks.registry import create_statuspage_watcher
+        with redacting(env.redactor):
+            try:
+                if url:
+                    from ..desks.registry import create_statuspage_watcher
 
-                env.statuspage = StatuspagePoller(create_statuspage_watcher(url, clock=env.clock))
-            yield env
-        finally:
-            if env.statuspage is not None:
-                await env.statuspage.close()
-            for handler in root.handlers:
-                handler.removeFilter(redaction)
+                    watcher = create_statuspage_watcher(url, clock=env.clock)
+                    env.statuspage = StatuspagePoller(watcher)
+                yield env
+            finally:
+                if env.statuspage is not None:
+                    await env.statuspage.close()
 
 
 @contextlib.asynccontextmanager
@@ -229,12 +227,12 @@ async def drill_parts(
 async def sweep_leftovers(store: RunStore) -> list[str]:
     """Remove faults a killed harness left on a real Toxiproxy; what could not be reached is
     reported, not fatal (its server may be gone with them)."""
-    removed, unreachable = await remove_leftovers(store)
-    for proxy in removed:
+    leftovers = await cleanup_leftovers(store, toxiproxy_at)
+    for proxy in leftovers.removed:
         print(f"removed leftover fault {proxy} (from a run that did not end)")
-    for proxy in unreachable:
+    for proxy in leftovers.not_removed:
         print(f"warning: leftover fault {proxy}: its Toxiproxy server did not answer")
-    return removed
+    return list(leftovers.removed)
 
 
 def _restart_simulated_clock(clock: Clock) -> None:
@@ -377,13 +375,8 @@ async def check_desk(path: Path) -> list[str]:
     from ..desks.registry import check_desk as check
 
     drill = load_drill(path)
-    redactor = Redactor()
-    redaction = install_redaction(redactor)
-    try:
+    with redacting(Redactor()) as redactor:
         return await check(drill.vendor.desk, redactor=redactor)
-    finally:
-        for handler in logging.getLogger().handlers:
-            handler.removeFilter(redaction)
 
 
 async def cleanup_faults(store_path: Path) -> int:
@@ -393,16 +386,16 @@ async def cleanup_faults(store_path: Path) -> int:
         return EXIT_OK
     store = RunStore(store_path)
     try:
-        removed, unreachable = await remove_leftovers(store)
+        leftovers = await cleanup_leftovers(store, toxiproxy_at)
     finally:
         store.close()
-    for proxy in removed:
+    for proxy in leftovers.removed:
         print(f"removed {proxy}")
-    for proxy in unreachable:
+    for proxy in leftovers.not_removed:
         print(f"could not remove {proxy}: its Toxiproxy server did not answer")
-    if not removed and not unreachable:
+    if not leftovers.removed and not leftovers.not_removed:
         print("no leftover faults")
-    return EXIT_FAILED if unreachable else EXIT_OK
+    return EXIT_FAILED if leftovers.not_removed else EXIT_OK
 
 
 __all__ = [

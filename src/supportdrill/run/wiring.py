@@ -4,7 +4,7 @@
 of one :class:`~supportdrill.faults.guard.FaultSession` (the media proxies the stream made in
 that session), and :class:`JudgedStream` turns the stream's judged samples into the runner's
 :class:`StreamObservation`. :func:`fault_backend` chooses a real Toxiproxy (``TOXIPROXY_URL``) or
-starts the embedded server, and :func:`remove_leftovers` clears what a killed harness left.
+starts the embedded server, and :func:`toxiproxy_at` gives ``cleanup_leftovers`` its backends.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..desks.statuspage import StatuspageWatcher
 from ..errors import FaultError, InvalidConfiguration
 from ..faults.base import FaultBackend
-from ..faults.guard import FaultLedger, FaultSession, cleanup_leftovers
+from ..faults.guard import FaultSession
 from ..media.base import Stream
 from ..media.judge import HealthState, TransitionKind
 from ..spec.faults import DOWN, FaultPlan
@@ -154,55 +154,11 @@ async def fault_backend(
             await backend.aclose()
 
 
-def _backend_for(url: str) -> FaultBackend:
+def toxiproxy_at(url: str) -> FaultBackend:
+    """The backend for a Toxiproxy-API server at ``url`` (for :func:`cleanup_leftovers`)."""
     from ..faults.toxiproxy_backend import ToxiproxyBackend
 
     return ToxiproxyBackend(url)
-
-
-async def remove_leftovers(
-    ledger: FaultLedger,
-    *,
-    backend_for_url: Callable[[str], FaultBackend] = _backend_for,
-    only_urls: frozenset[str] | None = None,
-) -> tuple[list[str], list[str]]:
-    """Delete the proxies crashed runs left on their servers: ``(removed, unreachable)``.
-
-    A leftover on an embedded server died with the harness that ran it; its record is cleared
-    when that server no longer answers. ``only_urls`` limits the sweep (a drill's start sweeps
-    every server it can reach).
-    """
-    removed: list[str] = []
-    unreachable: list[str] = []
-    by_url: dict[str, list[tuple[str, str]]] = {}
-    for run_id, url, proxy in ledger.open_fault_ownerships():
-        if only_urls is None or url in only_urls:
-            by_url.setdefault(url, []).append((run_id, proxy))
-    for url, owned in by_url.items():
-        view = _LedgerView(ledger, url)
-        try:
-            removed.extend(await cleanup_leftovers(view, backend_for_url))
-        except FaultError as exc:
-            logger.info("fault server %s: %s", url, exc)
-            unreachable.extend(proxy for _, proxy in owned)
-    return removed, unreachable
-
-
-class _LedgerView:
-    """The ledger's records for one server URL only, so one dead server does not stop the rest."""
-
-    def __init__(self, ledger: FaultLedger, url: str) -> None:
-        self._ledger = ledger
-        self._url = url
-
-    def record_fault_ownership(self, run_id: str, backend_url: str, proxy: str) -> None:
-        self._ledger.record_fault_ownership(run_id, backend_url, proxy)
-
-    def open_fault_ownerships(self) -> list[tuple[str, str, str]]:
-        return [row for row in self._ledger.open_fault_ownerships() if row[1] == self._url]
-
-    def clear_fault_ownership(self, run_id: str, proxy: str) -> None:
-        self._ledger.clear_fault_ownership(run_id, proxy)
 
 
 class MemoryLedger:
@@ -245,5 +201,5 @@ __all__ = [
     "StatuspagePoller",
     "describe_toxics",
     "fault_backend",
-    "remove_leftovers",
+    "toxiproxy_at",
 ]
