@@ -32,7 +32,7 @@ from .model import (
     TicketDraft,
     TicketRef,
 )
-from .tracking import Cursor, VendorClock, drill_tag, drill_token, with_token
+from .tracking import Cursor, VendorClock, drill_tag, drill_token, first_carrying_token, with_token
 
 PRIORITIES = {"P0": 4, "P1": 3, "P2": 2, "P3": 1}
 STATUSES = {
@@ -86,7 +86,6 @@ class FreshdeskDesk(Desk):
         return self._ref(answer.data)
 
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
-        token = drill_token(idempotency_key)
         answer = await self.http.get(
             "/api/v2/tickets",
             params={
@@ -96,10 +95,9 @@ class FreshdeskDesk(Desk):
                 "per_page": 100,
             },
         )
-        for ticket in json_list(answer.data, None, "freshdesk tickets"):
-            if token in str(json_object(ticket, "ticket").get("subject", "")):
-                return self._ref(ticket)
-        return None
+        tickets = json_list(answer.data, None, "freshdesk tickets")
+        ticket = first_carrying_token(tickets, idempotency_key, field="subject", what="ticket")
+        return None if ticket is None else self._ref(ticket)
 
     def _ref(self, data: Any) -> TicketRef:
         ticket_id = str(require(data, "id", "freshdesk ticket"))

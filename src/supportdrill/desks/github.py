@@ -27,7 +27,7 @@ from .model import (
     TicketDraft,
     TicketRef,
 )
-from .tracking import Cursor, drill_token, with_token
+from .tracking import Cursor, drill_token, first_carrying_token, with_token
 
 VENDOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
 CAPABILITIES = DeskCapabilities(
@@ -74,7 +74,6 @@ class GithubDesk(Desk):
         return self._ref(answer.data)
 
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
-        token = drill_token(idempotency_key)
         answer = await self.http.get(
             f"/repos/{self.repo}/issues",
             params={
@@ -85,10 +84,9 @@ class GithubDesk(Desk):
                 "per_page": 100,
             },
         )
-        for issue in json_list(answer.data, None, "github issues"):
-            if token in str(json_object(issue, "issue").get("title", "")):
-                return self._ref(issue)
-        return None
+        issues = json_list(answer.data, None, "github issues")
+        issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
+        return None if issue is None else self._ref(issue)
 
     def _ref(self, data: Any) -> TicketRef:
         number = str(require(data, "number", "github issue"))

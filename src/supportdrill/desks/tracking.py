@@ -16,11 +16,13 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import DeskProtocolError
+from .http import json_object
 from .model import DeskPoll, TicketRef
 
 TOKEN_PREFIX = "SD-"
@@ -50,6 +52,18 @@ def token_in(text: str) -> str | None:
     """The digest of the first drill token in ``text``, if any."""
     match = _TOKEN_RE.search(text)
     return match.group(1) if match else None
+
+
+def first_carrying_token(
+    items: Iterable[Any], idempotency_key: str, *, field: str, what: str
+) -> Any | None:
+    """The first of ``items`` (a desk's listing, newest first) whose ``field`` carries the
+    drill's token: how a requester finds its own ticket again without the lagging search."""
+    token = drill_token(idempotency_key)
+    for item in items:
+        if token in str(json_object(item, what).get(field, "")):
+            return item
+    return None
 
 
 def with_token(subject: str, idempotency_key: str) -> str:

@@ -35,7 +35,15 @@ from .model import (
     TicketDraft,
     TicketRef,
 )
-from .tracking import SEVERITY_WORDS, Cursor, VendorClock, drill_tag, drill_token, with_token
+from .tracking import (
+    SEVERITY_WORDS,
+    Cursor,
+    VendorClock,
+    drill_tag,
+    drill_token,
+    first_carrying_token,
+    with_token,
+)
 
 STATUS_CATEGORIES = {
     "new": StatusCategory.NEW,
@@ -136,15 +144,15 @@ class ZendeskDesk(Desk):
             return self._ref(tickets[0]) if tickets else None
         # The requester's own list is read, not the search API: search is indexed with a delay
         # of minutes, and a ticket filed just before a crash must be found at once.
-        token = drill_token(idempotency_key)
         answer = await self.http.get(
             "/api/v2/requests.json",
             params={"sort_by": "created_at", "sort_order": "desc", "per_page": 100},
         )
-        for request in json_list(answer.data, "requests", "zendesk requests"):
-            if token in str(json_object(request, "zendesk request").get("subject", "")):
-                return self._ref(request)
-        return None
+        requests = json_list(answer.data, "requests", "zendesk requests")
+        request = first_carrying_token(
+            requests, idempotency_key, field="subject", what="zendesk request"
+        )
+        return None if request is None else self._ref(request)
 
     def _ref(self, item: Any) -> TicketRef:
         ticket_id = str(require(item, "id", "zendesk ticket"))
