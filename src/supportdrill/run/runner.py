@@ -267,7 +267,7 @@ class DrillRunner:
         await self.stream.start()
         self._sampler = asyncio.create_task(self._sample_forever(), name="stream-sampler")
         window = self.baseline_window
-        if not await self._wait_flag(self._healthy, window, wall_clock=True):
+        if not await self._wait_flag(self._healthy, window=window, wall_clock=True):
             raise DrillFailed(
                 f"baseline unhealthy: the stream did not look healthy within {window}"
             )
@@ -299,7 +299,7 @@ class DrillRunner:
             return
         await self._phase(Phase.DEGRADED)
         window = injected.degraded_within
-        if not await self._wait_flag(self._degraded, window, wall_clock=True):
+        if not await self._wait_flag(self._degraded, window=window, wall_clock=True):
             raise DrillFailed(f"fault did not take: the stream was not degraded within {window}")
 
     async def _sample_forever(self) -> None:
@@ -337,17 +337,11 @@ class DrillRunner:
             await asyncio.sleep(self.stream.interval_s)
 
     async def _wait_flag(
-        self,
-        flag: asyncio.Event,
-        window: timedelta,
-        *,
-        wall_clock: bool = False,
-        also: Sequence[asyncio.Event] = (),
+        self, *flags: asyncio.Event, window: timedelta, wall_clock: bool = False
     ) -> bool:
-        """Wait for ``flag`` (or any of ``also``) up to ``window`` (drill time, or wall time for
-        the stream's windows); a dead sampler is an error."""
+        """Wait for any of ``flags`` up to ``window`` (drill time, or wall time for the stream's
+        windows); a dead sampler is an error."""
         seconds = window.total_seconds()
-        flags = [flag, *also]
         timer: asyncio.Future[Any] = asyncio.ensure_future(
             asyncio.sleep(seconds) if wall_clock else self.clock.sleep(seconds)
         )
@@ -482,13 +476,13 @@ class DrillRunner:
                 resolution.when is ResolutionWhen.STREAM_RECOVERED and not self._recovered.is_set()
             )
             stop_on = [self._recovered] if waits_for_stream else []
-            desk_wakeup = getattr(self.desk, "wakeup", None)
-            if isinstance(desk_wakeup, asyncio.Event):
+            wakeup = self.desk.wakeup
+            if wakeup is not None:
                 # The desk's webhook said something changed: poll now, not at the interval.
-                stop_on.append(desk_wakeup)
+                stop_on.append(wakeup)
             await self._sleep_until(wake, stop_on=stop_on)
-            if isinstance(desk_wakeup, asyncio.Event):
-                desk_wakeup.clear()
+            if wakeup is not None:
+                wakeup.clear()
 
     async def _read_statuspage(self) -> None:
         """Record status page incidents; before T0 they are the vendor's proactive contact."""
@@ -589,7 +583,7 @@ class DrillRunner:
         if not stop_on:
             await self.clock.sleep(remaining)
             return
-        await self._wait_flag(stop_on[0], timedelta(seconds=remaining), also=stop_on[1:])
+        await self._wait_flag(*stop_on, window=timedelta(seconds=remaining))
 
     # -- teardown ----------------------------------------------------------------------------
 
@@ -603,7 +597,7 @@ class DrillRunner:
             now = self.clock.now()
             await self.emit(FaultLifted(at=now, observed_at=now, reason=reason))
             if self.stream is not None and self._recovered_wanted():
-                await self._wait_flag(self._recovered, RECOVERY_GRACE, wall_clock=True)
+                await self._wait_flag(self._recovered, window=RECOVERY_GRACE, wall_clock=True)
 
     async def _teardown(self, outcome: Outcome, reason: str) -> None:
         await self._phase(Phase.TEARDOWN)

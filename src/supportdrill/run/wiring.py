@@ -40,9 +40,10 @@ def describe_toxics(plan: FaultPlan) -> tuple[str, ...]:
             if toxic.type == DOWN:
                 text = f"{toxic.protocol} down (connections refused)"
             else:
-                attributes = " ".join(f"{k}={v}" for k, v in sorted(toxic.attributes.items()))
+                attributes = [f"{k}={v}" for k, v in sorted(toxic.attributes.items())]
                 streams = ",".join(str(s) for s in toxic.streams)
-                text = f"{toxic.protocol} {toxic.type} {attributes} ({streams})".replace("  ", " ")
+                words = [str(toxic.protocol), toxic.type, *attributes, f"({streams})"]
+                text = " ".join(words)
             if toxic.toxicity < 1:
                 text += f" toxicity={toxic.toxicity:g}"
             label = f"{phase.kind}: {text}"
