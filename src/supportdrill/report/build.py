@@ -43,7 +43,14 @@ def scorecard_for(store: RunStore, run_id: str) -> Scorecard:
 def write_reports(store: RunStore, run_id: str, out_dir: Path) -> dict[str, Path]:
     """Write the journal and the Markdown summary; return their paths by kind."""
     facts, timeline = load_run(store, run_id)
-    scorecard = scorecard_of(facts, timeline)
+    return write_report_files(facts, timeline, scorecard_of(facts, timeline), out_dir)
+
+
+def write_report_files(
+    facts: RunFacts, timeline: Timeline, scorecard: Scorecard, out_dir: Path
+) -> dict[str, Path]:
+    """:func:`write_reports` for a run already loaded and scored."""
+    run_id = facts.run_id
     out_dir.mkdir(parents=True, exist_ok=True)
     journal_path = out_dir / f"{run_id}.json"
     markdown_path = out_dir / f"{run_id}.md"

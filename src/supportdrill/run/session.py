@@ -243,24 +243,21 @@ def _restart_simulated_clock(clock: Clock) -> None:
         clock.restart()
 
 
-def _exit_code(store: RunStore, result: RunResult) -> int:
-    from ..report.build import scorecard_for
+def _finish(store: RunStore, result: RunResult, reports_dir: Path, *, demo: bool = False) -> int:
+    """Write the reports, print where they are (last), and the exit code: 0 only when the drill
+    completed and, except for the demo (whose breach is what it shows), every SLA was met."""
+    from ..report.build import load_run, scorecard_of, write_report_files
 
-    if result.outcome is not Outcome.COMPLETED:
-        return EXIT_FAILED
-    scorecard = scorecard_for(store, result.run_id)
-    return EXIT_OK if scorecard.sla_met else EXIT_FAILED
-
-
-def _finish(store: RunStore, result: RunResult, reports_dir: Path) -> int:
-    from ..report.build import write_reports
-
-    paths = write_reports(store, result.run_id, reports_dir)
+    facts, timeline = load_run(store, result.run_id)
+    scorecard = scorecard_of(facts, timeline)
+    paths = write_report_files(facts, timeline, scorecard, reports_dir)
     print(f"drill {result.outcome.value}: {result.reason}")
     print(f"run id: {result.run_id}")
     for kind, path in paths.items():
         print(f"{kind} report: {path}")
-    return _exit_code(store, result)
+    if result.outcome is not Outcome.COMPLETED:
+        return EXIT_FAILED
+    return EXIT_OK if demo or scorecard.sla_met else EXIT_FAILED
 
 
 async def run_drill_file(
@@ -308,11 +305,7 @@ async def run_drill_file(
                     )
                 with _live_view(runner, enabled=live):
                     result = await runner.run()
-        code = _finish(store, result, reports_dir)
-        # The demo's breach is what it demonstrates: it succeeds when the drill completes.
-        if demo:
-            return EXIT_OK if result.outcome is Outcome.COMPLETED else EXIT_FAILED
-        return code
+        return _finish(store, result, reports_dir, demo=demo)
     finally:
         store.close()
 
