@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_measure import generated_runs
 
+from supportdrill.definitions.loader import build_drill
 from supportdrill.report.compare import compare_store, render_comparison
-from supportdrill.spec.loader import build_drill
 from supportdrill.store import RunStore
 from supportdrill.timeline import DrillEnded
 

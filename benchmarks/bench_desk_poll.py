@@ -21,8 +21,8 @@ from fakes.zendesk import AGENT, FakeZendesk
 
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.model import TicketDraft
-from supportdrill.desks.secrets import Redactor
 from supportdrill.desks.zendesk import ZendeskDesk
+from supportdrill.secrets import Redactor
 
 TOKEN = "bench-token-0123456789"
 

@@ -21,9 +21,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
+from supportdrill.definitions.model import Coverage, Severity, SlaTarget, Weekday, WeeklyInterval
 from supportdrill.desks.model import AuthorRole, DeskReply
 from supportdrill.measure import aggregate, classify_reply, evaluate
-from supportdrill.spec.model import Coverage, Severity, SlaTarget, Weekday, WeeklyInterval
 from supportdrill.timeline import (
     CustomerMessage,
     DrillEnded,

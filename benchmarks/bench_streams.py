@@ -28,13 +28,13 @@ import sys
 import time
 from dataclasses import dataclass
 
+from supportdrill.definitions.scenarios import StreamPlan, StreamThresholds
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.server import EmbeddedToxiproxy
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.base import Stream
 from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
-from supportdrill.spec.scenarios import StreamPlan, StreamThresholds
 
 BENCH_PLAN = StreamPlan(
     scenario="bench",

@@ -102,17 +102,3 @@ def test_timeline_queries() -> None:
     assert tl.Timeline().first(tl.Note) is None
     assert len(line.appended(tl.Note(at=NOW, observed_at=NOW, text="y")).all(tl.Note)) == 2
     assert next(event.kind for event in line) == "drill.started"
-
-
-async def test_clocks() -> None:
-    clock = tl.VirtualClock(NOW)
-    await clock.sleep(90)
-    assert clock.now() == NOW + timedelta(seconds=90)
-    with pytest.raises(ValueError, match="backwards"):
-        clock.advance(-1)
-    with pytest.raises(ValueError, match="timezone-aware"):
-        tl.VirtualClock(datetime(2026, 1, 1))
-    real = tl.RealClock()
-    before = real.monotonic()
-    await real.sleep(0)
-    assert real.now().tzinfo is not None and real.monotonic() >= before

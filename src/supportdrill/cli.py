@@ -71,7 +71,7 @@ def run_async(coro: Coroutine[Any, Any, int]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .spec.loader import load_drill
+    from .definitions.loader import load_drill
 
     failed = False
     for path in args.files:
@@ -107,7 +107,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .run.session import demo_drill_path, run_drill_file
+    from .definitions.packaged import demo_drill_path
+    from .run.session import run_drill_file
 
     return run_async(
         run_drill_file(
@@ -197,7 +198,7 @@ def cmd_desk_check(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
-    from .spec.faults import format_profiles
+    from .definitions.faults import format_profiles
 
     print(format_profiles())
     return EXIT_OK

@@ -1,4 +1,5 @@
-"""The one-clock timeline: typed, timestamped drill events, and the clocks that stamp them.
+"""The one-clock timeline: typed, timestamped drill events (the clocks that stamp them are in
+:mod:`supportdrill.clock`).
 
 Every figure in every report is a pure function of a :class:`Timeline`. Each event carries two
 times: ``at``, the authoritative time of the thing itself (for vendor-side events the desk's own
@@ -12,76 +13,16 @@ back, through :func:`event_to_record` and :func:`event_from_record`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import enum
 import functools
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-# --------------------------------------------------------------------------------------------
-# Clocks
-
-
-class Clock(Protocol):
-    """Where the harness gets "now" and how it waits; injected, never ``datetime.now``."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` of this clock's time."""
-        ...
-
-
-class RealClock:
-    """Wall-clock time."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
-class VirtualClock:
-    """A clock that only moves when told to, or when someone sleeps on it.
-
-    ``sleep`` jumps the clock forward at once, so a drill "filed at 03:00 Asia/Jakarta on a
-    Saturday" that waits hours for the vendor plays out instantly in a test.
-    """
-
-    def __init__(self, start: datetime) -> None:
-        require_aware(start, "start")
-        self._now = start.astimezone(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("a clock does not go backwards")
-        self._now += timedelta(seconds=seconds)
-
-    async def sleep(self, seconds: float) -> None:
-        self.advance(max(0.0, seconds))
-        # Let other tasks that share this clock run at the new time.
-        await asyncio.sleep(0)
-
-
-def require_aware(moment: datetime, name: str) -> None:
-    """Refuse naive datetimes: durations come from aware UTC times only."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
-
+from .clock import require_aware
 
 # --------------------------------------------------------------------------------------------
 # Event vocabulary

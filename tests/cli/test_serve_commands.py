@@ -47,7 +47,7 @@ async def test_port_zero_prints_the_bound_port_and_sigterm_stops_cleanly(
 
 
 async def test_profiles_lists_every_builtin_profile_with_its_source() -> None:
-    from supportdrill.spec.faults import BUILTIN_PROFILES
+    from supportdrill.definitions.faults import BUILTIN_PROFILES
 
     process = await asyncio.create_subprocess_exec(
         *HARNESS, "profiles", stdout=asyncio.subprocess.PIPE

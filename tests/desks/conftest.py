@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from simulated_support import SATURDAY_0300_JAKARTA, DeskPair
 
+from supportdrill.clock import VirtualClock
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
-from supportdrill.timeline import VirtualClock
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from fakes.pagerduty import FakePagerDuty
 from fakes.server import FakeServer
 from fakes.zendesk import AGENT, FakeZendesk
 
+from supportdrill.definitions.model import DeskConfig, DeskKind
 from supportdrill.desks.registry import check_desk
 from supportdrill.desks.simulated import SimulatedDeskServer
 from supportdrill.errors import DeskError, InvalidConfiguration
-from supportdrill.spec.model import DeskConfig, DeskKind
 
 SECRET = "s3cret-check-token-7788"
 ENV = {"DESK_SECRET": SECRET, "PD_ROUTING": "R0UT1NGKEY0000000000000000000000"}

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from fakes.zendesk import AGENT, FakeZendesk
 
+from supportdrill.clock import VirtualClock
+from supportdrill.definitions.model import DeskConfig, DeskKind
+from supportdrill.definitions.packaged import examples_dir
 from supportdrill.desks.http import DeskHttp, parse_retry_after, parse_timestamp
 from supportdrill.desks.model import DeskReply, TicketDraft
 from supportdrill.desks.registry import create_desk, describe_desk
 from supportdrill.desks.retry import with_retries
-from supportdrill.desks.secrets import RedactingFilter, Redactor, SecretValue, resolve_secrets
 from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.errors import (
     DeskAuthFailed,
@@ -29,8 +31,8 @@ from supportdrill.errors import (
     DeskUnavailable,
     InvalidConfiguration,
 )
-from supportdrill.spec.model import DeskConfig, DeskKind
-from supportdrill.timeline import DeskGap, VirtualClock, event_to_record
+from supportdrill.secrets import RedactingFilter, Redactor, SecretValue, resolve_secrets
+from supportdrill.timeline import DeskGap, event_to_record
 
 TOKEN = "zd-secret-token-123"
 
@@ -223,7 +225,7 @@ async def test_no_secret_in_logs_errors_events_or_tickets(fake: FakeZendesk) -> 
     assert repr(SecretValue("X", TOKEN)) == "SecretValue('X', ***)"
 
 
-DRILLS = Path(__file__).resolve().parents[2] / "drills"
+DRILLS = examples_dir()
 
 
 @pytest.mark.parametrize(
@@ -238,7 +240,7 @@ DRILLS = Path(__file__).resolve().parents[2] / "drills"
     ],
 )
 async def test_example_drills_build_their_desk(drill: str, expected: str) -> None:
-    from supportdrill.spec.loader import load_drill
+    from supportdrill.definitions.loader import load_drill
 
     config = load_drill(DRILLS / drill).vendor.desk
     names = sorted(set(config.secrets.values()))

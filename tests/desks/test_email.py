@@ -22,9 +22,9 @@ import pytest
 
 from supportdrill.desks.email import EmailDesk, MailSettings
 from supportdrill.desks.model import DeskReply, TicketDraft, TicketRef
-from supportdrill.desks.secrets import SecretValue
 from supportdrill.errors import DeskAuthFailed
 from supportdrill.measure.classify import classify_reply
+from supportdrill.secrets import SecretValue
 from supportdrill.timeline import ReplyClass
 
 pytestmark = pytest.mark.mailserver
@@ -216,9 +216,9 @@ async def test_check_reports_idle(desks: list[EmailDesk]) -> None:
 
 
 async def test_check_desk_for_email(mailserver: object) -> None:
+    from supportdrill.definitions.model import DeskConfig, DeskKind
     from supportdrill.desks.registry import check_desk
     from supportdrill.errors import InvalidConfiguration
-    from supportdrill.spec.model import DeskConfig, DeskKind
 
     cfg = DeskConfig(
         kind=DeskKind.EMAIL,

@@ -14,8 +14,8 @@ import os
 
 import pytest
 
+from supportdrill.definitions.loader import load_drill
 from supportdrill.desks.registry import check_desk
-from supportdrill.spec.loader import load_drill
 
 pytestmark = pytest.mark.live
 

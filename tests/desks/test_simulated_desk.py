@@ -12,6 +12,7 @@ import httpx
 import pytest
 from simulated_support import JAKARTA, SATURDAY_0300_JAKARTA, Start
 
+from supportdrill.clock import VirtualClock
 from supportdrill.desks.model import (
     AuthorRole,
     DeskEvent,
@@ -28,7 +29,7 @@ from supportdrill.desks.simulated import (
     serve_desk,
 )
 from supportdrill.errors import DeskAuthFailed, DeskRejected, InvalidConfiguration
-from supportdrill.timeline import StatusCategory, VirtualClock
+from supportdrill.timeline import StatusCategory
 
 DRAFT = TicketDraft(
     subject="[P0][DRILL] Stream degraded from Jakarta: frozen video",

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from supportdrill.desks.simulated import AcceleratedClock, builtin_persona
+from supportdrill.clock import AcceleratedClock
+from supportdrill.definitions.model import Coverage
+from supportdrill.definitions.tiers import parse_coverage
+from supportdrill.desks.simulated import builtin_persona
 from supportdrill.desks.simulated.hours import HolidayRules, business_add, is_covered
 from supportdrill.desks.simulated.personas import PERSONA_NAMES, play
 from supportdrill.errors import InvalidConfiguration
-from supportdrill.spec.model import Coverage
-from supportdrill.spec.tiers import parse_coverage
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakes.zendesk import AGENT, INTEGRATION, FakeZendesk
 
+from supportdrill.clock import VirtualClock
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.model import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
 from supportdrill.desks.retry import with_retries
-from supportdrill.desks.secrets import Redactor
 from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.errors import DeskAuthFailed
 from supportdrill.measure.classify import classify_reply
-from supportdrill.timeline import DeskGap, ReplyClass, StatusCategory, VirtualClock
+from supportdrill.secrets import Redactor
+from supportdrill.timeline import DeskGap, ReplyClass, StatusCategory
 
 TOKEN = "zd-secret-token-123"
 DRAFT = TicketDraft(

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from supportdrill.definitions.faults import BUILTIN_PROFILES, FaultPlan, Phase, PhaseKind, ToxicPlan
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.catalog import Protocol, Stream
 from supportdrill.faults.guard import FaultSession, cleanup_leftovers
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-from supportdrill.spec.faults import BUILTIN_PROFILES, FaultPlan, Phase, PhaseKind, ToxicPlan
 
 from .conftest import SqliteLedger
 
@@ -135,7 +135,7 @@ CHILD = textwrap.dedent(
     import asyncio, sqlite3, sys
     from supportdrill.faults.guard import FaultSession
     from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-    from supportdrill.spec.faults import BUILTIN_PROFILES
+    from supportdrill.definitions.faults import BUILTIN_PROFILES
     sys.path.insert(0, sys.argv[4])
     from tests.faults.conftest import SqliteLedger
 

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from supportdrill.definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
 from supportdrill.errors import FaultError, FaultNotVerified, FaultRejected
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.catalog import Protocol
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.server import EmbeddedToxiproxy, udp
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-from supportdrill.spec.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
 
 from .conftest import SqliteLedger, UdpEcho, udp_client
 

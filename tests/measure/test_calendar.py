@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from supportdrill.definitions.model import Coverage, Weekday, WeeklyInterval
 from supportdrill.errors import InvalidInput
 from supportdrill.measure.calendar import (
     CoverageError,
@@ -20,7 +21,6 @@ from supportdrill.measure.calendar import (
     next_covered,
     validate_coverage,
 )
-from supportdrill.spec.model import Coverage, Weekday, WeeklyInterval
 
 H = 3600.0
 WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)

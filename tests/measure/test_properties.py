@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from supportdrill.definitions.model import Coverage, Severity
 from supportdrill.measure import Scorecard, Verdict, evaluate
 from supportdrill.measure.aggregate import aggregate, percentile
-from supportdrill.spec.model import Coverage, Severity
 from supportdrill.timeline import ReplyClass, StatusCategory, Timeline
 
 from .timelines import ALWAYS, COMMON_P0, SHANGHAI_OFFICE, Builder

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from supportdrill.definitions.model import Coverage, Severity, SlaTarget
 from supportdrill.desks.model import DeskCapabilities
 from supportdrill.measure import (
     Verdict,
@@ -13,7 +14,6 @@ from supportdrill.measure import (
     live_deadlines,
 )
 from supportdrill.measure.metrics import PAUSED_CATEGORIES
-from supportdrill.spec.model import Coverage, Severity, SlaTarget
 from supportdrill.timeline import (
     DeskGap,
     DrillEnded,

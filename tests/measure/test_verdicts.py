@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from supportdrill.definitions.model import Severity, SlaTarget
 from supportdrill.measure import evaluate
 from supportdrill.measure.verdicts import Verdict, combine, judge, span
-from supportdrill.spec.model import Severity, SlaTarget
 from supportdrill.timeline import Timeline
 
 from .timelines import ALWAYS, SHANGHAI_OFFICE, Builder, minutes

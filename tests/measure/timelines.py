@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from supportdrill.spec.model import Coverage, SlaTarget, Weekday, WeeklyInterval
+from supportdrill.definitions.model import Coverage, SlaTarget, Weekday, WeeklyInterval
 from supportdrill.timeline import (
     CustomerMessage,
     Event,

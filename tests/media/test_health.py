@@ -12,9 +12,9 @@ from aiortc.stats import (
     RTCTransportStats,
 )
 
+from supportdrill.definitions.scenarios import StreamPlan
 from supportdrill.media.health import ConnectionFacts, HealthSampler, PeerCounters, read_counters
 from supportdrill.media.quality import FrameLog
-from supportdrill.spec.scenarios import StreamPlan
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 

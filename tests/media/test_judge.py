@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from supportdrill.definitions.scenarios import BUILTIN_SCENARIOS, StreamThresholds
 from supportdrill.media.judge import HealthJudge, HealthState, TransitionKind, problems
 from supportdrill.media.quality import HealthSample
-from supportdrill.spec.scenarios import BUILTIN_SCENARIOS, StreamThresholds
 
 GOOD = HealthSample(
     at=datetime(2026, 11, 22, tzinfo=UTC),

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from supportdrill.desks.simulated.clock import AcceleratedClock
+from supportdrill.clock import AcceleratedClock
+from supportdrill.definitions.scenarios import MediaPath, StreamPlan, StreamThresholds
 from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
@@ -21,7 +22,6 @@ from supportdrill.media.base import JudgedSample, Stream
 from supportdrill.media.judge import HealthState, TransitionKind
 from supportdrill.media.loopback import LoopbackStream, create_stream
 from supportdrill.media.route import DirectRoute, OwnProxies, UdpProxyRoute
-from supportdrill.spec.scenarios import MediaPath, StreamPlan, StreamThresholds
 
 PLAN = StreamPlan(
     scenario="test",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from supportdrill.definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
 from supportdrill.errors import FaultError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.catalog import Protocol
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.route import OwnProxies, UdpProxyRoute
-from supportdrill.spec.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
 
 from .test_session import MemoryLedger
 

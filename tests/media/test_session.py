@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from supportdrill.definitions.faults import BUILTIN_PROFILES
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
-from supportdrill.spec.faults import BUILTIN_PROFILES
 
 from .test_loopback import PLAN, watch_for
 

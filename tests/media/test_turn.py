@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 
+from supportdrill.definitions.scenarios import MediaPath
 from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
@@ -17,7 +18,6 @@ from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import TurnConfig
 from supportdrill.media.turn import CoturnServer
-from supportdrill.spec.scenarios import MediaPath
 
 from .test_loopback import PLAN, watch_for
 

@@ -18,7 +18,8 @@ from datetime import timedelta
 import pytest
 from aiohttp import web
 
-from supportdrill.desks.secrets import SecretValue
+from supportdrill.definitions.faults import BUILTIN_PROFILES
+from supportdrill.definitions.scenarios import StreamPlan, StreamTarget, StreamThresholds
 from supportdrill.errors import InvalidConfiguration, StreamError
 from supportdrill.faults.base import Stream, ToxicSpec
 from supportdrill.faults.guard import FaultSession
@@ -28,8 +29,7 @@ from supportdrill.media.judge import TransitionKind
 from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import OwnProxies
 from supportdrill.media.whip import WhipClient, WhipEndpoints, WhipStream, resolve_endpoints
-from supportdrill.spec.faults import BUILTIN_PROFILES
-from supportdrill.spec.scenarios import StreamPlan, StreamTarget, StreamThresholds
+from supportdrill.secrets import SecretValue
 
 from .test_loopback import watch_for
 from .test_session import MemoryLedger

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from supportdrill.clock import VirtualClock
+from supportdrill.definitions.loader import build_drill
+from supportdrill.definitions.model import Drill
 from supportdrill.media.quality import HealthSample, e_model_mos
-from supportdrill.spec.loader import build_drill
-from supportdrill.spec.model import Drill
 from supportdrill.timeline import (
     BaselineHealthy,
     DrillEnded,
@@ -30,7 +31,6 @@ from supportdrill.timeline import (
     StreamRecovered,
     TicketFiled,
     Timeline,
-    VirtualClock,
 )
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 from run.test_runner_simulated import SATURDAY_3AM, drill_yaml
+from supportdrill.clock import VirtualClock
+from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.report.compare import compare_store, comparison_json, render_comparison
 from supportdrill.run.runner import DrillRunner
-from supportdrill.spec.loader import build_drill
 from supportdrill.store import RunStore
-from supportdrill.timeline import VirtualClock
 
 
 async def _drill(store: RunStore, persona: str, vendor: str) -> None:

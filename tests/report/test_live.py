@@ -9,21 +9,14 @@ from pathlib import Path
 
 from rich.console import Console
 
+from supportdrill.clock import VirtualClock
+from supportdrill.definitions.loader import build_drill
+from supportdrill.definitions.model import Drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.report.live import LiveView
 from supportdrill.run.runner import DrillRunner
-from supportdrill.spec.loader import build_drill
-from supportdrill.spec.model import Drill
 from supportdrill.store import RunStore
-from supportdrill.timeline import (
-    Event,
-    Phase,
-    PhaseChanged,
-    ReplyClass,
-    Timeline,
-    VendorReply,
-    VirtualClock,
-)
+from supportdrill.timeline import Event, Phase, PhaseChanged, ReplyClass, Timeline, VendorReply
 
 from .streamdrill import START, STREAM_DRILL, stream_drill, stream_timeline
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from supportdrill.definitions.loader import build_drill
 from supportdrill.report.build import scorecard_of
 from supportdrill.report.journal import RunFacts
 from supportdrill.report.markdown import render_markdown
-from supportdrill.spec.loader import build_drill
 from supportdrill.timeline import (
     DrillEnded,
     DrillStarted,

@@ -7,11 +7,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from supportdrill.clock import VirtualClock
+from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.measure.verdicts import Verdict
 from supportdrill.report.build import scorecard_for, write_reports
 from supportdrill.run.runner import DrillRunner
-from supportdrill.spec.loader import build_drill
 from supportdrill.store import RunStore
 from supportdrill.timeline import (
     DrillEnded,
@@ -20,7 +21,6 @@ from supportdrill.timeline import (
     TicketFiled,
     TicketFiling,
     VendorReply,
-    VirtualClock,
 )
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -11,20 +11,14 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from supportdrill.clock import VirtualClock
+from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.registry import create_statuspage_watcher
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.run.runner import DrillRunner
 from supportdrill.run.wiring import StatuspagePoller
-from supportdrill.spec.loader import build_drill
 from supportdrill.store import RunStore
-from supportdrill.timeline import (
-    DrillEnded,
-    Note,
-    Outcome,
-    TicketFiled,
-    VendorProactiveContact,
-    VirtualClock,
-)
+from supportdrill.timeline import DrillEnded, Note, Outcome, TicketFiled, VendorProactiveContact
 
 from .test_runner_simulated import SATURDAY_3AM, drill_yaml
 

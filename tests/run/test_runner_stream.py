@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from supportdrill.clock import AcceleratedClock
+from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
-from supportdrill.desks.simulated.clock import AcceleratedClock
 from supportdrill.report.build import write_reports
 from supportdrill.run.runner import DrillRunner, RunResult
 from supportdrill.run.session import drill_parts
-from supportdrill.spec.loader import build_drill
 from supportdrill.store import RunStore
 from supportdrill.store.runs import new_run_id
 from supportdrill.timeline import (
@@ -194,7 +194,8 @@ async def test_turn_tcp_path_takes_a_tcp_fault(tmp_path: Path) -> None:
 async def test_resume_of_a_stream_drill_says_the_stream_was_not_watched(tmp_path: Path) -> None:
     """A crash mid-fault: the leftover cleanup removed the fault; the resumed run records that,
     says the stream was not restarted, and still times the vendor."""
-    from supportdrill.timeline import DrillStarted, Note, VirtualClock
+    from supportdrill.clock import VirtualClock
+    from supportdrill.timeline import DrillStarted, Note
 
     fault = """\
         toxics:

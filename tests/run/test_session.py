@@ -68,8 +68,8 @@ async def test_the_streams_whip_token_is_redacted_from_logs(
 ) -> None:
     import logging
 
+    from supportdrill.definitions.loader import build_drill
     from supportdrill.run.session import environment
-    from supportdrill.spec.loader import build_drill
 
     token = "whip-tok-8Jq2Lm4Zx9Wv"
     monkeypatch.setenv("SD_TEST_WHIP_TOKEN", token)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from report.streamdrill import START, STREAM_DRILL, stream_drill, stream_timeline
+from supportdrill.definitions.loader import build_drill
 from supportdrill.run.ticket import NO_STREAM_EVIDENCE, NO_STREAM_STATS, render_ticket
-from supportdrill.spec.loader import build_drill
 from supportdrill.timeline import DrillStarted, Timeline
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from supportdrill.desks.simulated.clock import AcceleratedClock
+from supportdrill.clock import AcceleratedClock, AdjustableClock
+from supportdrill.definitions.faults import BUILTIN_PROFILES
 from supportdrill.errors import FaultBackendUnavailable, FaultError, InvalidConfiguration
 from supportdrill.faults.guard import FaultSession, cleanup_leftovers
 from supportdrill.faults.server import EmbeddedToxiproxy
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-from supportdrill.run.ports import AdjustableClock
 from supportdrill.run.wiring import (
     MemoryLedger,
     PlannedFault,
@@ -22,7 +22,6 @@ from supportdrill.run.wiring import (
     fault_backend,
     toxiproxy_at,
 )
-from supportdrill.spec.faults import BUILTIN_PROFILES
 from supportdrill.store import RunStore
 
 

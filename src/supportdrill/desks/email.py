@@ -35,11 +35,11 @@ from typing import Any
 import aioimaplib
 import aiosmtplib
 
+from ..clock import Clock, RealClock
 from ..errors import DeskAuthFailed, DeskError, DeskProtocolError, DeskTimeout, DeskUnavailable
-from ..timeline import Clock, RealClock
+from ..secrets import Redactor, SecretValue
 from .base import Desk
 from .model import AuthorRole, DeskCapabilities, DeskPoll, DeskReply, TicketDraft, TicketRef
-from .secrets import Redactor, SecretValue
 from .tracking import Cursor, drill_token, key_digest, with_token
 
 CAPABILITIES = DeskCapabilities(

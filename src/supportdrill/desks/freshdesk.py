@@ -18,8 +18,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..clock import Clock, RealClock
 from ..errors import DeskRejected
-from ..timeline import Clock, RealClock, StatusCategory
+from ..timeline import StatusCategory
 from .base import Desk
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .model import (

@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..timeline import Clock, RealClock, StatusCategory
+from ..clock import Clock, RealClock
+from ..timeline import StatusCategory
 from .base import Desk
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .model import (

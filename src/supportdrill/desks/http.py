@@ -12,7 +12,7 @@ through :class:`DeskHttp`, so the mapping from transport failures and status cod
   :class:`~supportdrill.errors.DeskRejected`
 - a body that is not the JSON we asked for → :class:`~supportdrill.errors.DeskProtocolError`
 
-Every error text passes through the desk's :class:`~supportdrill.desks.secrets.Redactor`, and
+Every error text passes through the desk's :class:`~supportdrill.secrets.Redactor`, and
 every answer carries the desk's clock (``Date`` header) for skew, and its ``ETag``.
 """
 
@@ -36,7 +36,7 @@ from ..errors import (
     DeskUnavailable,
     InvalidConfiguration,
 )
-from .secrets import Redactor
+from ..secrets import Redactor
 
 USER_AGENT = "supportdrill/0.1 (+support drill harness)"
 BODY_EXCERPT = 300

@@ -23,7 +23,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..timeline import Clock, RealClock, StatusCategory
+from ..clock import Clock, RealClock
+from ..timeline import StatusCategory
 from .base import Desk
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .model import (

@@ -24,8 +24,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from ..clock import Clock, RealClock
 from ..errors import DeskProtocolError
-from ..timeline import Clock, RealClock, StatusCategory
+from ..secrets import SecretValue
+from ..timeline import StatusCategory
 from .base import Desk
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .model import (
@@ -38,7 +40,6 @@ from .model import (
     TicketDraft,
     TicketRef,
 )
-from .secrets import SecretValue
 from .tracking import Cursor, key_digest
 from .webhooks import WebhookReceiver
 

@@ -1,9 +1,9 @@
 """Pick and build the desk adapter a drill names, with its secrets resolved and redacted.
 
-:func:`create_desk` is the only place a drill's :class:`~supportdrill.spec.model.DeskConfig`
+:func:`create_desk` is the only place a drill's :class:`~supportdrill.definitions.model.DeskConfig`
 becomes a live :class:`~supportdrill.desks.base.Desk`. Secrets are read here (from the
 environment variables or ``file:`` paths the drill names), handed to the adapter's HTTP auth,
-and added to a :class:`~supportdrill.desks.secrets.Redactor` that every error text passes
+and added to a :class:`~supportdrill.secrets.Redactor` that every error text passes
 through. Configuration mistakes are :class:`~supportdrill.errors.InvalidConfiguration` naming
 the setting or variable, never a value.
 
@@ -30,9 +30,10 @@ from collections.abc import Mapping
 
 import httpx
 
+from ..clock import Clock, RealClock
+from ..definitions.model import DeskConfig, DeskKind
 from ..errors import DeskAuthFailed, DeskRejected, InvalidConfiguration
-from ..spec.model import DeskConfig, DeskKind
-from ..timeline import Clock, RealClock
+from ..secrets import Redactor, SecretValue, resolve_secrets
 from .base import Desk
 from .email import EmailDesk, MailSettings
 from .freshdesk import FreshdeskDesk
@@ -40,7 +41,6 @@ from .github import GithubDesk
 from .http import DeskHttp
 from .jsm import JsmDesk
 from .pagerduty import PagerDutyDesk
-from .secrets import Redactor, SecretValue, resolve_secrets
 from .statuspage import StatuspageWatcher
 from .webhooks import (
     JIRA,

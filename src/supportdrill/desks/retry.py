@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
+from ..clock import Clock
 from ..errors import (
     DeskError,
     DeskProtocolError,
@@ -28,7 +29,7 @@ from ..errors import (
     DeskTimeout,
     DeskUnavailable,
 )
-from ..timeline import Clock, DeskGap
+from ..timeline import DeskGap
 
 T = TypeVar("T")
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..timeline import Clock, Event, Note, RealClock, VendorProactiveContact
+from ..clock import Clock, RealClock
+from ..timeline import Event, Note, VendorProactiveContact
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 
 

@@ -39,7 +39,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import InvalidConfiguration
-from .secrets import SecretValue
+from ..secrets import SecretValue
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from ..clock import Clock, RealClock
 from ..errors import DeskAuthFailed, DeskProtocolError, InvalidConfiguration
-from ..timeline import Clock, RealClock, StatusCategory
+from ..timeline import StatusCategory
 from .base import Desk
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .model import (

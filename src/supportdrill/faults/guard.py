@@ -2,7 +2,7 @@
 
 :class:`FaultSession` names every proxy it makes ``sd-<run_id>-<role>`` and records it in the
 store's ledger *before* creating it, so a crash between the two still leaves a record. It
-applies a :class:`~supportdrill.spec.faults.FaultPlan` phase by phase, and on every way out
+applies a :class:`~supportdrill.definitions.faults.FaultPlan` phase by phase, and on every way out
 (normal end, exception, cancellation, which is what SIGTERM becomes) deletes its proxies and
 reads the server back to prove they are gone. :func:`cleanup_leftovers` does the same for the
 records a killed harness left behind (``supportdrill cleanup``, and the next drill's start).
@@ -19,9 +19,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol as TypingProtocol
 
+from ..clock import Clock, RealClock
+from ..definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
 from ..errors import FaultError, FaultRejected, InvalidConfiguration
-from ..spec.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
-from ..timeline import Clock, RealClock
 from .base import FaultBackend, ProxyState, ToxicSpec
 from .catalog import AttributeValue, Protocol
 

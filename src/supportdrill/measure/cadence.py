@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from ..spec.durations import format_duration
+from ..definitions.durations import format_duration
 from ..timeline import Event, ReplyClass, TicketStatus, VendorReply
 from .metrics import (
     UPDATE_CADENCE,

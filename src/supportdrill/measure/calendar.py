@@ -1,6 +1,6 @@
 """Business-hours calendars: how much of an interval falls inside a vendor's coverage.
 
-A :class:`~supportdrill.spec.model.Coverage` is either 7x24 (every moment counts, holidays
+A :class:`~supportdrill.definitions.model.Coverage` is either 7x24 (every moment counts, holidays
 included) or weekly wall-clock windows in an IANA zone, minus whole local days that are public
 holidays (from the ``holidays`` package) or listed extra dates.
 
@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from ..clock import require_aware
+from ..definitions.model import Coverage
 from ..errors import InvalidInput
-from ..spec.model import Coverage
-from ..timeline import require_aware
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)

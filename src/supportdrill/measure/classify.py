@@ -31,9 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..clock import require_aware
 from ..desks.model import AuthorRole, DeskReply
 from ..errors import InvalidInput
-from ..timeline import ReplyClass, require_aware
+from ..timeline import ReplyClass
 
 AUTOMATED_CHANNELS = frozenset(
     {"rule", "trigger", "automation", "bot", "app", "system", "workflow", "auto_reply"}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
-from ..spec.model import Coverage, SlaTarget
+from ..definitions.model import Coverage, SlaTarget
 from ..timeline import (
     CustomerMessage,
     Event,

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..clock import require_aware
+from ..definitions.durations import format_duration
+from ..definitions.model import Coverage, Severity, SlaTarget
 from ..desks.model import AuthorRole, DeskCapabilities
-from ..spec.durations import format_duration
-from ..spec.model import Coverage, Severity, SlaTarget
 from ..timeline import (
     DeskGap,
     DrillEnded,
@@ -23,7 +24,6 @@ from ..timeline import (
     TicketFiled,
     Timeline,
     VendorReply,
-    require_aware,
 )
 from .cadence import cadences
 from .calendar import has_hours, is_covered

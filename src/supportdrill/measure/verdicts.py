@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..spec.durations import format_duration
-from ..spec.model import Coverage
+from ..definitions.durations import format_duration
+from ..definitions.model import Coverage
 from .calendar import business_deadline, business_seconds, has_hours
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
-from ..spec.scenarios import StreamPlan
-from ..timeline import Clock, RealClock
+from ..clock import Clock, RealClock
+from ..definitions.scenarios import StreamPlan
 from .judge import HealthJudge, HealthState, Transition
 from .quality import HealthSample
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..spec.scenarios import StreamPlan
+from ..definitions.scenarios import StreamPlan
 from .quality import FrameLog, HealthSample, WindowStats, e_model_mos
 
 _CLOCK_RATES = {"video": 90_000.0, "audio": 48_000.0}

@@ -20,7 +20,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..spec.scenarios import StreamThresholds
+from ..definitions.scenarios import StreamThresholds
 from .quality import HealthSample
 
 

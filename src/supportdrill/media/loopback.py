@@ -16,9 +16,9 @@ from collections.abc import Mapping
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from ..clock import Clock
+from ..definitions.scenarios import MediaPath, StreamPlan, StreamTarget
 from ..errors import StreamError
-from ..spec.scenarios import MediaPath, StreamPlan, StreamTarget
-from ..timeline import Clock
 from .base import Stream
 from .ice import host_candidates, loopback_candidates, rewrite_candidate, strip_candidates
 from .peers import PeerPair, PeerPairStream, synthetic_tracks

@@ -28,9 +28,9 @@ from datetime import datetime
 
 from aiortc import MediaStreamTrack, RTCPeerConnection
 
+from ..clock import Clock
+from ..definitions.scenarios import StreamPlan
 from ..errors import FaultError, StreamError
-from ..spec.scenarios import StreamPlan
-from ..timeline import Clock
 from .base import Outage, Stream
 from .health import ConnectionFacts, HealthSampler, PeerCounters, read_counters
 from .ice import tolerate_rtt

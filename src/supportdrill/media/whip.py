@@ -17,7 +17,7 @@ offers, so the vendor learns us only as the proxy's address and no packet bypass
 the supervisor rebuilds the peers, both sessions are deleted, new ones POSTed, and the proxies
 re-pointed in place (toxics stay).
 
-The Bearer token is a :class:`~supportdrill.desks.secrets.SecretValue`: it goes in the
+The Bearer token is a :class:`~supportdrill.secrets.SecretValue`: it goes in the
 ``Authorization`` header and nowhere else, and every error text is redacted before it is raised.
 """
 
@@ -35,10 +35,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from ..desks.secrets import Redactor, SecretValue, resolve_secret
+from ..clock import Clock
+from ..definitions.scenarios import ENV_REFERENCE, StreamPlan
 from ..errors import InvalidConfiguration, StreamError
-from ..spec.scenarios import ENV_REFERENCE, StreamPlan
-from ..timeline import Clock
+from ..secrets import Redactor, SecretValue, resolve_secret
 from .ice import loopback_candidates, rewrite_candidate, strip_candidates, udp_candidates
 from .peers import PeerPair, PeerPairStream, synthetic_tracks
 from .route import OwnProxies, ProxyOwner, UdpProxyRoute, base_configuration

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..definitions.loader import build_drill
 from ..measure.scorecard import Scorecard, evaluate
-from ..spec.loader import build_drill
 from ..store import RunStore
 from ..timeline import DrillEnded, DrillStarted, Timeline
 from .journal import RunFacts, build_journal

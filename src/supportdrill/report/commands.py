@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..definitions.durations import format_duration
 from ..errors import InvalidConfiguration
-from ..spec.durations import format_duration
 from ..store import RunStore
 from .build import load_run, scorecard_of, write_reports
 from .journal import build_journal

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..definitions.durations import format_duration
+from ..definitions.loader import build_drill
+from ..definitions.model import Drill
 from ..measure.aggregate import MetricSummary, aggregate
 from ..measure.scorecard import Scorecard
-from ..spec.durations import format_duration
-from ..spec.loader import build_drill
-from ..spec.model import Drill
 from ..store import RunStore
 from ..store.model import RunStatus
 from ..timeline import DrillStarted

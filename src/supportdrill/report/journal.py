@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..definitions.model import Drill
 from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric
-from ..spec.model import Drill
 from ..timeline import DrillEnded, DrillStarted, StreamHealth, Timeline, event_to_record
 from .health import stream_story
 

@@ -21,13 +21,13 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ..clock import Clock
+from ..definitions.durations import format_duration
+from ..definitions.model import Drill
 from ..measure.scorecard import Scorecard, evaluate
 from ..measure.verdicts import Metric, Verdict
-from ..spec.durations import format_duration
-from ..spec.model import Drill
 from ..timeline import (
     BaselineHealthy,
-    Clock,
     Event,
     FaultInjected,
     FaultLifted,

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ..definitions.durations import format_duration
 from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric, Verdict
-from ..spec.durations import format_duration
 from ..timeline import (
     BaselineHealthy,
     CustomerMessage,

@@ -62,19 +62,6 @@ class StreamControl(Protocol):
     async def stop(self) -> None: ...
 
 
-@runtime_checkable
-class AdjustableClock(Protocol):
-    """A simulated clock whose speed can change (the demo's accelerated clock).
-
-    The stream and the fault are physical: the runner plays their phases at rate 1 and the
-    wait for the vendor at the drill's rate, so one clock still stamps every event.
-    """
-
-    rate: float
-
-    def set_rate(self, rate: float) -> None: ...
-
-
 class StatusSource(Protocol):
     """The vendor's public status page, read now and then during the drill."""
 

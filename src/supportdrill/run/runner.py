@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..clock import AdjustableClock, Clock, RealClock
+from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
 from ..desks.model import TicketRef
 from ..desks.retry import with_retries
-from ..desks.secrets import Redactor
 from ..errors import (
     DeskError,
     DeskRejected,
@@ -30,11 +31,10 @@ from ..errors import (
     FaultError,
     StreamError,
 )
-from ..spec.model import Drill, LiftFault, ResolutionWhen
+from ..secrets import Redactor
 from ..store import RunStore
 from ..timeline import (
     BaselineHealthy,
-    Clock,
     CustomerMessage,
     DeskSlaClock,
     DrillEnded,
@@ -46,7 +46,6 @@ from ..timeline import (
     Outcome,
     Phase,
     PhaseChanged,
-    RealClock,
     ReplyClass,
     ResolutionKind,
     StatusCategory,
@@ -61,7 +60,6 @@ from ..timeline import (
     VendorReply,
 )
 from .ports import (
-    AdjustableClock,
     FaultControl,
     StatusSource,
     StreamControl,

@@ -18,19 +18,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..clock import Clock, RealClock
+from ..definitions.durations import DurationError, parse_duration
+from ..definitions.loader import build_drill, load_drill
+from ..definitions.model import DeskKind, Drill
+from ..definitions.scenarios import MediaPath
 from ..desks.base import Desk
-from ..desks.secrets import Redactor, redacting
 from ..desks.simulated.hours import HolidayRules
 from ..desks.simulated.personas import BUSINESS_HOURS
 from ..errors import InvalidConfiguration
 from ..faults.guard import cleanup_leftovers
-from ..spec.durations import DurationError, parse_duration
-from ..spec.loader import build_drill, load_drill
-from ..spec.model import DeskKind, Drill
-from ..spec.scenarios import MediaPath
+from ..secrets import Redactor, redacting
 from ..store import RunStore
 from ..store.runs import new_run_id
-from ..timeline import Clock, Outcome, RealClock
+from ..timeline import Outcome
 from .ports import FaultControl, StreamControl
 from .runner import DrillRunner, RunResult
 from .wiring import (
@@ -44,8 +45,6 @@ from .wiring import (
 
 EXIT_OK, EXIT_FAILED = 0, 1
 DEFAULT_SIMULATED_RATE = 3600.0
-
-REPO_DRILLS = Path(__file__).resolve().parents[3] / "drills"
 
 
 @dataclass
@@ -67,19 +66,6 @@ class DrillParts:
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
 
 
-def demo_drill_path(persona: str) -> Path:
-    """The example drill for ``persona`` in drills/ (the demo runs the business-hours one)."""
-    path = REPO_DRILLS / f"simulated-{persona}.yaml"
-    if not path.exists():
-        known = sorted(
-            p.stem.removeprefix("simulated-") for p in REPO_DRILLS.glob("simulated-*.yaml")
-        )
-        raise InvalidConfiguration(
-            f"no demo drill for persona {persona!r}; known: {', '.join(known)}"
-        )
-    return path
-
-
 def _persona_delays(settings: Mapping[str, str]) -> dict[str, float]:
     """``delay_first_human: 20m`` in the desk settings → ``{"first_human": 1200.0}``."""
     delays: dict[str, float] = {}
@@ -93,7 +79,7 @@ def _persona_delays(settings: Mapping[str, str]) -> dict[str, float]:
 
 
 def _simulated_clock(drill: Drill, start_text: str | None, rate: float | None) -> Clock:
-    from ..desks.simulated.clock import AcceleratedClock
+    from ..clock import AcceleratedClock
 
     settings = drill.vendor.desk.settings
     start_text = start_text or settings.get("simulated_start")
@@ -237,7 +223,7 @@ async def sweep_leftovers(store: RunStore) -> list[str]:
 
 def _restart_simulated_clock(clock: Clock) -> None:
     """Setting up the desk, the fault server and the stream must not use up simulated time."""
-    from ..desks.simulated.clock import AcceleratedClock
+    from ..clock import AcceleratedClock
 
     if isinstance(clock, AcceleratedClock):
         clock.restart()
@@ -394,7 +380,6 @@ async def cleanup_faults(store_path: Path) -> int:
 __all__ = [
     "check_desk",
     "cleanup_faults",
-    "demo_drill_path",
     "drill_parts",
     "environment",
     "resume_run",

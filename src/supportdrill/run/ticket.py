@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from ..definitions.durations import format_duration
+from ..definitions.model import Drill
 from ..desks.model import TicketDraft
 from ..report.figures import text_table
 from ..report.health import StreamStory, stream_story
-from ..spec.durations import format_duration
-from ..spec.model import Drill
 from ..timeline import (
     BaselineHealthy,
     FaultInjected,

@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..clock import Clock
+from ..definitions.model import Vendor
 from ..desks.base import Desk
 from ..desks.model import DeskPoll, DeskReply, DeskStatusChange, TicketRef
 from ..desks.retry import RETRYABLE, with_retries
 from ..errors import DeskAuthFailed, DeskRejected, DrillFailed
 from ..measure.classify import classify_reply, is_vendor_message
-from ..spec.model import Vendor
-from ..timeline import Clock, CustomerMessage, Event, TicketStatus, VendorReply
+from ..timeline import CustomerMessage, Event, TicketStatus, VendorReply
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """Adapters from the fault layer and the media stream to the runner's ports.
 
-:class:`PlannedFault` puts a drill's :class:`~supportdrill.spec.faults.FaultPlan` on the proxies
-of one :class:`~supportdrill.faults.guard.FaultSession` (the media proxies the stream made in
-that session), and :class:`JudgedStream` turns the stream's judged samples into the runner's
+:class:`PlannedFault` puts a drill's :class:`~supportdrill.definitions.faults.FaultPlan` on the
+proxies of one :class:`~supportdrill.faults.guard.FaultSession` (the media proxies the stream made
+in that session), and :class:`JudgedStream` turns the stream's judged samples into the runner's
 :class:`StreamObservation`. :func:`fault_backend` chooses a real Toxiproxy (``TOXIPROXY_URL``) or
 starts the embedded server, and :func:`toxiproxy_at` gives ``cleanup_leftovers`` its backends.
 """
@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..definitions.faults import DOWN, FaultPlan
 from ..desks.statuspage import StatuspageWatcher
 from ..errors import FaultError, InvalidConfiguration
 from ..faults.base import FaultBackend
 from ..faults.guard import FaultSession
 from ..media.base import Stream
 from ..media.judge import HealthState, TransitionKind
-from ..spec.faults import DOWN, FaultPlan
 from ..timeline import Event
 from .ports import InjectedFault, StreamObservation
 

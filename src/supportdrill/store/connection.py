@@ -18,8 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from ..clock import require_aware
 from ..errors import RunNotFound, StoreError
-from ..timeline import require_aware
 from .schema import migrate
 
 DEFAULT_STORE = Path(".supportdrill") / "runs.db"

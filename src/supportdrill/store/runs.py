@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ..definitions.model import Drill
 from ..desks.model import TicketRef
 from ..errors import RunNotFound, StoreError
-from ..spec.model import Drill
 from ..timeline import Event, Outcome, Timeline, event_from_record, event_to_record
 from .connection import DEFAULT_STORE, STORE_ENV, Database, default_store_path, stamp
 from .model import RunRecord, RunStatus, RunSummary, TicketRecord

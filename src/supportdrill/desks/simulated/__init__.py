@@ -27,7 +27,6 @@ Faults for testing error handling: ``POST /_control {"fault": "500"|"503"|"429"|
 from __future__ import annotations
 
 from .client import SimulatedDesk, idempotency_tag
-from .clock import AcceleratedClock
 from .faults import FaultMode
 from .hours import HolidayRules
 from .personas import PERSONA_NAMES, Persona, Step, builtin_persona
@@ -35,7 +34,6 @@ from .server import SimulatedDeskServer, serve_desk
 
 __all__ = [
     "PERSONA_NAMES",
-    "AcceleratedClock",
     "FaultMode",
     "HolidayRules",
     "Persona",

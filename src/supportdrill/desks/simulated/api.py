@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ...timeline import Clock
+from ...clock import Clock
 from .faults import FaultMode, InjectedFault, json_error, misbehave
 from .personas import Persona
 from .state import AGENT_ID, BOT_ID, REQUESTER_ID, DeskState, SimTicket, TicketView

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from ...clock import require_aware
+from ...definitions.model import Coverage
 from ...errors import InvalidConfiguration
-from ...spec.model import Coverage
-from ...timeline import require_aware
 
 # A schedule with hours but no reachable opening (e.g. every weekday a holiday) would loop for
 # ever; two years is longer than any drill waits.

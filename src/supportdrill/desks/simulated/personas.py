@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ...spec.model import Coverage
-from ...spec.tiers import parse_coverage
-from ...timeline import require_aware
+from ...clock import require_aware
+from ...definitions.model import Coverage
+from ...definitions.tiers import parse_coverage
 from .hours import HolidayRules, business_add
 
 

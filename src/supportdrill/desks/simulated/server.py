@@ -18,8 +18,8 @@ from types import TracebackType
 
 from aiohttp import web
 
+from ...clock import Clock, RealClock
 from ...errors import InvalidConfiguration
-from ...timeline import Clock, RealClock
 from .api import DeskApi
 from .faults import FaultMode, InjectedFault
 from .hours import HolidayRules

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ...clock import require_aware
 from ...errors import InvalidConfiguration
-from ...timeline import require_aware
 from .personas import Actor, Persona, play, render
 
 STATE_VERSION = 1

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 import yaml
 
+from supportdrill.definitions import reader
+from supportdrill.definitions.reader import Located, Section, read_document, suggest
 from supportdrill.errors import InvalidDrill
-from supportdrill.spec import reader
-from supportdrill.spec.reader import Located, Section, read_document, suggest
 
 DOC = """\
 count: 3

@@ -1,7 +1,8 @@
-"""Desk secrets: resolved from the environment variables or files a drill names, and redacted.
+"""Secrets (desk tokens, passwords, the stream's WHIP token): resolved, and redacted everywhere.
 
-A drill never holds a secret value: :class:`~supportdrill.spec.model.DeskConfig` maps a setting
-to the *name* of an environment variable (``ACME_DESK_TOKEN``) or to ``file:/path``. This module
+One rule for what counts as a secret, used by the desks, the stream and the store. A drill never
+holds a secret value: :class:`~supportdrill.definitions.model.DeskConfig` maps a setting to the
+*name* of an environment variable (``ACME_DESK_TOKEN``) or to ``file:/path``. This module
 turns those names into :class:`SecretValue` objects (whose ``repr`` and ``str`` never show the
 value) and keeps every value in a :class:`Redactor`, which scrubs them from error texts, logs,
 reports and ticket bodies. Neither a :class:`SecretValue` nor a :class:`Redactor` can be
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..errors import InvalidConfiguration
+from .errors import InvalidConfiguration
 
 FILE_PREFIX = "file:"
 MASK = "***"

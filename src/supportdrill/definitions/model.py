@@ -1,6 +1,7 @@
 """The validated drill: frozen objects the runner, the measurements and the reports share.
 
-Nothing here reads files or the network; :mod:`supportdrill.spec.loader` builds these from YAML.
+Nothing here reads files or the network; :mod:`supportdrill.definitions.loader` builds these
+from YAML.
 """
 
 from __future__ import annotations

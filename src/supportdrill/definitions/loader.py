@@ -1,4 +1,5 @@
-"""Load a drill file: YAML text → :class:`~supportdrill.spec.model.Drill`, or one clear error.
+"""Load a drill file: YAML text → a :class:`~supportdrill.definitions.model.Drill`, or one clear
+error.
 
 Loading (:func:`load_drill`, which reads the file) is separate from building (:func:`build_drill`,
 pure). Every error is an :class:`~supportdrill.errors.InvalidDrill` naming ``file:line``, the

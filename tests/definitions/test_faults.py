@@ -6,9 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from supportdrill.errors import InvalidDrill
-from supportdrill.faults.catalog import Protocol, Stream
-from supportdrill.spec.faults import (
+from supportdrill.definitions.faults import (
     BOTH,
     BUILTIN_PROFILES,
     DOWN,
@@ -17,7 +15,9 @@ from supportdrill.spec.faults import (
     ToxicPlan,
     format_profiles,
 )
-from supportdrill.spec.loader import build_drill
+from supportdrill.definitions.loader import build_drill
+from supportdrill.errors import InvalidDrill
+from supportdrill.faults.catalog import Protocol, Stream
 
 HEAD = (
     "name: fault-drill\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from supportdrill.definitions.loader import build_drill, load_drill
+from supportdrill.definitions.model import DeskKind, LiftFault, ResolutionWhen, Severity, Weekday
 from supportdrill.errors import InvalidDrill
-from supportdrill.spec.loader import build_drill, load_drill
-from supportdrill.spec.model import DeskKind, LiftFault, ResolutionWhen, Severity, Weekday
 
 GOOD = textwrap.dedent(
     """\

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from supportdrill.errors import InvalidDrill
-from supportdrill.spec.loader import build_drill
-from supportdrill.spec.scenarios import (
+from supportdrill.definitions.loader import build_drill
+from supportdrill.definitions.scenarios import (
     BUILTIN_SCENARIOS,
     MediaPath,
     PlanInvalid,
@@ -16,6 +15,7 @@ from supportdrill.spec.scenarios import (
     StreamTarget,
     StreamThresholds,
 )
+from supportdrill.errors import InvalidDrill
 
 HEAD = (
     "name: stream-drill\n"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from supportdrill.definitions.model import Severity, Weekday, WeeklyInterval
+from supportdrill.definitions.tiers import BUILTIN_TIERS, parse_coverage, parse_hours
 from supportdrill.measure.calendar import business_seconds, is_covered
-from supportdrill.spec.model import Severity, Weekday, WeeklyInterval
-from supportdrill.spec.tiers import BUILTIN_TIERS, parse_coverage, parse_hours
 
 
 def test_24_00_ends_the_day_at_midnight() -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from supportdrill.spec.durations import DurationError, format_duration, parse_duration
+from supportdrill.definitions.durations import DurationError, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
