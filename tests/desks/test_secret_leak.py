@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from fakes.zendesk import AGENT, FakeTicket, FakeZendesk
 
-from supportdrill.run.session import run_drill_file
+from supportdrill.session import run_drill_file
 from supportdrill.store import RunStore
 from supportdrill.timeline import DeskGap, DrillEnded, Outcome, VendorReply
 

@@ -16,7 +16,7 @@ from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.report.build import write_reports
 from supportdrill.run.runner import DrillRunner, RunResult
-from supportdrill.run.session import drill_parts
+from supportdrill.session import drill_parts
 from supportdrill.store import RunStore
 from supportdrill.store.runs import new_run_id
 from supportdrill.timeline import (
