@@ -35,6 +35,7 @@ from .desks.simulated.personas import BUSINESS_HOURS
 from .errors import InvalidConfiguration
 from .faults.guard import cleanup_leftovers
 from .measure.scorecard import Scorecard
+from .report.ticket import render_ticket
 from .run.ports import FaultControl, StreamControl
 from .run.runner import DrillRunner, RunResult
 from .run.wiring import (
@@ -323,6 +324,7 @@ async def run_drill_file(
                 _restart_simulated_clock(env.clock)
                 runner = DrillRunner(
                     drill,
+                    compose_ticket=render_ticket,
                     store=store,
                     desk=env.desk,
                     clock=env.clock,
@@ -362,6 +364,7 @@ async def resume_run(
         async with environment(drill) as env:
             runner = DrillRunner(
                 drill,
+                compose_ticket=render_ticket,
                 store=store,
                 desk=env.desk,
                 clock=env.clock,

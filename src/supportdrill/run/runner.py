@@ -63,9 +63,10 @@ from .ports import (
     FaultControl,
     StatusSource,
     StreamControl,
+    TicketComposer,
     VendorClockReader,
+    idempotency_key,
 )
-from .ticket import idempotency_key, render_ticket
 from .watch import TicketWatcher, WatchState
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class DrillRunner:
         store: RunStore,
         desk: Desk,
         clock: Clock,
+        compose_ticket: TicketComposer,
         fault: FaultControl | None = None,
         stream: StreamControl | None = None,
         observers: Sequence[Observer] = (),
@@ -119,6 +121,7 @@ class DrillRunner:
         self.store = store
         self.desk = desk
         self.clock = clock
+        self.compose_ticket = compose_ticket
         self.fault = fault
         self.stream = stream
         self.observers = list(observers)
@@ -369,7 +372,9 @@ class DrillRunner:
         if stored is not None:
             return stored
         await self._phase(Phase.FILE)
-        draft = render_ticket(self.drill, self.timeline, run_id=self.run_id, now=self.clock.now())
+        draft = self.compose_ticket(
+            self.drill, self.timeline, run_id=self.run_id, now=self.clock.now()
+        )
         intent_recorded = self.timeline.last(TicketFiling) is not None
         if not intent_recorded:
             now = self.clock.now()
