@@ -318,6 +318,7 @@ async def run_drill_file(
         async with environment(
             drill, simulated_start=simulated_start, simulated_rate=simulated_rate
         ) as env:
+            store.guard_secrets(env.redactor)
             _restart_simulated_clock(env.clock)
             run_id = new_run_id(env.clock.now())
             async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
@@ -362,6 +363,7 @@ async def resume_run(
         # The crashed run's fault must be gone before anything else happens.
         await sweep_leftovers(store, say)
         async with environment(drill) as env:
+            store.guard_secrets(env.redactor)
             runner = DrillRunner(
                 drill,
                 compose_ticket=render_ticket,

@@ -36,7 +36,7 @@ from ..measure.policy import (
     resolution_reached,
     vendor_asked_for_information,
 )
-from ..secrets import Redactor
+from ..secrets import Redactor, redact_fields
 from ..store import RunStore
 from ..timeline import (
     BaselineHealthy,
@@ -138,7 +138,9 @@ class DrillRunner:
     # -- events ------------------------------------------------------------------------------
 
     async def emit(self, event: Event) -> None:
-        """Append ``event`` to the store first, then tell the observers."""
+        """Redact it, append it to the store first, then tell the observers."""
+        # What the vendor writes can echo a secret back; it is masked before it is kept.
+        event = redact_fields(event, self.redactor)
         self.store.append(self.run_id, event)
         self.timeline = self.timeline.appended(event)
         for observer in self.observers:
