@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class InjectedFault:
+class AppliedFault:
     """What was injected, for the ``fault.injected`` event and the ticket."""
 
     profile: str
@@ -33,7 +33,7 @@ class InjectedFault:
 class FaultControl(Protocol):
     """The drill's fault: inject once, lift once; ``close`` removes and verifies on every path."""
 
-    async def inject(self) -> InjectedFault: ...
+    async def inject(self) -> AppliedFault: ...
 
     async def lift(self) -> None: ...
 
