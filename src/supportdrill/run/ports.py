@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..desks.model import TicketRef
-    from ..desks.tracking import VendorClock
     from ..timeline import Event
 
 
@@ -69,10 +67,3 @@ class StatusSource(Protocol):
         """Events for incidents not reported before, created after ``since``; those at or
         before ``t0`` (the ticket's creation) are proactive contact."""
         ...
-
-
-@runtime_checkable
-class VendorClockReader(Protocol):
-    """A desk adapter that can read the desk's own SLA clocks (Zendesk, JSM, Freshdesk agents)."""
-
-    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]: ...

@@ -22,7 +22,6 @@ from typing import Any
 from ..clock import AdjustableClock, Clock, RealClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
-from ..desks.model import TicketRef
 from ..desks.retry import with_retries
 from ..errors import (
     DeskError,
@@ -59,11 +58,11 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
+from ..vocabulary import TicketRef, VendorClockReader
 from .ports import (
     FaultControl,
     StatusSource,
     StreamControl,
-    VendorClockReader,
 )
 from .ticket import idempotency_key, render_ticket
 from .watch import TicketWatcher, WatchState

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from ..definitions.durations import format_duration
 from ..definitions.model import Drill
-from ..desks.model import TicketDraft
 from ..report.figures import text_table
 from ..report.health import StreamStory, stream_story
 from ..timeline import (
@@ -22,6 +21,7 @@ from ..timeline import (
     StreamHealth,
     Timeline,
 )
+from ..vocabulary import TicketDraft
 
 
 def idempotency_key(run_id: str) -> str:
