@@ -38,11 +38,11 @@ def describe_toxics(plan: FaultPlan) -> tuple[str, ...]:
     for phase in plan.phases:
         for toxic in phase.toxics:
             if toxic.type == DOWN:
-                text = f"{toxic.protocol} down (connections refused)"
+                text = f"{toxic.transport} down (connections refused)"
             else:
                 attributes = [f"{k}={v}" for k, v in sorted(toxic.attributes.items())]
-                streams = ",".join(str(s) for s in toxic.streams)
-                words = [str(toxic.protocol), toxic.type, *attributes, f"({streams})"]
+                directions = ",".join(str(s) for s in toxic.directions)
+                words = [str(toxic.transport), toxic.type, *attributes, f"({directions})"]
                 text = " ".join(words)
             if toxic.toxicity < 1:
                 text += f" toxicity={toxic.toxicity:g}"
@@ -65,12 +65,12 @@ class PlannedFault:
                 "the fault has nothing to act on: no proxy was created (the stream makes its "
                 "media proxy when it starts)"
             )
-        protocols = {proxy.protocol for proxy in self.session.proxies.values()}
-        if not protocols & self.plan.protocols:
+        transports = {proxy.transport for proxy in self.session.proxies.values()}
+        if not transports & self.plan.transports:
             raise FaultError(
                 f"fault {self.plan.profile!r} has toxics for "
-                f"{', '.join(sorted(map(str, self.plan.protocols)))} only, but the stream's "
-                f"media crosses a {', '.join(sorted(map(str, protocols)))} proxy"
+                f"{', '.join(sorted(map(str, self.plan.transports)))} only, but the stream's "
+                f"media crosses a {', '.join(sorted(map(str, transports)))} proxy"
             )
         await self.session.apply(self.plan)
         return InjectedFault(

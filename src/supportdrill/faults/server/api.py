@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..catalog import Protocol
+from ...definitions.toxics import Transport
 from .registry import VERSION, ApiError, Registry
 from .tcp import TcpProxy
 from .udp import UdpProxy
@@ -140,7 +140,7 @@ async def version(request: web.Request) -> web.Response:
 def make_app(registry: Registry | None = None) -> web.Application:
     """The API application; its proxies are closed when the app shuts down."""
     app = web.Application(middlewares=[_toxiproxy_manners])
-    app[REGISTRY_KEY] = registry or Registry({Protocol.TCP: TcpProxy, Protocol.UDP: UdpProxy})
+    app[REGISTRY_KEY] = registry or Registry({Transport.TCP: TcpProxy, Transport.UDP: UdpProxy})
 
     async def _close(app: web.Application) -> None:
         await app[REGISTRY_KEY].close()

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import AttributeValue, Protocol, Stream, ToxicInvalid, check_attributes
+from ...definitions.toxics import (
+    AttributeValue,
+    Direction,
+    ToxicInvalid,
+    Transport,
+    check_attributes,
+)
 
 VERSION = "2.12.0"
 """The Toxiproxy release whose API we speak; ``/version`` reports it."""
@@ -51,7 +57,7 @@ class Toxic:
 
     name: str
     type: str
-    stream: Stream
+    direction: Direction
     toxicity: float
     attributes: dict[str, AttributeValue]
     removed: bool = False
@@ -65,7 +71,7 @@ class Toxic:
             "attributes": dict(self.attributes),
             "name": self.name,
             "type": self.type,
-            "stream": str(self.stream),
+            "stream": str(self.direction),
             "toxicity": self.toxicity,
         }
 
@@ -73,7 +79,7 @@ class Toxic:
 class Proxy(abc.ABC):
     """A named listener relaying to ``upstream`` through its toxics."""
 
-    protocol: Protocol
+    transport: Transport
 
     def __init__(self, name: str, listen: str, upstream: str) -> None:
         self.name = name
@@ -89,13 +95,13 @@ class Proxy(abc.ABC):
             "upstream": self.upstream,
             "enabled": self.enabled,
         }
-        if self.protocol is not Protocol.TCP:
-            data["protocol"] = str(self.protocol)  # our extension; TCP keeps Toxiproxy's shape
+        if self.transport is not Transport.TCP:
+            data["protocol"] = str(self.transport)  # our extension; TCP keeps Toxiproxy's shape
         data["toxics"] = [t.to_json() for t in self.toxics]
         return data
 
-    def toxics_for(self, stream: Stream) -> list[Toxic]:
-        return [t for t in self.toxics if t.stream is stream]
+    def toxics_for(self, direction: Direction) -> list[Toxic]:
+        return [t for t in self.toxics if t.direction is direction]
 
     async def start(self) -> None:
         """Listen, or raise :class:`ApiError` 500 with the OS's words, as Toxiproxy does."""
@@ -139,7 +145,7 @@ class Proxy(abc.ABC):
         if not isinstance(toxic_type, str) or not isinstance(name, str):
             raise BAD_REQUEST_BODY.joined("json: name and type must be strings")
         try:
-            attributes = check_attributes(self.protocol, toxic_type, _attrs(body))
+            attributes = check_attributes(self.transport, toxic_type, _attrs(body))
         except ToxicInvalid as exc:
             if exc.field == "type":
                 raise INVALID_TOXIC_TYPE from exc
@@ -147,7 +153,7 @@ class Proxy(abc.ABC):
         if self.find(name) is not None:
             raise TOXIC_EXISTS
         toxicity = _toxicity(body.get("toxicity", 1.0))
-        toxic = Toxic(name, toxic_type, Stream(stream_text), toxicity, attributes)
+        toxic = Toxic(name, toxic_type, Direction(stream_text), toxicity, attributes)
         self.toxics.append(toxic)
         self.toxics_changed()
         return toxic
@@ -160,7 +166,7 @@ class Proxy(abc.ABC):
             raise BAD_REQUEST_BODY.joined(_json_type_error(body, "struct"))
         try:
             attributes = check_attributes(
-                self.protocol, toxic.type, _attrs(body), base=toxic.attributes
+                self.transport, toxic.type, _attrs(body), base=toxic.attributes
             )
         except ToxicInvalid as exc:
             raise BAD_REQUEST_BODY.joined(str(exc)) from exc
@@ -210,7 +216,7 @@ def _json_type_error(value: object, target: str) -> str:
 class Registry:
     """Every proxy by name (proxy_collection.go)."""
 
-    def __init__(self, factories: Mapping[Protocol, type[Proxy]]) -> None:
+    def __init__(self, factories: Mapping[Transport, type[Proxy]]) -> None:
         self.proxies: dict[str, Proxy] = {}
         self._factories = factories
         # One change at a time: a stop and start of one request must not interleave with
@@ -238,7 +244,7 @@ class Registry:
             raise BAD_REQUEST_BODY.joined(f"protocol must be tcp or udp, got {protocol_text!r}")
         if not isinstance(enabled, bool):
             raise BAD_REQUEST_BODY.joined(_json_type_error(enabled, "bool"))
-        proxy = self._factories[Protocol(protocol_text)](name, listen, upstream)
+        proxy = self._factories[Transport(protocol_text)](name, listen, upstream)
         return proxy, enabled
 
     async def create(self, body: Any) -> Proxy:
@@ -310,10 +316,10 @@ class Registry:
             for proxy, enabled in planned:
                 existing = self.proxies.get(proxy.name)
                 if existing is not None:
-                    if (existing.listen, existing.upstream, existing.protocol) == (
+                    if (existing.listen, existing.upstream, existing.transport) == (
                         _requested(proxy, existing),
                         proxy.upstream,
-                        proxy.protocol,
+                        proxy.transport,
                     ):
                         result.append(existing)
                         continue
