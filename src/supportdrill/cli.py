@@ -166,12 +166,21 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
 
 def cmd_proxy_serve(args: argparse.Namespace) -> int:
-    from .faults.server import serve
+    from .faults.server import VERSION, serve
+    from .faults.server_flags import read_flags
+
+    if args.version:
+        print(f"toxiproxy-server version {VERSION} (supportdrill's embedded server)")
+        return EXIT_OK
+    flags = read_flags(args)
+    if args.proxy_metrics or args.runtime_metrics:
+        print("supportdrill proxy: the metrics flags are accepted; no /metrics", file=sys.stderr)
 
     def ready(url: str) -> None:
         print(f"supportdrill proxy: Toxiproxy-compatible API on {url}", flush=True)
 
-    return run_async(_forever(serve(args.host, args.port, ready=ready)))
+    server = serve(flags.host, flags.port, ready=ready, config=flags.config, seed=flags.seed)
+    return run_async(_forever(server))
 
 
 def cmd_desk_serve(args: argparse.Namespace) -> int:
@@ -301,8 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     proxy_commands = proxy.add_subparsers(dest="proxy_command", required=True, parser_class=_Parser)
     serve = proxy_commands.add_parser("serve", help="serve the Toxiproxy API")
     serve.set_defaults(handler=cmd_proxy_serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8474)
+    from .faults.server_flags import add_toxiproxy_flags
+
+    add_toxiproxy_flags(serve)  # toxiproxy-server's own flags: a drop-in for the binary
 
     desk = commands.add_parser("desk", help="support desks")
     desk_commands = desk.add_subparsers(dest="desk_command", required=True, parser_class=_Parser)

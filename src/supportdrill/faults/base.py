@@ -9,10 +9,11 @@ then ignores). A disagreement raises :class:`~supportdrill.errors.FaultNotVerifi
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from ..definitions.toxics import (
     AttributeValue,
@@ -22,7 +23,10 @@ from ..definitions.toxics import (
     check_attributes,
     check_toxicity,
 )
-from ..errors import FaultNotVerified, FaultRejected
+from ..errors import FaultNotVerified, FaultRejected, InvalidConfiguration
+
+TRANSPORTS_HEADER = "X-Supportdrill-Transports"
+"""Sent by the embedded server on ``/version`` (``tcp,udp``); a real Toxiproxy has none."""
 
 
 def _frozen(mapping: Mapping[str, AttributeValue]) -> Mapping[str, AttributeValue]:
@@ -129,6 +133,18 @@ class FaultBackend(abc.ABC):
     """A Toxiproxy-API server. Public methods verify; subclasses implement the raw calls."""
 
     url: str
+    ephemeral: bool = False
+    """True when the server lives in this process (the embedded one): its proxies die with the
+    harness, and there is nothing for ``cleanup_leftovers`` to find."""
+
+    def home_of(self, transport: Transport) -> str | None:
+        """Where a new proxy of ``transport`` will live (the URL ownership is recorded under), or
+        None when it dies with this process and needs no record."""
+        return None if self.ephemeral else self.url
+
+    async def transports(self) -> frozenset[Transport]:
+        """What the server can proxy: Toxiproxy is TCP-only; ours says it does UDP too."""
+        return frozenset({Transport.TCP})
 
     # -- raw calls ---------------------------------------------------------------------------
 
@@ -279,3 +295,58 @@ class FaultBackend(abc.ABC):
                 await self.delete_proxy(held.name)
                 removed.append(held.name)
         return removed
+
+
+UdpRule = Literal["split", "refuse"]
+"""What :func:`open_backend` does when a drill needs UDP and the server cannot proxy it:
+``split`` puts UDP proxies on an embedded relay beside it, ``refuse`` raises."""
+
+
+@contextlib.asynccontextmanager
+async def open_backend(
+    url: str | None = None,
+    *,
+    needs: Iterable[Transport] = (),
+    udp: UdpRule = "split",
+    timeout: float = 10.0,
+) -> AsyncIterator[FaultBackend]:
+    """The fault server a drill uses, reachable and released on the way out.
+
+    ``url`` (``http://host:port``) names a Toxiproxy-API server, real or ours; None starts the
+    embedded server in this process. ``needs`` are the transports the drill will proxy: when
+    that includes UDP and the server is a real Toxiproxy (TCP only, its issue #39), ``udp``
+    decides. The check happens here, before anything starts.
+    """
+    # Imported here, as aiortc's create_signaling does: the interface module stays light.
+    from .server import EmbeddedToxiproxy
+    from .toxiproxy_backend import ToxiproxyBackend
+
+    async with contextlib.AsyncExitStack() as stack:
+        if url is None:
+            server = await stack.enter_async_context(EmbeddedToxiproxy())
+            embedded = ToxiproxyBackend(server.url, timeout=timeout)
+            stack.push_async_callback(embedded.aclose)
+            embedded.ephemeral = True
+            yield embedded
+            return
+        remote = ToxiproxyBackend(url, timeout=timeout)
+        stack.push_async_callback(remote.aclose)
+        await remote.state()  # reachable, or a clear error before anything starts
+        if Transport.UDP not in set(needs) or Transport.UDP in await remote.transports():
+            yield remote
+            return
+        if udp == "refuse":
+            raise InvalidConfiguration(
+                f"the fault server at {remote.url} cannot proxy UDP (a real Toxiproxy is "
+                "TCP-only, its issue #39), and this drill's media is UDP. Either unset "
+                "TOXIPROXY_URL (the embedded server does both), point it at `supportdrill "
+                "proxy serve`, or let supportdrill split the faults: TCP on your Toxiproxy, "
+                "UDP on an embedded relay"
+            )
+        from .split import SplitBackend
+
+        server = await stack.enter_async_context(EmbeddedToxiproxy())
+        relay = ToxiproxyBackend(server.url, timeout=timeout)
+        stack.push_async_callback(relay.aclose)
+        relay.ephemeral = True
+        yield SplitBackend(tcp=remote, udp=relay)

@@ -84,6 +84,8 @@ class FaultSession:
         self._applied: Desired = {}
         self._down: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._owned: list[str] = []
+        """Every proxy name this session created or tried to, verified or not."""
 
     async def __aenter__(self) -> FaultSession:
         return self
@@ -120,7 +122,13 @@ class FaultSession:
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", role):
             raise InvalidConfiguration(f"proxy role {role!r}: use lower-case letters and digits")
         name = self.prefix + role
-        self.ledger.record_fault_ownership(self.run_id, self.backend.url, name)
+        transport = Transport(transport)
+        home = self.backend.home_of(transport)
+        if home is not None:
+            self.ledger.record_fault_ownership(self.run_id, home, name)
+        # Owned from here on, whatever the create answers: a server that took the proxy but
+        # holds it wrongly (a real Toxiproxy asked for UDP makes TCP) must still see it deleted.
+        self._owned.append(name)
         state = await self.backend.create_proxy(name, listen, upstream, transport)
         self.proxies[name] = state
         return state
@@ -241,13 +249,14 @@ class FaultSession:
             await self.lift()
         except FaultError as exc:
             errors.append(exc)
-        for name in list(self.proxies):
+        for name in list(self._owned):
             try:
                 await _delete_verified(self.backend, name)
             except FaultError as exc:
                 errors.append(exc)
                 continue  # the record stays, so cleanup_leftovers can try again
-            del self.proxies[name]
+            self._owned.remove(name)
+            self.proxies.pop(name, None)
             self.ledger.clear_fault_ownership(self.run_id, name)
         if errors:
             raise FaultError(f"could not remove every fault of run {self.run_id}: {errors[0]}")

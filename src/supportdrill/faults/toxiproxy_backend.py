@@ -27,7 +27,7 @@ from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 
 from ..definitions.toxics import Transport
 from ..errors import FaultBackendUnavailable, FaultRejected, InvalidConfiguration
-from .base import FaultBackend, ProxyState, ToxicSpec
+from .base import TRANSPORTS_HEADER, FaultBackend, ProxyState, ToxicSpec
 
 T = TypeVar("T")
 ENV_URL = "TOXIPROXY_URL"
@@ -151,6 +151,15 @@ class ToxiproxyBackend(FaultBackend):
         if raw is None:
             raise FaultBackendUnavailable(f"version: nothing listens at {self.url}")
         return str(json.loads(raw)["version"])
+
+    async def transports(self) -> frozenset[Transport]:
+        """TCP, plus UDP when the server says so (ours does, in a header a real one lacks)."""
+        try:
+            response = await self._http.get("/version")
+        except httpx.TransportError as exc:
+            raise FaultBackendUnavailable(f"version: {self.url}: {exc!r}") from exc
+        named = response.headers.get(TRANSPORTS_HEADER, "tcp").split(",")
+        return frozenset(Transport(t.strip()) for t in named if t.strip() in set(Transport))
 
     async def state(self) -> tuple[ProxyState, ...]:
         data = await self._request("list proxies", "GET", "/proxies")

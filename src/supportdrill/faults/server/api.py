@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from ...definitions.toxics import Transport
+from ..base import TRANSPORTS_HEADER
 from .registry import VERSION, ApiError, Registry
 from .tcp import TcpProxy
 from .udp import UdpProxy
@@ -133,7 +134,8 @@ async def toxic_delete(request: web.Request) -> web.Response:
 async def version(request: web.Request) -> web.Response:
     return web.Response(
         text=f'{{"version": "{VERSION}"}}\n',
-        headers={"Content-Type": "application/json;charset=utf-8"},
+        # The second header is ours: it tells our backend this server proxies UDP as well.
+        headers={"Content-Type": "application/json;charset=utf-8", TRANSPORTS_HEADER: "tcp,udp"},
     )
 
 
