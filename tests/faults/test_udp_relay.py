@@ -185,7 +185,8 @@ async def test_update_proxy_refusals(backend: ToxiproxyBackend, server: Embedded
         answer = await api.post("/proxies/u", json={"upstream": 9})
         assert answer.status_code == 400
         assert answer.json()["error"] == (
-            "bad request body: json: cannot unmarshal number into Go value of type string"
+            "bad request body: json: cannot unmarshal number into Go struct field Proxy.upstream "
+            "of type string"
         )
         answer = await api.post("/proxies/u", json={"enabled": "yes"})
         assert answer.status_code == 400

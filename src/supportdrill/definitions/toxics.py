@@ -66,6 +66,7 @@ TCP_TOXICS: Mapping[str, tuple[AttributeSpec, ...]] = MappingProxyType(
             _a("delay", unit="µs"),
         ),
         "limit_data": (_a("bytes", unit="bytes"),),
+        "noop": (),
     }
 )
 

@@ -15,8 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from ...errors import InvalidConfiguration
+from .answers import ApiError
 from .api import REGISTRY_KEY, make_app
-from .registry import VERSION, ApiError, Registry
+from .registry import VERSION, Registry
 
 __all__ = ["VERSION", "EmbeddedToxiproxy", "serve"]
 

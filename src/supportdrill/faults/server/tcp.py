@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass
 
 from ...definitions.toxics import Direction, Transport
-from .addresses import bind_error, join_hostport, split_hostport
+from .addresses import bind_error, join_hostport, resolve_host, split_hostport
 from .registry import Proxy, Toxic
 
 _QUEUE_HIGH = 4 * 1024 * 1024
@@ -408,15 +408,21 @@ class TcpProxy(Proxy):
 
     async def _start(self) -> None:
         host, port = split_hostport(self.listen)
+        address = resolve_host(host)  # Toxiproxy binds, and reports, the resolved address
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                lambda: _End(_Link(self), True), host or None, port, reuse_address=True
+                lambda: _End(_Link(self), True), address or None, port, reuse_address=True
             )
         except OSError as exc:
-            raise bind_error("tcp", self.listen, exc) from exc
-        sockname = self._server.sockets[0].getsockname()
-        self.listen = join_hostport(host or sockname[0], sockname[1])
+            raise bind_error("tcp", join_hostport(address, port), exc) from exc
+        sockets = self._server.sockets
+        bound = sockets[0].getsockname()[1]
+        if address:
+            self.listen = join_hostport(address, bound)
+        else:  # every interface, as Go writes a dual-stack listener
+            dual = any(sock.family == socket.AF_INET6 for sock in sockets)
+            self.listen = join_hostport("::" if dual else "0.0.0.0", bound)
 
     async def _stop(self) -> None:
         if self._server is not None:

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...definitions.toxics import Direction, Transport
-from .addresses import bind_error, join_hostport, split_hostport
-from .registry import ApiError, Proxy, Toxic
+from .addresses import bind_error, join_hostport, resolve_host, split_hostport
+from .answers import ApiError
+from .registry import Proxy, Toxic
 
 _SWEEP_S = 30.0
 _IDLE_SWEEPS = 4
@@ -184,7 +185,8 @@ class UdpProxy(Proxy):
     # -- lifecycle -------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        host, port = split_hostport(self.listen)
+        host, port = split_hostport(self.listen, "udp")
+        host = resolve_host(host, "udp")
         loop = asyncio.get_running_loop()
         self._target = await self._resolve_upstream()
         try:
@@ -199,7 +201,7 @@ class UdpProxy(Proxy):
             raise bind_error("udp", self.listen, exc) from exc
         self._loop, self._sock = loop, sock
         sockname = sock.getsockname()
-        self.listen = join_hostport(host or sockname[0], sockname[1])
+        self.listen = join_hostport(sockname[0], sockname[1])
         loop.add_reader(sock.fileno(), self._read_clients)
         self._sweeper = loop.call_later(_SWEEP_S, self._sweep)
 
