@@ -44,6 +44,7 @@ from .run.wiring import (
     PlannedFault,
     StatuspagePoller,
     fault_backend,
+    media_transports,
     toxiproxy_at,
 )
 from .secrets import Redactor, redacting
@@ -200,7 +201,8 @@ async def drill_parts(
     from .media.loopback import create_stream
 
     async with contextlib.AsyncExitStack() as stack:
-        backend, choice = await stack.enter_async_context(fault_backend())
+        needs = media_transports(drill.stream)
+        backend, choice = await stack.enter_async_context(fault_backend(needs=needs))
         # The embedded server dies with the harness, its proxies with it: no record to keep.
         ledger = MemoryLedger() if choice.embedded else store
         session = await stack.enter_async_context(
