@@ -231,13 +231,16 @@ def _restart_simulated_clock(clock: Clock) -> None:
 
 def _finish(store: RunStore, result: RunResult, reports_dir: Path, *, demo: bool = False) -> int:
     """Write the reports, print where they are (last), and the exit code: 0 only when the drill
-    completed and, except for the demo (whose breach is what it shows), every SLA was met."""
+    completed and, except for the demo (whose breach is what it shows), something was judged
+    and every judged SLA figure was met (no target for the severity is exit 1, never a pass)."""
     from ..report.build import load_run, scorecard_of, write_report_files
+    from ..report.markdown import headline
 
     facts, timeline = load_run(store, result.run_id)
     scorecard = scorecard_of(facts, timeline)
     paths = write_report_files(facts, timeline, scorecard, reports_dir)
     print(f"drill {result.outcome.value}: {result.reason}")
+    print(f"verdict: {headline(scorecard, facts.drill.severity.value)}")
     print(f"run id: {result.run_id}")
     for kind, path in paths.items():
         print(f"{kind} report: {path}")
