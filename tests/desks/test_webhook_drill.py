@@ -22,7 +22,7 @@ import pytest
 from fakes.pagerduty import ROUTING_KEY, FakePagerDuty
 from fakes.webhooks import deliver, encode, pagerduty_headers, pagerduty_payload
 
-from supportdrill.run.session import run_drill_file
+from supportdrill.session import run_drill_file
 from supportdrill.store import RunStore
 from supportdrill.timeline import (
     DrillEnded,

@@ -20,12 +20,11 @@ from typing import Any, Self
 
 from ..clock import require_aware
 from ..errors import RunNotFound, StoreError
+from ..secrets import Redactor
 from .schema import migrate
 
 DEFAULT_STORE = Path(".supportdrill") / "runs.db"
 STORE_ENV = "SUPPORTDRILL_STORE"
-# Shorter values would match ordinary text by accident; real tokens are far longer.
-_MIN_SECRET_LENGTH = 6
 
 
 def default_store_path() -> Path:
@@ -47,7 +46,7 @@ class Database:
         if synchronous.upper() not in ("FULL", "NORMAL", "OFF"):
             raise ValueError("synchronous must be FULL, NORMAL or OFF")
         self._lock = threading.RLock()
-        self._secrets: set[str] = set()
+        self._secrets = Redactor()
         where = str(self.path)
         try:
             if where != ":memory:":
@@ -111,15 +110,22 @@ class Database:
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: {exc}") from exc
 
-    def guard_secrets(self, values: Iterable[str]) -> None:
-        """Refuse, from now on, any write that contains one of ``values`` (e.g. desk tokens)."""
-        self._secrets.update(value for value in values if len(value) >= _MIN_SECRET_LENGTH)
+    def guard_secrets(self, secrets: Redactor | Iterable[str]) -> None:
+        """Refuse, from now on, any write that contains a secret (desk tokens, passwords).
+
+        Given the drill's :class:`Redactor`, the guard follows it: a secret the redactor learns
+        later is refused too. The rule for what counts as a secret is the redactor's.
+        """
+        if isinstance(secrets, Redactor):
+            self._secrets = secrets
+        else:
+            for value in secrets:
+                self._secrets.add(value)
 
     def _clean(self, text: str, what: str) -> str:
-        for value in self._secrets:
-            if value in text:
-                # Never echo the value itself.
-                raise StoreError(f"refusing to store a secret value in {what}")
+        if self._secrets.finds_secret(text):
+            # Never echo the value itself.
+            raise StoreError(f"refusing to store a secret value in {what}")
         return text
 
     def _require_run(self, run_id: str) -> None:
