@@ -78,6 +78,7 @@ class Backend(abc.ABC):
 
     def exclusive(self, tx: Tx, name: str) -> None:
         """Hold the lock ``name`` until ``tx`` ends (no-op on SQLite: the writer lock is held)."""
+        del tx, name
 
     def _error(self, exc: Exception) -> StoreError:
         return StoreError(f"{self.where}: {exc}")

@@ -1,10 +1,10 @@
 """The run store: every run, its events, its ticket references, and the fault ownership ledger.
 
-A SQLite file (WAL mode) or a PostgreSQL database, the same interface on both. Every write is its own committed transaction before the method
-returns, so a harness killed with SIGKILL loses nothing it appended: ``resume`` reads the
-timeline back exactly. Calls are synchronous and quick (an indexed insert); the runner may call
-them from the event loop. A lock makes one ``RunStore`` safe to share between threads (the fault
-layer's signal and exit hooks).
+A SQLite file (WAL mode) or a PostgreSQL database, the same interface on both. Every write is
+its own committed transaction before the method returns, so a harness killed with SIGKILL loses
+nothing it appended: ``resume`` reads the timeline back exactly. Calls are synchronous and quick
+(an indexed insert); the runner may call them from the event loop. A lock makes one
+``RunStore`` safe to share between threads (the fault layer's signal and exit hooks).
 
 Secrets never belong here: drills hold environment variable *names*, events hold no credentials.
 As a second line of defence, :meth:`RunStore.guard_secrets` makes every write that contains a
