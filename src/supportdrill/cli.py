@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -19,12 +18,11 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .errors import InvalidDrill, InvalidInput, SupportdrillError
+from .store.location import STORE_ENV, StoreTarget, parse_store
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-
-DEFAULT_STORE_ENV = "SUPPORTDRILL_STORE"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,20 +32,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"supportdrill: error: {message} (see --help)\n")
 
 
-def _store_path(args: argparse.Namespace) -> Path:
-    if args.store:
-        return Path(args.store)
-    if os.environ.get(DEFAULT_STORE_ENV):
-        return Path(os.environ[DEFAULT_STORE_ENV])
-    return Path(".supportdrill") / "runs.db"
+def _store_path(args: argparse.Namespace) -> StoreTarget:
+    # --store, else $SUPPORTDRILL_STORE, else the default: a file path or a store URL.
+    location = parse_store(args.store or None)
+    return location.path if location.path is not None else str(location.dsn)
 
 
 def _reports_dir(args: argparse.Namespace) -> Path:
-    return (
-        Path(args.reports)
-        if getattr(args, "reports", None)
-        else _store_path(args).parent / "reports"
-    )
+    if getattr(args, "reports", None):
+        return Path(args.reports)
+    return parse_store(_store_path(args)).reports_dir()
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:
@@ -210,6 +204,35 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return run_async(cleanup_faults(_store_path(args)))
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from .report.index import reindex_store
+
+    print(reindex_store(_store_path(args)).describe())
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .store.transfer import export_store
+
+    if args.out in (None, "-"):
+        count = export_store(_store_path(args), sys.stdout, run_ids=args.run, vendor=args.vendor)
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            count = export_store(_store_path(args), out, run_ids=args.run, vendor=args.vendor)
+    print(f"exported {count} run(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .report.index import index_store
+    from .store.transfer import import_file
+
+    result = import_file(_store_path(args), Path(args.file))
+    print(f"imported {args.file}: {result.describe()}")
+    print(index_store(_store_path(args)).describe())
+    return EXIT_FAILED if result.conflicts else EXIT_OK
+
+
 async def _forever(coro: Coroutine[Any, Any, None]) -> int:
     with contextlib.suppress(asyncio.CancelledError):
         await coro
@@ -227,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"supportdrill {__version__}")
     parser.add_argument(
         "--store",
-        help=f"run store (SQLite file); default ${DEFAULT_STORE_ENV} or .supportdrill/runs.db",
+        help=f"run store: a SQLite file, sqlite:///path or postgresql://user@host:port/db; "
+        f"default ${STORE_ENV} or .supportdrill/runs.db",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -289,6 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_id")
     report.add_argument("--format", choices=["markdown", "json", "paths"], default="markdown")
     report.add_argument("--reports", help="where report files are written")
+
+    add("reindex", cmd_reindex, "score every finished run again and rebuild the scorecard index")
+    export = add("export", cmd_export, "write stored runs to a file another store can import")
+    export.add_argument("--out", help="the export file (default: standard output)")
+    export.add_argument("--run", action="append", default=[], help="only this run (repeatable)")
+    export.add_argument("--vendor", help="only this vendor's runs")
+    importer = add("import", cmd_import, "bring runs from an export file into the store")
+    importer.add_argument("file", metavar="EXPORT")
 
     add("profiles", cmd_profiles, "list the built-in fault profiles with their numbers and sources")
     add(

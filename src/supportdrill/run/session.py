@@ -29,7 +29,7 @@ from ..desks.simulated.personas import BUSINESS_HOURS
 from ..errors import InvalidConfiguration
 from ..faults.guard import cleanup_leftovers
 from ..secrets import Redactor, redacting
-from ..store import RunStore
+from ..store import RunStore, StoreTarget, parse_store
 from ..store.runs import new_run_id
 from ..timeline import Outcome
 from .ports import FaultControl, StreamControl
@@ -233,10 +233,12 @@ def _finish(store: RunStore, result: RunResult, reports_dir: Path, *, demo: bool
     """Write the reports, print where they are (last), and the exit code: 0 only when the drill
     completed and, except for the demo (whose breach is what it shows), every SLA was met."""
     from ..report.build import load_run, scorecard_of, write_report_files
+    from ..report.index import index_run
 
     facts, timeline = load_run(store, result.run_id)
     scorecard = scorecard_of(facts, timeline)
     paths = write_report_files(facts, timeline, scorecard, reports_dir)
+    index_run(store, facts, scorecard)  # the scorecard's figures, kept once the run has ended
     print(f"drill {result.outcome.value}: {result.reason}")
     print(f"run id: {result.run_id}")
     for kind, path in paths.items():
@@ -249,7 +251,7 @@ def _finish(store: RunStore, result: RunResult, reports_dir: Path, *, demo: bool
 async def run_drill_file(
     path: Path,
     *,
-    store_path: Path,
+    store_path: StoreTarget,
     reports_dir: Path,
     live: bool,
     simulated_start: str | None,
@@ -296,7 +298,7 @@ async def run_drill_file(
         store.close()
 
 
-async def resume_run(run_id: str, *, store_path: Path, reports_dir: Path, live: bool) -> int:
+async def resume_run(run_id: str, *, store_path: StoreTarget, reports_dir: Path, live: bool) -> int:
     store = RunStore(store_path)
     try:
         record = store.get_run(run_id)
@@ -358,10 +360,10 @@ async def check_desk(path: Path) -> list[str]:
         return await check(drill.vendor.desk, redactor=redactor)
 
 
-async def cleanup_faults(store_path: Path) -> int:
+async def cleanup_faults(store_path: StoreTarget) -> int:
     """``supportdrill cleanup``: 0 when no leftover remains, 1 when a server did not answer."""
-    if not store_path.exists():
-        print(f"no store at {store_path}: nothing to clean up")
+    if not parse_store(store_path).exists():
+        print(f"no store at {parse_store(store_path).display}: nothing to clean up")
         return EXIT_OK
     store = RunStore(store_path)
     try:

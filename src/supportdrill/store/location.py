@@ -79,6 +79,10 @@ def parse_store(target: StoreTarget | None = None) -> StoreLocation:
         return StoreLocation("sqlite", path=Path(text))
     scheme = match.group(1).lower()
     if scheme in POSTGRES_SCHEMES:
+        if not text[len(match.group(0)) :].startswith("//"):
+            raise InvalidConfiguration(
+                f"store URL {redact_dsn(text)!r}: expected {scheme}://user@host:port/database"
+            )
         parts = urlsplit(text)
         if not parts.netloc and not parts.path.strip("/") and not parts.query:
             raise InvalidConfiguration(f"store URL {redact_dsn(text)!r}: no server or database")

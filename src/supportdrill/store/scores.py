@@ -42,7 +42,8 @@ class ScoreTables(Database):
                 chunk = ids[start : start + 500]
                 rows = tx.execute(
                     "SELECT run_id, vendor, severity, status FROM runs "
-                    f"WHERE run_id IN ({','.join('?' * len(chunk))})",
+                    f"WHERE run_id IN ({','.join('?' * len(chunk))})" + self.backend.for_update(),
+                    # Two indexers of one run (a scorecard catching up, a reindex) take turns.
                     chunk,
                 ).fetchall()
                 found.update({row[0]: (row[1], row[2], row[3]) for row in rows})
