@@ -203,6 +203,11 @@ def validate_coverage(coverage: Coverage) -> None:
     _compile(coverage)
 
 
+def is_holiday(coverage: Coverage, day: date) -> bool:
+    """Whether local ``day`` is a public holiday (or a listed extra one) of ``coverage``."""
+    return _is_holiday(_schedule(coverage), day)
+
+
 def is_covered(coverage: Coverage, moment: datetime) -> bool:
     """Whether the vendor's clock runs at ``moment``."""
     micros = _utc(moment, "moment")
