@@ -57,3 +57,31 @@ def test_hour_of_week_is_local() -> None:
     assert hour_of_week("Asia/Shanghai", at(2026, 11, 16, 0, 30)) == 0  # Monday 00:30
     assert hour_of_week("Asia/Shanghai", at(2026, 11, 22, 23, 59)) == 167  # Sunday 23:59
     assert hour_of_week("UTC", at(2026, 11, 21, 3, 0)) == 4 * 24 + 19  # Friday 19:00 UTC
+
+
+def test_covered_intervals_for_shading() -> None:
+    from supportdrill.measure.calendar import covered_intervals
+
+    friday_17 = at(2026, 11, 20, 17, 0)
+    tuesday_12 = at(2026, 11, 24, 12, 0)
+    pieces = covered_intervals(SHANGHAI_OFFICE, friday_17, tuesday_12)
+    assert pieces == [
+        (friday_17, at(2026, 11, 20, 18, 0)),
+        (at(2026, 11, 23, 9, 0), at(2026, 11, 23, 18, 0)),
+        (at(2026, 11, 24, 9, 0), tuesday_12),
+    ]
+    assert covered_intervals(ALWAYS, friday_17, tuesday_12) == [(friday_17, tuesday_12)]
+    assert covered_intervals(ALWAYS, tuesday_12, friday_17) == []
+    # Two windows that touch (a split day) shade as one stretch.
+    split = Coverage(
+        timezone="Asia/Shanghai",
+        weekly=(
+            WeeklyInterval(Weekday.MON, time(9), time(12)),
+            WeeklyInterval(Weekday.MON, time(12), time(0)),
+            WeeklyInterval(Weekday.TUE, time(0), time(3)),
+        ),
+    )
+    monday = covered_intervals(split, at(2026, 11, 23, 0, 0), at(2026, 11, 24, 6, 0))
+    assert monday == [(at(2026, 11, 23, 9, 0), at(2026, 11, 24, 3, 0))]
+    empty = Coverage(timezone="Asia/Shanghai")
+    assert covered_intervals(empty, at(2026, 11, 23, 0, 0), at(2026, 11, 24, 6, 0)) == []

@@ -230,6 +230,28 @@ def next_covered(coverage: Coverage, moment: datetime) -> datetime:
     raise CoverageError(f"coverage {coverage.label or coverage.timezone!r} has no hours")
 
 
+def covered_intervals(
+    coverage: Coverage, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The covered stretches of ``[start, end)``, merged where they touch (aware UTC); the
+    whole interval for 7x24. What a timeline plot shades."""
+    low, high = _utc(start, "start"), _utc(end, "end")
+    if high <= low:
+        return []
+    if coverage.always:
+        return [(_from_us(low), _from_us(high))]
+    merged: list[list[int]] = []
+    for piece_start, piece_end in _windows_from(_schedule(coverage), low):
+        if piece_start >= high:
+            break
+        piece = [max(piece_start, low), min(piece_end, high)]
+        if merged and piece[0] <= merged[-1][1]:
+            merged[-1][1] = piece[1]
+        else:
+            merged.append(piece)
+    return [(_from_us(a), _from_us(b)) for a, b in merged]
+
+
 def business_seconds(coverage: Coverage, start: datetime, end: datetime) -> float:
     """Seconds of [start, end) inside coverage; 7x24 gives calendar seconds. 0 if end ≤ start."""
     low, high = _utc(start, "start"), _utc(end, "end")
