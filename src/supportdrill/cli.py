@@ -287,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = add("report", cmd_report, "render one run's report")
     report.add_argument("run_id")
-    report.add_argument("--format", choices=["markdown", "json", "paths"], default="markdown")
+    report.add_argument(
+        "--format", choices=["markdown", "json", "html", "paths"], default="markdown"
+    )
     report.add_argument("--reports", help="where report files are written")
 
     add("profiles", cmd_profiles, "list the built-in fault profiles with their numbers and sources")

@@ -33,10 +33,10 @@ async def _demo(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
 async def test_the_default_demo_streams_faults_files_and_reports(tmp_path: Path) -> None:
     code, lines = await _demo(tmp_path)
     assert code == 0, lines  # the breach is what the demo shows; the demo itself succeeds
-    assert lines[-3].startswith("run id: ")
-    journal = Path(lines[-2].removeprefix("journal report: "))
-    markdown = Path(lines[-1].removeprefix("markdown report: "))
-    assert journal.is_file() and markdown.is_file()
+    assert lines[-4].startswith("run id: ")
+    journal, markdown, html = (Path(line.split(" report: ", 1)[1]) for line in lines[-3:])
+    assert journal.suffix == ".json" and markdown.suffix == ".md" and html.suffix == ".html"
+    assert journal.is_file() and markdown.is_file() and html.is_file()
     text = markdown.read_text(encoding="utf-8")
     assert "SLA BREACHED" in text and "simulated time" in text
     for seen in ("baseline healthy", "fault injected", "stream degraded", "ticket filed (T0)"):
@@ -48,6 +48,7 @@ async def test_the_default_demo_streams_faults_files_and_reports(tmp_path: Path)
 async def test_a_demo_per_persona(tmp_path: Path) -> None:
     code, lines = await _demo(tmp_path, "--persona", "responsive-24x7")
     assert code == 0, lines
-    assert Path(lines[-1].removeprefix("markdown report: ")).is_file()
+    assert Path(lines[-2].removeprefix("markdown report: ")).is_file()
+    assert Path(lines[-1].removeprefix("html report: ")).is_file()
     code, lines = await _demo(tmp_path, "--persona", "nobody")
     assert code == 2

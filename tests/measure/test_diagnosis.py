@@ -71,7 +71,7 @@ def test_region_and_kind_in_one_human_reply_is_correct_with_its_time_and_quote()
     assert result.region_named_s == result.kind_named_s == 12 * 60
     assert result.direction_named_s is None
     assert not result.wrong_before_correct
-    assert result.replies == 2
+    assert result.replies == 1  # the automatic acknowledgement is not read
     (claim,) = result.claims
     assert claim.quotes == ("Hi, we see heavy packet loss on our Jakarta edge.",)
     assert claim.right == ("region Jakarta", "kind loss")
@@ -167,10 +167,17 @@ def test_no_replies_and_no_fault_and_no_ticket() -> None:
 def test_replies_before_t0_ignored_and_auto_replies_optional() -> None:
     b = Builder(T0).reply(-minutes(1), excerpt="Jakarta loss")
     b.reply(minutes(1), ReplyClass.AUTO, excerpt="Known issue: packet loss in Jakarta.")
-    everything = diagnose(timeline(b))
+    everything = diagnose(timeline(b), include_auto=True)
     assert everything.replies == 1 and everything.judgement is Judgement.CORRECT
-    humans = diagnose(timeline(b), humans_only=True)
+    humans = diagnose(timeline(b))
     assert humans.replies == 0 and humans.judgement is Judgement.NO_REPLY
+
+
+def test_a_time_zone_name_is_not_a_region() -> None:
+    b = Builder(T0).reply(minutes(3), excerpt="We work 09:00-18:00 (Asia/Jakarta). Loss noted.")
+    result = diagnose(timeline(b))
+    assert result.judgement is Judgement.PARTIAL
+    assert result.claims[0].places == ()
 
 
 def test_a_wrong_claim_after_the_correct_one_does_not_count_as_first() -> None:

@@ -125,6 +125,8 @@ _NEGATION = re.compile(
     r"|ruled out|rule out|nor)\b[^.;:!?]{0,40}$",
     re.I,
 )
+_ZONE_NAME = re.compile(r"\b[A-Z][A-Za-z]+/[A-Z][A-Za-z_+-]+(?:/[A-Z][A-Za-z_+-]+)?")
+"""An IANA zone ("Asia/Jakarta") in a reply states office hours, not where the fault is."""
 _QUOTE_START = re.compile(r"\bOn [^.]{0,120}? wrote:|(?:^|\s)>\s", re.I)
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]?")
 
@@ -282,7 +284,8 @@ def ground_truth(fault: FaultInjected, places: Sequence[str] = PLACES) -> Ground
 def _own_words(excerpt: str) -> str:
     """The vendor's own text: up to where a quote of our message starts."""
     quote = _QUOTE_START.search(excerpt)
-    return excerpt[: quote.start()] if quote else excerpt
+    own = excerpt[: quote.start()] if quote else excerpt
+    return _ZONE_NAME.sub("", own)
 
 
 def _kinds_in(sentence: str) -> tuple[set[FaultKind], set[FaultKind]]:
@@ -375,13 +378,13 @@ def diagnose(
     timeline: Timeline,
     *,
     places: Sequence[str] = PLACES,
-    humans_only: bool = False,
+    include_auto: bool = False,
 ) -> Diagnosis:
     """The diagnosis accuracy of ``timeline``'s vendor replies against its injected fault.
 
-    Automatic replies are read too (a status-aware bot can name the fault) unless
-    ``humans_only``; unclassified replies are always read, since a diagnosis is a diagnosis
-    whoever typed it.
+    Automatic replies are skipped unless ``include_auto`` (an acknowledgement that repeats the
+    ticket's subject or names the office's time zone is not a diagnosis); unclassified replies
+    are read, since a diagnosis is a diagnosis whoever typed it.
     """
     fault = timeline.first(FaultInjected)
     t0 = timeline.first(TicketFiled)
@@ -392,7 +395,7 @@ def diagnose(
         (
             reply
             for reply in timeline.all(VendorReply)
-            if reply.at >= t0.at and not (humans_only and reply.classification is ReplyClass.AUTO)
+            if reply.at >= t0.at and (include_auto or reply.classification is not ReplyClass.AUTO)
         ),
         key=lambda reply: reply.at,
     )

@@ -9,6 +9,7 @@ from ..definitions.durations import format_duration
 from ..errors import InvalidConfiguration
 from ..store import RunStore
 from .build import load_run, scorecard_of, write_reports
+from .html import render_html
 from .journal import build_journal
 from .markdown import render_markdown
 
@@ -52,6 +53,8 @@ def render_report(store_path: Path, run_id: str, *, fmt: str, out_dir: Path) -> 
         card = scorecard_of(facts, timeline)
         if fmt == "json":
             return json.dumps(build_journal(facts, timeline, card), indent=2, ensure_ascii=False)
+        if fmt == "html":
+            return render_html(facts, timeline, card)
         if fmt == "paths":
             paths = write_reports(store, run_id, out_dir)
             return "\n".join(f"{kind} report: {path}" for kind, path in paths.items())
