@@ -153,15 +153,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
-    from .report.compare import compare_store, comparison_json, render_comparison
+    from .report.scorecard_html import render_html
+    from .report.vendor_scorecard import load, render_json, render_markdown
 
-    summaries = compare_store(
+    if args.revenue_per_minute is not None and args.revenue_per_minute < 0:
+        raise InvalidInput("--revenue-per-minute must not be negative")
+    card = load(
         _store_path(args),
         vendors=args.vendor or (),
         severity=args.severity,
         include_simulated=args.include_simulated,
+        revenue_per_minute=args.revenue_per_minute,
+        currency=args.currency,
     )
-    print(comparison_json(summaries) if args.format == "json" else render_comparison(summaries))
+    renderers = {"json": render_json, "html": render_html}
+    print(renderers.get(args.format, render_markdown)(card))
     return EXIT_OK
 
 
@@ -274,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare = add(
         "scorecard",
         cmd_scorecard,
-        "the vendor scorecard: vendors side by side over their finished runs (p50/p90/max)",
+        "the vendor scorecard: vendors side by side per severity and time window (p50/p90/max, "
+        "SLA compliance with its confidence interval, diagnosis accuracy, hour-of-week heat map)",
     )
     compare.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
     compare.add_argument("--severity", choices=["P0", "P1", "P2", "P3"])
@@ -283,7 +290,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also runs on simulated time (a persona's script, not a vendor)",
     )
-    compare.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    compare.add_argument("--format", choices=["md", "markdown", "json", "html"], default="md")
+    compare.add_argument(
+        "--revenue-per-minute",
+        type=float,
+        help="what a minute of outage costs you (e.g. 30000 at a mid-size platform's peak): "
+        "adds each vendor's outage cost",
+    )
+    compare.add_argument(
+        "--currency", default="", help="the currency's name for --revenue-per-minute"
+    )
 
     report = add("report", cmd_report, "render one run's report")
     report.add_argument("run_id")

@@ -44,7 +44,7 @@ from .plots import health_svg, timeline_svg
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
-_STYLE = """
+PAGE_STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
        max-width: 1200px; margin: 0 auto; padding: 16px 24px 48px; }
 h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 18px; margin-top: 32px;
@@ -309,7 +309,7 @@ def render_html(facts: RunFacts, timeline: Timeline, card: Scorecard) -> str:
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Support drill {escape(drill.name)} — {escape(verdict)}</title>
-<style>{_STYLE}</style>
+<style>{PAGE_STYLE}</style>
 </head>
 <body>
 <h1>Support drill {escape(drill.name)}</h1>

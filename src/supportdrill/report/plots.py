@@ -184,7 +184,7 @@ def to_svg(figure: Figure) -> str:
     return text.strip()
 
 
-def _figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     with matplotlib.rc_context(_RC):
         return Figure(figsize=(width, height), layout="constrained")
 
@@ -317,7 +317,7 @@ def timeline_svg(timeline: Timeline, card: Scorecard, drill: Drill) -> str:
     shown = views(timeline)
     if not shown:
         return ""
-    figure = _figure(11, 2.3 * len(shown) + 1.1)
+    figure = new_figure(11, 2.3 * len(shown) + 1.1)
     axes = figure.subplots(len(shown), 1, squeeze=False)[:, 0]
     for axis, view in zip(axes, shown, strict=True):
         _timeline_panel(axis, view, timeline, card, drill)
@@ -350,7 +350,7 @@ def health_svg(timeline: Timeline, drill: Drill) -> str:
         if any(view.start <= sample.at <= view.end for sample in samples)
     ]
     rows = [(key, label) for key, label in HEALTH_ROWS if any(key in s.metrics for s in samples)]
-    figure = _figure(3.9 * len(shown) + 0.8, 1.35 * len(rows) + 0.9)
+    figure = new_figure(3.9 * len(shown) + 0.8, 1.35 * len(rows) + 0.9)
     grid = figure.subplots(len(rows), len(shown), squeeze=False, sharey="row")
     injected = timeline.first(FaultInjected)
     lifted = timeline.first(FaultLifted)
