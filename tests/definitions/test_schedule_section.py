@@ -194,6 +194,11 @@ def test_the_holiday_window_needs_a_calendar() -> None:
         build_drill(text, "drill.yaml")
 
 
+def test_a_24x7_severity_takes_the_vendors_holiday_country() -> None:
+    schedule = drill_with('schedule: {cron: "0 3 * * *", windows: [holiday]}\n').schedule  # type: ignore[attr-defined]
+    assert schedule.holidays == "ID"
+
+
 def test_an_email_alert_without_login_or_signature() -> None:
     drill = drill_with(
         """\

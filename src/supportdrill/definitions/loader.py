@@ -576,7 +576,12 @@ def _schedule(
     calendar = section.choice("calendar", Severity, None)
     windows = _windows(section)
     coverage = vendor.coverage_for(calendar or severity)
-    country = section.string("holidays", None) or coverage.holiday_country
+    # A 24x7 coverage keeps no holidays (every moment counts), but the vendor's calendar still
+    # has them: take the country the coverage section names for any severity.
+    named = [item.holiday_country for item in vendor.coverage.values() if item.holiday_country]
+    country = (
+        section.string("holidays", None) or coverage.holiday_country or next(iter(named), None)
+    )
     if ScheduleWindow.HOLIDAY in windows and country is None and not coverage.extra_holidays:
         section.fail(
             "the holiday window needs a holiday calendar: set schedule.holidays (e.g. ID) or "
