@@ -42,6 +42,13 @@ def _store_path(args: argparse.Namespace) -> Path:
     return Path(".supportdrill") / "runs.db"
 
 
+def _label(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return key, value
+
+
 def _reports_dir(args: argparse.Namespace) -> Path:
     return (
         Path(args.reports)
@@ -102,6 +109,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             live=not args.no_live,
             simulated_start=args.simulate_at,
             simulated_rate=args.rate,
+            run_id=args.run_id,
+            labels=dict(args.label or ()),
         )
     )
 
@@ -253,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--rate", type=float, help="simulated desk only: simulated seconds per wall second"
+    )
+    run.add_argument("--run-id", help="the run's id (the scheduler chooses it)")
+    run.add_argument(
+        "--label", action="append", type=_label, metavar="KEY=VALUE", help="extra run label"
     )
 
     demo = add(

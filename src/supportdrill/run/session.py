@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -255,8 +256,14 @@ async def run_drill_file(
     simulated_start: str | None,
     simulated_rate: float | None,
     demo: bool = False,
+    run_id: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> int:
     drill = load_drill(path)
+    if labels:
+        # A scheduled run carries its series (schedule=NAME) beside the drill's own labels.
+        drill = dataclasses.replace(drill, labels={**drill.labels, **labels})
+    chosen_id = run_id
     drill_text = path.read_text(encoding="utf-8")
     store = RunStore(store_path)
     try:
@@ -265,7 +272,7 @@ async def run_drill_file(
             drill, simulated_start=simulated_start, simulated_rate=simulated_rate
         ) as env:
             _restart_simulated_clock(env.clock)
-            run_id = new_run_id(env.clock.now())
+            run_id = chosen_id or new_run_id(env.clock.now())
             async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
                 _restart_simulated_clock(env.clock)
                 runner = DrillRunner(
