@@ -262,6 +262,9 @@ class Scheduler:
             self._record(entry, planned, "skipped", detail=f"max_runs {schedule.max_runs} reached")
             return
         lease: str | None = None
+        if schedule.concurrency is ConcurrencyPolicy.FORBID and self._holds(entry):
+            self._record(entry, planned, "skipped", detail="previous run still going (Forbid)")
+            return
         if schedule.concurrency is not ConcurrencyPolicy.ALLOW:
             lease = f"schedule:{entry.name}:running"
             if schedule.concurrency is ConcurrencyPolicy.REPLACE:
