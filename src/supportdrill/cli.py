@@ -148,6 +148,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def cmd_runs(args: argparse.Namespace) -> int:
     from .report.commands import list_runs
 
+    if args.schedule:
+        from .schedule.commands import series
+
+        print(series(_store_path(args), args.schedule, limit=args.limit))
+        return EXIT_OK
+
     print(list_runs(_store_path(args), limit=args.limit, vendor=args.vendor))
     return EXIT_OK
 
@@ -172,6 +178,18 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     )
     print(comparison_json(summaries) if args.format == "json" else render_comparison(summaries))
     return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from .schedule.commands import schedule_command
+
+    result = schedule_command(
+        args,
+        store_path=_store_path(args),
+        reports_dir=_reports_dir(args),
+        emit=lambda line: print(line, flush=True),
+    )
+    return result if isinstance(result, int) else run_async(result)
 
 
 def cmd_proxy_serve(args: argparse.Namespace) -> int:
@@ -283,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs = add("runs", cmd_runs, "list stored runs")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--vendor")
+    runs.add_argument("--schedule", help="one schedule's series: every cron time and its run")
 
     compare = add(
         "scorecard",
@@ -309,6 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_cleanup,
         "remove the faults of runs that did not end (a killed harness) from their Toxiproxy",
     )
+
+    from .schedule.commands import add_schedule_parser
+
+    add_schedule_parser(commands, cmd_schedule, _Parser)
 
     proxy = commands.add_parser("proxy", help="the embedded Toxiproxy-compatible server")
     proxy_commands = proxy.add_subparsers(dest="proxy_command", required=True, parser_class=_Parser)

@@ -184,6 +184,27 @@ class Scheduler:
             if not entry.schedule.suspend:
                 await self._decide(entry, now)
 
+    async def fire(self, tolerance: timedelta) -> PlannedRun | None:
+        """For an outer scheduler (CronJob, systemd, GitHub Actions) that has just triggered:
+        start the first schedule's run whose cron time came at most ``tolerance`` ago — after
+        its jitter, only inside its windows, only if no one has claimed it — and wait for it.
+        None when no run is due now (e.g. the UTC trigger of the other DST offset)."""
+        entry = self.entries[0]
+        now = self.clock.now()
+        due: PlannedRun | None = None
+        for planned in planned_runs(entry.drill, now - tolerance - timedelta(microseconds=1)):
+            if planned.nominal > now:
+                break
+            due = planned
+        if due is None or entry.schedule.suspend:
+            return None
+        await self.clock.sleep(max(0.0, (due.at - now).total_seconds()))
+        await self._start(entry, due, self.clock.now())
+        while self.running:
+            await asyncio.wait({running.waiter for running in self.running})
+            await self._reap()
+        return due
+
     async def _sleep(self, until: datetime | None) -> None:
         now = self.clock.now()
         # Running drills need their leases renewed; with none, sleep until the next run is due.
