@@ -8,7 +8,7 @@ Bodies are built by pure functions (:func:`alert_body` for JSON, Slack and Teams
 
 (the scheme Slack and Stripe use; :func:`verify_signature` is the receiver's side, with a
 replay window). A mail carries the same two headers; its signed body is the text part with line
-endings as ``\n`` and no trailing newline (mail transport may change both).
+endings as LF and no trailing newline (mail transport may change both).
 
 Secrets — the signing keys, a webhook URL kept in a variable (Slack and Teams
 URLs are credentials), the SMTP password, the drill's desk secrets — go through one
