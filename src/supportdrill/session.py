@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -265,6 +267,37 @@ def _finish(store: RunStore, result: RunResult, reports_dir: Path) -> DrillRun:
     )
 
 
+def _check_writable(folder: Path) -> None:
+    """Refuse, before anything starts, a reports folder the drill could not write at its end
+    (it is created then, if missing: here only its nearest existing parent is checked)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidConfiguration(f"reports folder {folder}: {existing} is not a folder")
+    try:
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
+        # A probe, for what os.access cannot see (a read-only mount; root).
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise InvalidConfiguration(
+            f"reports folder {folder}: {existing} is not writable ({exc.strerror})"
+        ) from exc
+
+
+def _check_simulated(drill: Drill, start: str | None, rate: float | None) -> None:
+    """The simulated desk's settings and ``--simulate-at``/``--rate``, checked before the store
+    is opened, so a refusal creates nothing."""
+    if drill.vendor.desk.kind is DeskKind.SIMULATED:
+        from .desks.simulated.launch import DeskLaunch
+
+        DeskLaunch.for_drill(drill, start=start, rate=rate)
+    elif start or rate is not None:
+        raise InvalidConfiguration("--simulate-at and --rate apply to the simulated desk only")
+
+
 async def run_drill_file(
     path: Path,
     *,
@@ -278,6 +311,8 @@ async def run_drill_file(
     """Load the drill at ``path``, run it on its parts, store every event and write its reports."""
     drill = load_drill(path)
     drill_text = path.read_text(encoding="utf-8")
+    _check_writable(reports_dir)
+    _check_simulated(drill, simulated_start, simulated_rate)
     store = RunStore(store_path)
     try:
         await sweep_leftovers(store, say)

@@ -21,7 +21,7 @@ from typing import Any, Self
 from ..clock import require_aware
 from ..errors import RunNotFound, StoreError
 from ..secrets import Redactor
-from .schema import migrate
+from .schema import migrate, refuse_foreign
 
 DEFAULT_STORE = Path(".supportdrill") / "runs.db"
 STORE_ENV = "SUPPORTDRILL_STORE"
@@ -55,6 +55,7 @@ class Database:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{where}: cannot open the run store: {exc}") from exc
         try:
+            refuse_foreign(self._db, where)
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.execute("PRAGMA journal_mode = WAL")
             # FULL: a commit survives power loss too; NORMAL survives a killed process only.

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..errors import StoreError
+from ..errors import NotARunStore, StoreError
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,27 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def refuse_foreign(connection: sqlite3.Connection, where: str) -> None:
+    """Refuse a database that holds tables but no supportdrill schema: another application's
+    file named by mistake. Checked before anything is written (not even the WAL pragma), so
+    the file is left exactly as it was."""
+    try:
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    except sqlite3.DatabaseError as exc:
+        raise NotARunStore(f"{where}: not a supportdrill run store: {exc}") from exc
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise NotARunStore(
+            f"{where}: not a supportdrill run store (it holds other tables: {shown}); "
+            "refusing to add ours to it — pass another --store"
+        )
 
 
 def current_version(connection: sqlite3.Connection) -> int:
