@@ -282,6 +282,8 @@ class DrillRunner:
             state.seen_messages.add(reply.message_id)
         for message in self.timeline.all(CustomerMessage):
             state.seen_messages.add(message.message_id)
+            if message.message_id.startswith("followup-"):
+                state.posted.append((message.at, message.excerpt))
         last_status = self.timeline.last(TicketStatus)
         state.last_status = last_status.status if last_status else None
         return await self._watch(ref, state)
@@ -496,6 +498,7 @@ class DrillRunner:
             ):
                 stamp = await self.desk.comment(ref, resolution.followup)
                 followup_sent = True
+                state.posted.append((stamp, resolution.followup[:280]))
                 await self.emit(
                     CustomerMessage(
                         at=stamp,
