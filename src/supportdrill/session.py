@@ -18,21 +18,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from .clock import Clock, RealClock
-from .definitions.durations import DurationError, parse_duration
 from .definitions.loader import build_drill, load_drill
 from .definitions.model import DeskKind, Drill
 from .definitions.scenarios import MediaPath
 from .desks.base import Desk
-from .desks.simulated.hours import HolidayRules
-from .desks.simulated.personas import BUSINESS_HOURS
+from .desks.simulated.launch import DeskLaunch
 from .errors import InvalidConfiguration
 from .faults.guard import cleanup_leftovers
 from .measure.scorecard import Scorecard
@@ -53,8 +53,6 @@ from .store import RunStore, StoreTarget, parse_store
 from .store.runs import new_run_id
 from .timeline import Outcome
 
-DEFAULT_SIMULATED_RATE = 3600.0
-
 
 @dataclass
 class Environment:
@@ -63,6 +61,10 @@ class Environment:
     simulated: bool
     redactor: Redactor = field(default_factory=Redactor)
     statuspage: StatuspagePoller | None = None
+    file_at: datetime | None = None
+    """Simulated time: the moment the ticket is filed (the simulated start)."""
+    rate: float | None = None
+    """Simulated time: the clock's rate once the ticket is filed (rate 1 before)."""
 
 
 @dataclass(frozen=True)
@@ -75,48 +77,18 @@ class DrillParts:
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
 
 
-def _persona_delays(settings: Mapping[str, str]) -> dict[str, float]:
-    """``delay_first_human: 20m`` in the desk settings → ``{"first_human": 1200.0}``."""
-    delays: dict[str, float] = {}
-    for key, value in settings.items():
-        if key.startswith("delay_"):
-            try:
-                delays[key.removeprefix("delay_")] = parse_duration(value).total_seconds()
-            except DurationError as exc:
-                raise InvalidConfiguration(f"desk.{key}: {exc}") from exc
-    return delays
-
-
-def _simulated_clock(drill: Drill, start_text: str | None, rate: float | None) -> Clock:
-    from .clock import AcceleratedClock
-
-    settings = drill.vendor.desk.settings
-    start_text = start_text or settings.get("simulated_start")
-    if start_text is None:
-        return RealClock()
-    try:
-        start = datetime.fromisoformat(start_text)
-    except ValueError as exc:
-        raise InvalidConfiguration(f"simulated start {start_text!r} is not an ISO time") from exc
-    if start.tzinfo is None:
-        raise InvalidConfiguration(
-            f"simulated start {start_text!r} needs a UTC offset, e.g. +07:00"
-        )
-    try:
-        speed = rate if rate is not None else float(settings.get("rate", DEFAULT_SIMULATED_RATE))
-    except ValueError as exc:
-        raise InvalidConfiguration(f"desk.rate {settings.get('rate')!r} is not a number") from exc
-    if speed <= 0:
-        raise InvalidConfiguration("the simulated clock rate must be positive")
-    return AcceleratedClock(start, speed)
-
-
 @contextlib.asynccontextmanager
 async def environment(
-    drill: Drill, *, simulated_start: str | None = None, simulated_rate: float | None = None
+    drill: Drill,
+    *,
+    simulated_start: str | None = None,
+    simulated_rate: float | None = None,
+    filing: bool = False,
 ) -> AsyncIterator[Environment]:
-    """The clock, the desk and the status page a drill runs against, released on exit."""
-    async with _desk_environment(drill, simulated_start, simulated_rate) as env:
+    """The clock, the desk and the status page a drill runs against, released on exit.
+
+    ``filing``: a run from the start, which files at the simulated start exactly."""
+    async with _desk_environment(drill, simulated_start, simulated_rate, filing) as env:
         token_env = drill.stream.token_env if drill.stream is not None else None
         if token_env and os.environ.get(token_env):
             # The stream's WHIP/WHEP token is as secret as the desk's.
@@ -137,35 +109,31 @@ async def environment(
 
 @contextlib.asynccontextmanager
 async def _desk_environment(
-    drill: Drill, simulated_start: str | None, simulated_rate: float | None
+    drill: Drill, simulated_start: str | None, simulated_rate: float | None, filing: bool
 ) -> AsyncIterator[Environment]:
     config = drill.vendor.desk
     if config.kind is DeskKind.SIMULATED:
-        from .desks.simulated import SimulatedDesk, SimulatedDeskServer
+        from .desks.simulated import SimulatedDesk
+        from .desks.simulated.launch import filing_lead, launch
 
-        clock = _simulated_clock(drill, simulated_start, simulated_rate)
+        spec = DeskLaunch.for_drill(drill, start=simulated_start, rate=simulated_rate)
+        # A run files at the simulated start exactly; a resumed one carries on at the rate.
+        lead = filing_lead(drill) if filing else None
+        clock = spec.clock(lead=lead)
+        file_at, rate = (spec.start, spec.rate) if lead is not None and spec.start else (None, None)
         url = config.settings.get("url")
         desk: Desk
         if url:
             desk = SimulatedDesk(url)
             try:
-                yield Environment(clock, desk, simulated=True)
+                yield Environment(clock, desk, simulated=True, file_at=file_at, rate=rate)
             finally:
                 await desk.close()
             return
-        persona = config.settings.get("persona", "responsive-24x7")
-        async with SimulatedDeskServer(
-            persona=persona,
-            clock=clock,
-            timezone=config.settings.get("timezone", drill.vendor.timezone),
-            hours=config.settings.get("hours", BUSINESS_HOURS),
-            delays={persona: _persona_delays(config.settings)},
-            # The persona keeps the public holidays the drill's coverage names.
-            holidays=HolidayRules.of(drill.vendor.coverage.values()),
-        ) as server:
+        async with launch(spec, clock=clock) as server:
             desk = SimulatedDesk(server.url)
             try:
-                yield Environment(clock, desk, simulated=True)
+                yield Environment(clock, desk, simulated=True, file_at=file_at, rate=rate)
             finally:
                 await desk.close()
         return
@@ -304,6 +272,37 @@ def _finish(store: RunStore, result: RunResult, reports_dir: Path) -> DrillRun:
     )
 
 
+def _check_writable(folder: Path) -> None:
+    """Refuse, before anything starts, a reports folder the drill could not write at its end
+    (it is created then, if missing: here only its nearest existing parent is checked)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidConfiguration(f"reports folder {folder}: {existing} is not a folder")
+    try:
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
+        # A probe, for what os.access cannot see (a read-only mount; root).
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise InvalidConfiguration(
+            f"reports folder {folder}: {existing} is not writable ({exc.strerror})"
+        ) from exc
+
+
+def _check_simulated(drill: Drill, start: str | None, rate: float | None) -> None:
+    """The simulated desk's settings and ``--simulate-at``/``--rate``, checked before the store
+    is opened, so a refusal creates nothing."""
+    if drill.vendor.desk.kind is DeskKind.SIMULATED:
+        from .desks.simulated.launch import DeskLaunch
+
+        DeskLaunch.for_drill(drill, start=start, rate=rate)
+    elif start or rate is not None:
+        raise InvalidConfiguration("--simulate-at and --rate apply to the simulated desk only")
+
+
 async def run_drill_file(
     path: Path,
     *,
@@ -326,11 +325,13 @@ async def run_drill_file(
         drill = dataclasses.replace(drill, labels={**drill.labels, **labels})
     chosen_id = run_id
     drill_text = path.read_text(encoding="utf-8")
+    _check_writable(reports_dir)
+    _check_simulated(drill, simulated_start, simulated_rate)
     store = RunStore(store_path)
     try:
         await sweep_leftovers(store, say)
         async with environment(
-            drill, simulated_start=simulated_start, simulated_rate=simulated_rate
+            drill, simulated_start=simulated_start, simulated_rate=simulated_rate, filing=True
         ) as env:
             store.guard_secrets(env.redactor)
             _restart_simulated_clock(env.clock)
@@ -350,14 +351,18 @@ async def run_drill_file(
                     ),
                     statuspage=env.statuspage,
                     redactor=env.redactor,
+                    file_at=env.file_at,
+                    rate_after_filing=env.rate,
                 )
                 say(f"run {run_id}: {drill.name} against {drill.vendor.name}")
                 if parts.fault_server:
                     say(f"fault server: {parts.fault_server}")
                 if env.simulated and not isinstance(env.clock, RealClock):
+                    filing_at = f"files at {env.file_at.isoformat()}, " if env.file_at else ""
                     say(
-                        f"simulated time: {env.clock!r}"
-                        " (figures describe the persona, not a vendor)"
+                        f"simulated time: {filing_at}{env.clock!r}"
+                        + (f", then rate {env.rate:g}" if env.rate else "")
+                        + " (figures describe the persona, not a vendor)"
                     )
                 with _live_view(runner, enabled=live):
                     result = await runner.run()
@@ -413,25 +418,28 @@ def _live_view(runner: DrillRunner, *, enabled: bool) -> Iterator[None]:
 
 
 async def serve_simulated_desk(
+    spec: DeskLaunch,
     *,
     host: str,
     port: int,
-    persona: str,
-    timezone: str,
     state_path: Path | None,
     say: Say = quiet,
 ) -> None:
     """Serve the simulated vendor desk until cancelled (Ctrl-C and SIGTERM stop it)."""
-    from .desks.simulated import serve_desk
+    from .desks.simulated.launch import describe, serve
+    from .desks.simulated.personas import PERSONA_NAMES
+
+    clock = spec.clock()
 
     def ready(url: str) -> None:
         # Said once listening, so ``--port 0`` shows the port the system picked.
-        say(f"simulated vendor desk ({persona}, {timezone}) on {url}")
+        say(f"simulated vendor desk on {url}: {describe(spec)}")
+        when = f"simulated, {clock!r}" if spec.start else "real time"
+        say(f"clock: {when}")
+        say(f"personas (tag a ticket persona-NAME): {', '.join(PERSONA_NAMES)}")
 
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        await serve_desk(
-            host, port, persona=persona, timezone=timezone, state_path=state_path, ready=ready
-        )
+        await serve(spec, host=host, port=port, state_path=state_path, clock=clock, ready=ready)
 
 
 async def check_desk(path: Path) -> list[str]:
@@ -439,8 +447,14 @@ async def check_desk(path: Path) -> list[str]:
     from .desks.registry import check_desk as check
 
     drill = load_drill(path)
+    config = drill.vendor.desk
+    if config.kind is DeskKind.SIMULATED and "url" not in config.settings:
+        from .desks.simulated.launch import check_embedded
+
+        # The same desk ``run`` starts: the drill's zone, hours, holidays and persona timing.
+        return await check_embedded(DeskLaunch.for_drill(drill))
     with redacting(Redactor()) as redactor:
-        return await check(drill.vendor.desk, redactor=redactor)
+        return await check(config, redactor=redactor)
 
 
 async def cleanup_faults(store_path: StoreTarget) -> Cleanup:

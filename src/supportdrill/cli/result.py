@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 import signal
 import sys
 from collections.abc import Coroutine
@@ -59,9 +60,19 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def emit(result: CommandResult) -> int:
-    """Print a verb's result (the only place, with :func:`say`, that the harness prints)."""
-    for line in result.lines:
-        print(line)
+    """Print a verb's result (the only place, with :func:`say`, that the harness prints).
+
+    A reader that stops early (``supportdrill report RUN | head``) is not an error: the rest of
+    the output goes nowhere and the verb's exit code stands."""
+    try:
+        for line in result.lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     for line in result.errors:
         print(line, file=sys.stderr)
     return int(result.exit_code)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..clock import AdjustableClock, Clock, RealClock
+from ..clock import AdjustableClock, Clock, RealClock, SettableClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
 from ..desks.retry import with_retries
@@ -111,6 +111,8 @@ class DrillRunner:
         statuspage: StatusSource | None = None,
         redactor: Redactor | None = None,
         baseline_window: timedelta = BASELINE_WINDOW,
+        file_at: datetime | None = None,
+        rate_after_filing: float | None = None,
     ) -> None:
         self.drill = drill
         self.store = store
@@ -122,6 +124,10 @@ class DrillRunner:
         self.observers = list(observers)
         self.statuspage = statuspage
         self.baseline_window = baseline_window
+        self.file_at = file_at
+        """Simulated time only: the moment the ticket is filed (the drill's simulated start)."""
+        self.rate_after_filing = rate_after_filing
+        """Simulated time only: the clock runs at rate 1 until filing, then at this rate."""
         self.redactor = redactor or Redactor()
         self._statuspage_read_at: datetime | None = None
         self.run_id = run_id or store.create_run_for(
@@ -185,14 +191,48 @@ class DrillRunner:
     # -- phases ------------------------------------------------------------------------------
 
     async def _from_start(self) -> tuple[Outcome, str]:
-        with self._physical_time():
+        # On simulated time with a filing moment, everything before filing plays at rate 1 and
+        # the grace window is a jump: the clock then reaches the filing moment exactly.
+        exact = self.file_at is not None and isinstance(self.clock, SettableClock)
+        with self._physical_time(always=exact):
             await self._until_fault_confirmed()
-        await self._read_statuspage()
+            await self._read_statuspage()
         if self.drill.ticket.file_after > timedelta(0):
             await self._phase(Phase.GRACE)
-            await self._sleep_until(self.clock.now() + self.drill.ticket.file_after)
-        ref = await self._file()
+            if exact:
+                self._jump(self.clock.now() + self.drill.ticket.file_after)
+            else:
+                await self._sleep_until(self.clock.now() + self.drill.ticket.file_after)
+        await self._reach_filing_time()
+        with self._physical_time(always=exact):
+            ref = await self._file()
+        if self.rate_after_filing is not None and isinstance(self.clock, AdjustableClock):
+            self.clock.set_rate(self.rate_after_filing)
         return await self._watch(ref, WatchState())
+
+    def _jump(self, moment: datetime) -> None:
+        assert isinstance(self.clock, SettableClock)
+        self.clock.advance_to(moment)
+
+    async def _reach_filing_time(self) -> None:
+        """On simulated time, move the clock forward to the filing moment; filing is then
+        played at rate 1, so the desk stamps the ticket at that very second."""
+        if self.file_at is None or not isinstance(self.clock, SettableClock):
+            return
+        late = (self.clock.now() - self.file_at).total_seconds()
+        # Whole seconds: the desk stamps tickets to the second.
+        if late >= 1:
+            now = self.clock.now()
+            await self.emit(
+                Note(
+                    at=now,
+                    observed_at=now,
+                    text=f"filed {late:.0f}s after the simulated start: the stream and fault "
+                    "phases took longer than the time set aside for them",
+                    level="warning",
+                )
+            )
+        self._jump(self.file_at)
 
     async def _until_fault_confirmed(self) -> None:
         drill = self.drill
@@ -241,15 +281,19 @@ class DrillRunner:
             state.seen_messages.add(reply.message_id)
         for message in self.timeline.all(CustomerMessage):
             state.seen_messages.add(message.message_id)
+            if message.message_id.startswith("followup-"):
+                state.posted.append((message.at, message.excerpt))
         last_status = self.timeline.last(TicketStatus)
         state.last_status = last_status.status if last_status else None
         return await self._watch(ref, state)
 
     @contextlib.contextmanager
-    def _physical_time(self) -> Iterator[None]:
-        """Play the stream and fault phases at rate 1 on an accelerated (demo) clock."""
+    def _physical_time(self, *, always: bool = False) -> Iterator[None]:
+        """Play the stream and fault phases (and, with ``always``, anything else) at rate 1 on
+        an accelerated (demo) clock."""
         clock = self.clock
-        if self.stream is None or not isinstance(clock, AdjustableClock) or clock.rate == 1:
+        physical = always or self.stream is not None
+        if not physical or not isinstance(clock, AdjustableClock) or clock.rate == 1:
             yield
             return
         rate = clock.rate
@@ -459,6 +503,7 @@ class DrillRunner:
             ):
                 stamp = await self.desk.comment(ref, resolution.followup)
                 followup_sent = True
+                state.posted.append((stamp, resolution.followup[:280]))
                 await self.emit(
                     CustomerMessage(
                         at=stamp,
