@@ -223,9 +223,7 @@ def test_progress_while_the_stream_is_judged() -> None:
     emit(StreamHealth, metrics={"fps": 9.0}, healthy=True)
     wall[0] = 108.5
     screen = draw(view)
-    assert (
-        "waiting for the fault to show on the stream: 1 sample judged, 2s of up to 10s" in screen
-    )
+    assert "waiting for the fault to show on the stream: 1 sample judged, 2s of up to 10s" in screen
     assert "(needs 2 bad samples in a row)" in screen
     emit(StreamDegraded)
     assert "waiting for the fault" not in draw(view)
