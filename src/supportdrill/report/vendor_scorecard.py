@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from ..definitions.durations import format_duration
@@ -33,6 +32,7 @@ from ..measure.fleet import (
 )
 from ..measure.stats import Proportion, Separation
 from ..measure.windows import WINDOW_LABELS, Window
+from ..store import StoreTarget
 from .compare import scored_runs
 
 SCHEMA = "supportdrill.scorecard/1"
@@ -81,7 +81,7 @@ def build(
 
 
 def load(
-    store_path: Path,
+    store_path: StoreTarget,
     *,
     vendors: Sequence[str] = (),
     severity: str | None = None,
