@@ -191,11 +191,11 @@ def new_figure(width: float, height: float) -> Figure:
 
 def _time_axis(axis: Axes, view: View, zone: ZoneInfo, *, maxticks: int = 9) -> None:
     axis.set_xlim(mdates.date2num(view.start), mdates.date2num(view.end))  # type: ignore[no-untyped-call]
-    locator = mdates.AutoDateLocator(tz=zone, minticks=3, maxticks=maxticks)  # type: ignore[no-untyped-call]
+    locator = mdates.AutoDateLocator(tz=zone, minticks=2, maxticks=maxticks)  # type: ignore[no-untyped-call]
     # More steps than matplotlib's defaults, so a narrow panel always finds one (else it warns).
     locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 12, 24]
-    locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30]
-    locator.intervald[mdates.SECONDLY] = [1, 2, 5, 10, 15, 20, 30]
+    locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30, 60]
+    locator.intervald[mdates.SECONDLY] = [1, 2, 5, 10, 15, 20, 30, 60]
     axis.xaxis.set_major_locator(locator)
     span = view.end - view.start
     pattern = "%a %H:%M" if span > timedelta(hours=1) else "%H:%M:%S"
