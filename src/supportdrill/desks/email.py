@@ -36,10 +36,11 @@ import aioimaplib
 import aiosmtplib
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import EmailSettings
 from ..errors import DeskAuthFailed, DeskError, DeskProtocolError, DeskTimeout, DeskUnavailable
 from ..secrets import Redactor, SecretValue
 from ..vocabulary import AuthorRole, DeskCapabilities, DeskPoll, DeskReply, TicketDraft, TicketRef
-from .base import Desk
+from .base import Desk, OpenContext
 from .tracking import Cursor, drill_token, key_digest, with_token
 
 CAPABILITIES = DeskCapabilities(
@@ -136,6 +137,26 @@ class EmailDesk(Desk):
         self._lock = asyncio.Lock()
 
     # ---------------------------------------------------------------- IMAP plumbing
+
+    @classmethod
+    def from_settings(cls, settings: EmailSettings, context: OpenContext) -> EmailDesk:
+        smtp = settings.smtp_password
+        mail = MailSettings(
+            address=settings.address,
+            support_address=settings.support_address,
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            imap_host=settings.imap_host,
+            imap_port=settings.imap_port,
+            imap_user=settings.imap_user,
+            imap_password=context.secret(settings.password),
+            smtp_user=settings.smtp_user,
+            smtp_password=context.secret(smtp) if smtp is not None else None,
+            smtp_starttls=settings.smtp_starttls,
+            imap_ssl=settings.imap_ssl,
+            mailbox=settings.mailbox,
+        )
+        return cls(mail, redactor=context.redactor, clock=context.clock)
 
     def _fail(self, what: str, exc: BaseException) -> DeskError:
         text = self.redactor.redact(f"email: {what}: {type(exc).__name__}: {exc}")

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import FreshdeskSettings
 from ..errors import DeskRejected
 from ..timeline import StatusCategory
 from ..vocabulary import (
@@ -32,7 +33,7 @@ from ..vocabulary import (
     TicketRef,
     VendorClock,
 )
-from .base import Desk
+from .base import Desk, OpenContext
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, drill_tag, drill_token, first_carrying_token, with_token
 
@@ -70,6 +71,17 @@ class FreshdeskDesk(Desk):
         self.requester_email = requester_email
         self.clock: Clock = clock or RealClock()
         self._roles: dict[str, tuple[str, str]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: FreshdeskSettings, context: OpenContext) -> FreshdeskDesk:
+        key = context.secret(settings.api_key).reveal()
+        # Freshdesk's basic auth is the API key with any password ("X").
+        context.redactor.add_basic_auth(key, "X")
+        return cls(
+            context.http(settings.url, auth=(key, "X")),
+            requester_email=settings.requester_email,
+            clock=context.clock,
+        )
 
     async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:
         existing = await self.find(idempotency_key=idempotency_key)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import GithubSettings
 from ..timeline import StatusCategory
 from ..vocabulary import (
     AuthorRole,
@@ -26,7 +27,7 @@ from ..vocabulary import (
     TicketDraft,
     TicketRef,
 )
-from .base import Desk
+from .base import Desk, OpenContext
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, drill_token, first_carrying_token, with_token
 
@@ -56,6 +57,19 @@ class GithubDesk(Desk):
         self.repo = repo
         self.clock: Clock = clock or RealClock()
         self._login: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: GithubSettings, context: OpenContext) -> GithubDesk:
+        token = context.secret(settings.token).reveal()
+        client = context.http(
+            settings.url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+            },
+        )
+        return cls(client, repo=settings.repo, clock=context.clock)
 
     async def _me(self) -> str:
         if self._login is None:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import JsmSettings
 from ..timeline import StatusCategory
 from ..vocabulary import (
     AuthorRole,
@@ -36,10 +37,10 @@ from ..vocabulary import (
     TicketRef,
     VendorClock,
 )
-from .base import Desk
+from .base import Desk, OpenContext
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, drill_token, with_token
-from .webhooks import WebhookReceiver
+from .webhooks import JIRA, WebhookReceiver, receiver_for
 
 API = "/rest/servicedeskapi"
 AUTOMATION_NAMES = ("automation for jira", "jira automation", "system")
@@ -111,6 +112,23 @@ class JsmDesk(Desk):
         self._account_types: dict[str, str] = {}
         self.webhook = webhook
         self.wakeup = webhook.wakeup if webhook is not None else None
+
+    @classmethod
+    def from_settings(cls, settings: JsmSettings, context: OpenContext) -> JsmDesk:
+        email = context.text(settings.email)
+        token = context.secret(settings.token)
+        context.redactor.add_basic_auth(email, token)
+        hook = settings.webhook
+        return cls(
+            context.http(settings.url, auth=(email, token.reveal())),
+            service_desk_id=settings.service_desk_id,
+            request_type_id=settings.request_type_id,
+            agent_mode=settings.agent_mode,
+            clock=context.clock,
+            webhook=receiver_for(
+                hook, JIRA, context.secret(hook.secret) if hook and hook.secret else None
+            ),
+        )
 
     async def _listen(self, ref: TicketRef | None) -> None:
         """Start the webhook receiver (once) and have it wake the watch for ``ref``."""

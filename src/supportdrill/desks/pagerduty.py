@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import PagerDutySettings
 from ..errors import DeskProtocolError
 from ..secrets import SecretValue
 from ..timeline import StatusCategory
@@ -38,10 +39,10 @@ from ..vocabulary import (
     TicketDraft,
     TicketRef,
 )
-from .base import Desk
+from .base import Desk, OpenContext
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, key_digest
-from .webhooks import WebhookReceiver
+from .webhooks import PAGERDUTY, WebhookReceiver, receiver_for
 
 SEVERITIES = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
 ENTRY_STATUS = {
@@ -91,6 +92,27 @@ class PagerDutyDesk(Desk):
         self.webhook = webhook
         self.wakeup = webhook.wakeup if webhook is not None else None
         self.capabilities = replace(CAPABILITIES, webhooks=webhook is not None)
+
+    @classmethod
+    def from_settings(cls, settings: PagerDutySettings, context: OpenContext) -> PagerDutyDesk:
+        token = context.secret(settings.token).reveal()
+        hook = settings.webhook
+        return cls(
+            events=context.http(settings.events_url),
+            rest=context.http(
+                settings.url,
+                headers={
+                    "Authorization": f"Token token={token}",
+                    "Accept": "application/vnd.pagerduty+json;version=2",
+                },
+            ),
+            routing_key=context.secret(settings.routing_key),
+            from_email=settings.from_email,
+            clock=context.clock,
+            webhook=receiver_for(
+                hook, PAGERDUTY, context.secret(hook.secret) if hook and hook.secret else None
+            ),
+        )
 
     async def _listen(self, *identifiers: str) -> None:
         """Start the webhook receiver (once) and have it wake the watch for ``identifiers``."""

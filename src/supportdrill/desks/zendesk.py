@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import ZendeskSettings
 from ..errors import DeskAuthFailed, DeskProtocolError, InvalidConfiguration
 from ..timeline import StatusCategory
 from ..vocabulary import (
@@ -35,7 +36,7 @@ from ..vocabulary import (
     TicketRef,
     VendorClock,
 )
-from .base import Desk
+from .base import Desk, OpenContext
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import (
     SEVERITY_WORDS,
@@ -110,6 +111,19 @@ class ZendeskDesk(Desk):
         self._roles: dict[str, str] = {}
         self._names: dict[str, str] = {}
         self._me: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ZendeskSettings, context: OpenContext) -> ZendeskDesk:
+        if settings.oauth_token is not None:
+            bearer = context.secret(settings.oauth_token).reveal()
+            client = context.http(settings.url, headers={"Authorization": f"Bearer {bearer}"})
+        else:
+            assert settings.email is not None and settings.token is not None  # parse() ensures
+            user = f"{context.text(settings.email)}/token"
+            token = context.secret(settings.token)
+            context.redactor.add_basic_auth(user, token)
+            client = context.http(settings.url, auth=(user, token.reveal()))
+        return cls(client, agent_mode=settings.agent_mode, clock=context.clock)
 
     # ---------------------------------------------------------------- filing
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ...definitions.desk_settings import SimulatedSettings
 from ...errors import (
     DeskAuthFailed,
     DeskProtocolError,
@@ -37,7 +38,7 @@ from ...vocabulary import (
     TicketDraft,
     TicketRef,
 )
-from ..base import Desk
+from ..base import Desk, OpenContext
 from .cursor import Cursor
 
 PRIORITY_OF_SEVERITY: Mapping[str, str] = {
@@ -139,6 +140,17 @@ class SimulatedDesk(Desk):
         self._http = httpx.AsyncClient(
             base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout_s)
         )
+
+    @classmethod
+    def from_settings(cls, settings: SimulatedSettings, context: OpenContext) -> SimulatedDesk:
+        """A client for a simulated desk already running at ``settings.url``."""
+        if settings.url is None:
+            raise InvalidConfiguration(
+                "desk simulated: open_desk builds a client for a running simulated desk and "
+                "needs its url; the runner starts an embedded one itself"
+            )
+        token = context.secret(settings.token).reveal() if settings.token is not None else None
+        return cls(settings.url, token=token, persona=settings.persona)
 
     # ---- HTTP with errors mapped
 
