@@ -14,13 +14,20 @@ tests/desks/contracts.
 
 from __future__ import annotations
 
+import copy
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from .server import FakeServer, stamp
+
+_DOCUMENTED = json.loads((Path(__file__).parents[1] / "contracts" / "documented.json").read_text())[
+    "freshdesk"
+]
 
 REQUESTER_ID = 77001
 AGENT_ID = 43001
@@ -57,8 +64,10 @@ class FakeFreshdesk(FakeServer):
         note: bool | None = None,
         incoming: bool | None = None,
     ) -> None:
+        documented = copy.deepcopy(_DOCUMENTED["list_conversations_response"]["payload"][1])
         self.conversations[ticket].append(
-            {
+            documented
+            | {
                 "id": next(self._conv),
                 "body": f"<div>{body}</div>",
                 "body_text": body,
@@ -84,7 +93,11 @@ class FakeFreshdesk(FakeServer):
         self.creations += 1
         ticket_id = next(self._ids)
         now = datetime.now(UTC)
-        self.tickets[ticket_id] = {
+        documented = copy.deepcopy(_DOCUMENTED["create_ticket_response"]["payload"])
+        self.tickets[ticket_id] = documented | {
+            "cc_emails": [],
+            "reply_cc_emails": [],
+            "company_id": None,
             "id": ticket_id,
             "subject": data["subject"],
             "description_text": data["description"],

@@ -12,19 +12,38 @@ Responses are validated against GitHub's OpenAPI description in tests/desks/cont
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from .server import FakeServer, stamp
 
-ME = {"login": "drill-bot-user", "id": 1, "type": "User"}
-MAINTAINER = {"login": "octocat", "id": 583231, "type": "User"}
-BOT = {"login": "triage-helper[bot]", "id": 99, "type": "Bot"}
-STRANGER = {"login": "another-user", "id": 4242, "type": "User"}
+# Every payload starts from GitHub's own documented example (the vendored description), so the
+# fake's answers carry every field the description requires.
+_EXAMPLES = json.loads(
+    (Path(__file__).parents[1] / "contracts" / "github.openapi.json").read_text()
+)["components"]["examples"]
+
+
+def _example(name: str) -> dict[str, Any]:
+    return copy.deepcopy(_EXAMPLES[name]["value"])
+
+
+def _user(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
+    user = _example("issue-comment")["user"]
+    user.update(login=login, id=user_id, type=kind, url=f"https://api.github.com/users/{login}")
+    return user
+
+
+ME = _user("drill-bot-user", 1)
+MAINTAINER = _user("octocat", 583231)
+BOT = _user("triage-helper[bot]", 99, "Bot")
+STRANGER = _user("another-user", 4242)
 
 
 class FakeGithub(FakeServer):
@@ -111,17 +130,20 @@ class FakeGithub(FakeServer):
         return chunk, headers
 
     def comment(self, number: int, user: dict[str, Any], body: str, association: str, app=None):
-        self.comments[number].append(
-            {
-                "id": next(self._comment_ids),
-                "body": body,
-                "user": user,
-                "author_association": association,
-                "performed_via_github_app": app,
-                "created_at": stamp(),
-                "updated_at": stamp(),
-            }
+        comment = _example("issue-comment")
+        comment_id = next(self._comment_ids)
+        comment.update(
+            id=comment_id,
+            body=body,
+            user=user,
+            author_association=association,
+            performed_via_github_app=app,
+            created_at=stamp(),
+            updated_at=stamp(),
+            url=f"https://api.github.com/repos/{self.repo}/issues/comments/{comment_id}",
+            issue_url=f"https://api.github.com/repos/{self.repo}/issues/{number}",
         )
+        self.comments[number].append(comment)
         self.issues[number]["comments"] = len(self.comments[number])
         self.issues[number]["updated_at"] = stamp()
 
@@ -147,30 +169,49 @@ class FakeGithub(FakeServer):
         return web.json_response(payload, headers={"ETag": etag, **(headers or {})})
 
     async def user(self, request: web.Request) -> web.Response:
-        return web.json_response(ME, headers={"X-RateLimit-Remaining": "4999"})
+        me = _example("private-user-response-with-public-profile-information")
+        me.update(login=ME["login"], id=ME["id"], type=ME["type"], url=ME["url"])
+        return web.json_response(me, headers={"X-RateLimit-Remaining": "4999"})
 
     async def show_repo(self, request: web.Request) -> web.Response:
-        return web.json_response({"full_name": self.repo, "has_issues": True})
+        repo = _example("full-repository-default-response")
+        repo.update(full_name=self.repo, name=self.repo.split("/")[1], has_issues=True)
+        # Not a fork (GitHub's example is, and omits the required language of its parents).
+        repo.pop("source", None)
+        repo.pop("parent", None)
+        repo["language"] = None
+        return web.json_response(repo)
 
     async def create(self, request: web.Request) -> web.Response:
         data = await request.json()
         self.creations += 1
         number = next(self._numbers)
-        self.issues[number] = {
-            "id": 1000 + number,
-            "number": number,
-            "title": data["title"],
-            "body": data["body"],
-            "user": ME,
-            "state": "open",
-            "state_reason": None,
-            "comments": 0,
-            "created_at": stamp(),
-            "updated_at": stamp(),
-            "closed_at": None,
-            "closed_by": None,
-            "html_url": f"https://github.com/{self.repo}/issues/{number}",
-        }
+        issue = _example("issue")
+        issue.pop("pinned_comment", None)
+        issue.pop("pull_request", None)  # an issue, not a pull request
+        issue.update(
+            {
+                "id": 1000 + number,
+                "number": number,
+                "title": data["title"],
+                "body": data["body"],
+                "user": ME,
+                "assignee": None,
+                "assignees": [],
+                "labels": [],
+                "milestone": None,
+                "state": "open",
+                "state_reason": None,
+                "comments": 0,
+                "created_at": stamp(),
+                "updated_at": stamp(),
+                "closed_at": None,
+                "closed_by": None,
+                "url": f"https://api.github.com/repos/{self.repo}/issues/{number}",
+                "html_url": f"https://github.com/{self.repo}/issues/{number}",
+            }
+        )
+        self.issues[number] = issue
         self.comments[number] = []
         return web.json_response(self.issues[number], status=201)
 

@@ -96,11 +96,9 @@ class FakePagerDuty(FakeServer):
                 {"status": "invalid event", "message": "Event object is invalid"}, status=400
             )
         key = data["dedup_key"]
-        integration = {
-            "id": "PEYSGVF",
-            "type": "generic_events_api_inbound_integration_reference",
-            "summary": "Events API v2",
-        }
+        # The log entries of Events API actions name the service (AgentReference's types are
+        # user_reference, service_reference and integration_reference).
+        integration = {"id": "PEYSGVF", "type": "service_reference", "summary": "Checkout API"}
         incident = self._by_key(key)
         action = data["event_action"]
         if action == "trigger" and incident is None:
