@@ -263,3 +263,14 @@ async def test_example_drills_build_their_desk(drill: str, expected: str) -> Non
         assert desk.capabilities.notes  # each desk says what it cannot see
     finally:
         await desk.close()
+
+
+def test_the_simulated_client_uses_the_shared_boundary_code() -> None:
+    # One Date/Retry-After parser, one error mapping, one cursor, one severity map.
+    import supportdrill.desks.simulated.client as client
+
+    source = Path(client.__file__).read_text()
+    for own_copy in ("import httpx", "parsedate_to_datetime", "PRIORITY_OF_SEVERITY", ".cursor"):
+        assert own_copy not in source
+    desk = client.SimulatedDesk("http://127.0.0.1:9")
+    assert isinstance(desk.http, DeskHttp)
