@@ -16,6 +16,7 @@ from supportdrill.definitions.desk_settings import StatuspageSettings
 from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.desks.statuspage import open_statuspage
+from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.run.wiring import StatuspagePoller
 from supportdrill.store import RunStore
@@ -104,7 +105,13 @@ async def _run(page: StatusPage, tmp_path: Path) -> tuple[RunStore, str]:
         desk = SimulatedDesk(server.url)
         try:
             runner = DrillRunner(
-                drill, store=store, desk=desk, clock=clock, drill_text=text, statuspage=poller
+                drill,
+                store=store,
+                desk=desk,
+                clock=clock,
+                drill_text=text,
+                statuspage=poller,
+                compose_ticket=render_ticket,
             )
             result = await runner.run()
         finally:

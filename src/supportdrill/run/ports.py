@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..timeline import Event
+    from ..definitions.model import Drill
+    from ..timeline import Event, Timeline
+    from ..vocabulary import TicketDraft
 
 
 @dataclass(frozen=True)
-class InjectedFault:
+class AppliedFault:
     """What was injected, for the ``fault.injected`` event and the ticket."""
 
     profile: str
@@ -30,7 +32,7 @@ class InjectedFault:
 class FaultControl(Protocol):
     """The drill's fault: inject once, lift once; ``close`` removes and verifies on every path."""
 
-    async def inject(self) -> InjectedFault: ...
+    async def inject(self) -> AppliedFault: ...
 
     async def lift(self) -> None: ...
 
@@ -58,6 +60,19 @@ class StreamControl(Protocol):
     async def sample(self) -> StreamObservation: ...
 
     async def stop(self) -> None: ...
+
+
+def idempotency_key(run_id: str) -> str:
+    """The tag that marks this run's ticket on the desk; the same across crash and resume."""
+    return f"supportdrill-{run_id.lower()}"
+
+
+class TicketComposer(Protocol):
+    """Renders the ticket from what the drill saw so far (the reports' ``render_ticket``)."""
+
+    def __call__(
+        self, drill: Drill, timeline: Timeline, *, run_id: str, now: datetime
+    ) -> TicketDraft: ...
 
 
 class StatusSource(Protocol):

@@ -1,5 +1,6 @@
 """The adapter for the simulated desk: :class:`SimulatedDesk`, a
-:class:`~supportdrill.desks.base.Desk` over the shared :class:`~supportdrill.desks.http.DeskHttp` speaking the desk's Zendesk-like Requests API.
+:class:`~supportdrill.desks.base.Desk` speaking the desk's Zendesk-like Requests API through the
+shared :class:`~supportdrill.desks.http.DeskHttp`.
 
 It is written the way a real requester-side adapter must be: find before filing (exactly once
 across crashes, by an idempotency tag on the ticket, plus an ``Idempotency-Key`` header for a
