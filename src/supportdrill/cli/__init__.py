@@ -29,6 +29,7 @@ from . import (
     resume,
     run,
     runs,
+    schedule,
     scorecard,
     validate,
 )
@@ -48,6 +49,7 @@ VERBS = (
     importer,
     profiles,
     cleanup,
+    schedule,
     proxy,
     desk,
 )
