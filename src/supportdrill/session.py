@@ -105,9 +105,10 @@ async def environment(
         with redacting(env.redactor):
             try:
                 if url:
-                    from .desks.registry import create_statuspage_watcher
+                    from .definitions.desk_settings import StatuspageSettings
+                    from .desks.statuspage import open_statuspage
 
-                    watcher = create_statuspage_watcher(url, clock=env.clock)
+                    watcher = open_statuspage(StatuspageSettings.from_url(url), clock=env.clock)
                     env.statuspage = StatuspagePoller(watcher)
                 yield env
             finally:
@@ -156,11 +157,11 @@ async def _desk_environment(
         return
     if simulated_start or simulated_rate:
         raise InvalidConfiguration("--simulate-at and --rate apply to the simulated desk only")
-    from .desks.registry import create_desk
+    from .desks.base import open_desk
 
     clock = RealClock()
     redactor = Redactor()
-    desk = create_desk(config, clock=clock, redactor=redactor)
+    desk = open_desk(config, clock=clock, redactor=redactor)
     try:
         yield Environment(clock, desk, simulated=False, redactor=redactor)
     finally:
@@ -556,7 +557,7 @@ async def serve_simulated_desk(
 
 async def check_desk(path: Path) -> list[str]:
     """What ``supportdrill desk check`` found: credentials and visibility; files nothing."""
-    from .desks.registry import check_desk as check
+    from .desks.check import check_desk as check
 
     drill = load_drill(path)
     config = drill.vendor.desk

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import InvalidDrill
 from .cron import CronFields, parse_cron
+from .desk_settings import SettingsError, StatuspageSettings, parse_desk_settings
 from .faults import FaultPlan, parse_fault_section
 from .model import (
     AlertFormat,
@@ -256,8 +257,18 @@ def _vendor(section: Section) -> Vendor:
         ack_templates=templates,
         agents=section.strings("agents", ()),
         bots=section.strings("bots", ()),
-        statuspage=section.string("statuspage", None),
+        statuspage=_statuspage(section),
     )
+
+
+def _statuspage(section: Section) -> str | None:
+    url = section.string("statuspage", None)
+    if url is None:
+        return None
+    try:
+        return StatuspageSettings.from_url(url).url
+    except SettingsError as exc:
+        section.fail(exc.message, "statuspage")
 
 
 def _desk(section: Section) -> DeskConfig:
@@ -286,9 +297,16 @@ def _desk(section: Section) -> DeskConfig:
             section.fail("write an environment reference alone, like ${ACME_TOKEN}", key)
         else:
             settings[key] = text
-    return DeskConfig(
+    config = DeskConfig(
         kind=kind, settings=MappingProxyType(settings), secrets=MappingProxyType(secrets)
     )
+    try:
+        parse_desk_settings(config)
+    except SettingsError as exc:
+        # The error names the setting; a secret may be spelt ``key_file`` in the drill.
+        spelt = f"{exc.key}_file"
+        section.fail(exc.message, spelt if spelt in section and exc.key not in section else exc.key)
+    return config
 
 
 def _severity_key(section: Section, key: str) -> Severity:
