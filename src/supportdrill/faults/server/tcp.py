@@ -4,7 +4,9 @@ Each connection is a link with two directions (``upstream`` client → server, `
 back). A direction with no toxic writes straight through (the fast path the throughput
 benchmark measures); with toxics, a task takes chunks in order through the chain, as
 Toxiproxy's link.go does. Toxicity is rolled once per toxic per direction of a link, like
-Toxiproxy. Removing a toxic lets held data go at once.
+Toxiproxy. Removing a toxic lets held data go at once, except a timeout toxic's: it drops data
+and its removal closes the link, as Toxiproxy's does. When one side finishes (EOF, its bytes
+through, slow_close served), both sockets close: Toxiproxy has no TCP half-close.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class _Pipe:
         self.finished = False
         self.task: asyncio.Task[None] | None = None
         self.states: dict[int, _LinkToxic] = {}
+        self._timeouts: list[Toxic] = []
+        """Active timeout toxics: removing one closes the link."""
         self._pauses: set[str] = set()
         self._waiters: set[asyncio.Future[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -146,11 +150,17 @@ class _Pipe:
                     random.random() < toxic.toxicity, toxic.toxicity
                 )
                 self._arm(toxic, state)
+        if any(toxic.removed for toxic in self._timeouts):
+            # Toxiproxy's timeout toxic closes the link when it is removed (its PR #168).
+            self.link.close()
+            return
         if self.toxics() and not self.finished:
             self._ensure_task()
         self._wake()
 
     def _arm(self, toxic: Toxic, state: _LinkToxic) -> None:
+        if state.active and toxic.type == "timeout":
+            self._timeouts.append(toxic)
         # timeout > 0 closes the connection that long after the toxic starts, data or not.
         if state.active and toxic.type == "timeout" and int(toxic.attributes["timeout"]) > 0:
             delay = int(toxic.attributes["timeout"]) / 1000
@@ -246,8 +256,7 @@ class _Pipe:
                 await self._drain()
                 self.link.close()
         elif kind == "timeout":
-            await self._pause(float("inf"), toxic)  # held until removed (or the timer closes)
-            await self._through(data, at, chain, rest)
+            return  # dropped, as timeout.go drops it; the timer or the removal closes the link
         elif kind == "reset_peer":
             await self._pause(int(attrs["timeout"]) / 1000, toxic)
             if toxic.removed:
@@ -291,11 +300,11 @@ class _Pipe:
                 await self._pause(int(toxic.attributes["delay"]) / 1000, toxic)
 
     def _finish(self) -> None:
+        # As Toxiproxy's link does: once one side has finished and its bytes are through, both
+        # sockets close. There is no half-close: a client that shuts its write side gets no
+        # reply after that.
         self.finished = True
-        transport = self.sink.transport
-        if transport is not None and not self.sink.closed and transport.can_write_eof():
-            transport.write_eof()
-        self.link.direction_done()
+        self.link.close()
 
 
 def _settle(waiter: asyncio.Future[None]) -> None:
@@ -352,10 +361,6 @@ class _Link:
         for direction in (self.up, self.down):
             if direction is not None:
                 direction.toxics_changed()
-
-    def direction_done(self) -> None:
-        if all(d is not None and d.finished for d in (self.up, self.down)):
-            self.close()
 
     def lost(self, end: _End, exc: Exception | None) -> None:
         if exc is not None:
