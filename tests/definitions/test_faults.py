@@ -279,7 +279,7 @@ BAD_FAULTS = [
     ("  toxics:\n    - {type: loss, protocol: sctp}\n", "drill.yaml:6: fault.toxics[0].protocol: 'sctp' is not one of tcp, udp"),
     ("  toxics:\n    - {type: loss, stream: both-ways}\n", "drill.yaml:6: fault.toxics[0].stream: 'both-ways' is not one of both, upstream, downstream"),
     ("  toxics:\n    - {type: loss, toxicity: 1.5}\n", "drill.yaml:6: fault.toxics[0].toxicity: must be between 0 and 1, got 1.5"),
-    ("  toxics:\n    - {type: loss, toxicity: .nan}\n", "drill.yaml:6: fault.toxics[0].toxicity: must be a number between 0 and 1, got nan"),
+    ("  toxics:\n    - {type: loss, toxicity: .nan}\n", "drill.yaml:6: fault.toxics[0].toxicity: must be a finite number, got nan"),
     ("  toxics:\n    - {type: loss, toxicity: half}\n", "drill.yaml:6: fault.toxics[0].toxicity: must be a number, got str 'half'"),
     ("  toxics:\n    - {type: loss, rate: 5}\n", "drill.yaml:6: fault.toxics[0].rate: unknown key"),
     (

@@ -123,7 +123,7 @@ async def test_a_fault_on_the_whip_proxies_degrades_the_stream_and_lifting_it_re
         print(toxic.name, legs, detected_after, time.monotonic() - started, degraded.problems)
     assert degraded.transition is not None and degraded.transition.reasons
     assert recovered.sample.fps >= 14.0
-    assert stream.outages == (), "the fault was shorter than dead_after: no rebuild"
+    assert stream.reconnections == (), "the fault was shorter than dead_after: no rebuild"
 
 
 async def test_a_wrong_token_is_a_stream_error_401_that_does_not_show_the_token(
@@ -281,7 +281,7 @@ async def test_a_dead_whip_stream_is_rebuilt_with_new_sessions_through_the_same_
         held = await backend.proxy("sd-wr-media-whep")
         assert held is not None and held.toxic("blackout") is None
         live = sorted(server.sessions)
-    (outage,) = stream.outages
+    (outage,) = stream.reconnections
     assert outage.ended_at is not None and "no media" in outage.reason
     assert len(live) == 2 and not set(live) & set(first), "new WHIP and WHEP sessions"
     assert server.sessions == {} and set(live) <= set(server.deleted)

@@ -26,7 +26,7 @@ from ..faults.guard import FaultSession
 from ..media.base import Stream
 from ..media.judge import HealthState, TransitionKind
 from ..timeline import Event
-from .ports import InjectedFault, StreamObservation
+from .ports import AppliedFault, StreamObservation
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class PlannedFault:
         self.session = session
         self.plan = plan
 
-    async def inject(self) -> InjectedFault:
+    async def inject(self) -> AppliedFault:
         if not self.session.proxies:
             raise FaultError(
                 "the fault has nothing to act on: no proxy was created (the stream makes its "
@@ -75,7 +75,7 @@ class PlannedFault:
                 f"media crosses a {', '.join(sorted(map(str, transports)))} proxy"
             )
         await self.session.apply(self.plan)
-        return InjectedFault(
+        return AppliedFault(
             profile=self.plan.profile,
             region=self.plan.region,
             symptom=self.plan.symptom,
