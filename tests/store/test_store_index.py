@@ -137,7 +137,9 @@ def test_reindex_rebuilds_the_same_index(store_url: str) -> None:
         # A run indexed when it ended (as the session does) is not scored a second time.
         facts, card = load_run(store, ids[0])[0], scorecard_of(*load_run(store, ids[0]))
         index_run(store, facts, card)
+        index_run(store, facts, card)
         assert store.unscored_runs(SCORER_VERSION) == []
+        assert store.score_figures(include_simulated=True) == before  # replaced, not added
         assert store.unscored_runs(SCORER_VERSION + 1) == sorted(
             ids, key=lambda i: store.get_run(i).started_at
         )
