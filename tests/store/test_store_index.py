@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,14 @@ def test_reindex_rebuilds_the_same_index(store_url: str) -> None:
 def test_an_empty_store_has_no_figures(store: RunStore) -> None:
     assert store.score_figures() == ()
     assert store.save_scores([], scorer_version=SCORER_VERSION) == 0
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, 11])
+def test_few_runs_agree_at_every_rank(tmp_path: Path, count: int) -> None:
+    # Percentile ranks at the edges (one value, two, p90 next to the maximum).
+    path = str(tmp_path / f"runs-{count}.db")
+    with RunStore(path) as store:
+        fill(store, count, seed=count)
+    assert compare_store(path, include_simulated=True) == compare_store_rescored(
+        path, include_simulated=True
+    )

@@ -249,14 +249,20 @@ class ScoreTables(Database):
         for fraction in (0.5, 0.9):
             position = fraction * (count - 1)
             low = math.floor(position)
-            values = [
-                float(row[0]) for row in self._query(f"{head} LIMIT 2 OFFSET ?", (*figure, low))
-            ]
-            if not values:
+            high = min(low + 1, count - 1)
+            limit = high - low + 1
+            if count - 1 - high < low:
+                # Nearer the top (p90): walk down from the maximum instead, then turn round.
+                ranks = self._query(
+                    f"{head} DESC LIMIT ? OFFSET ?", (*figure, limit, count - 1 - high)
+                )[::-1]
+            else:
+                ranks = self._query(f"{head} LIMIT ? OFFSET ?", (*figure, limit, low))
+            if len(ranks) != limit:
                 raise StoreError(f"{self.where}: the scorecard index changed while it was read")
-            high = values[1] if low + 1 < count and len(values) > 1 else values[0]
+            at_low, at_high = float(ranks[0][0]), float(ranks[-1][0])
             # measure.aggregate.percentile's arithmetic, on the two ranks.
-            found.append(values[0] + (high - values[0]) * (position - low))
+            found.append(at_low + (at_high - at_low) * (position - low))
         top = self._query(f"{head} DESC LIMIT 1", figure)
         found.append(float(top[0][0]) if top else None)
         return found[0], found[1], found[2]
