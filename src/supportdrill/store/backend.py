@@ -80,6 +80,10 @@ class Backend(abc.ABC):
         """Hold the lock ``name`` until ``tx`` ends (no-op on SQLite: the writer lock is held)."""
         del tx, name
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics after a bulk write (import, reindex)."""
+        del tables  # SQLite's planner finds the store's indexes without statistics.
+
     def _error(self, exc: Exception) -> StoreError:
         return StoreError(f"{self.where}: {exc}")
 

@@ -152,6 +152,10 @@ class ScoreTables(Database):
             tx.execute(f"DELETE FROM run_scores WHERE run_id IN {_in(chunk)}", chunk)
         return runs_delta, metrics_delta
 
+    def analyze_scores(self) -> None:
+        """After indexing many runs at once: let the planner see the index tables' sizes."""
+        self.backend.analyze(("run_scores", "run_metrics", "score_totals", "metric_totals"))
+
     def unscored_runs(self, scorer_version: int) -> list[str]:
         """Finished runs with no index row from ``scorer_version``, oldest first."""
         rows = self._query(

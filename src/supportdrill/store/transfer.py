@@ -239,6 +239,8 @@ def import_runs(store: Database, runs: Iterable[ExportedRun]) -> ImportResult:
                     result.updated.append(run.run_id)
                 else:
                     result.conflicts.append(run.run_id)
+    if len(pending) >= _BATCH:
+        store.backend.analyze(("runs", "events", "tickets", "run_state"))
     return result
 
 
