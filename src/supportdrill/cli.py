@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .errors import InvalidDrill, InvalidInput, SupportdrillError
-from .store.location import STORE_ENV, StoreTarget, parse_store
+from .store.location import DEFAULT_STORE, STORE_ENV, StoreTarget, parse_store
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--store",
         help=f"run store: a SQLite file, sqlite:///path or postgresql://user@host:port/db; "
-        f"default ${STORE_ENV} or .supportdrill/runs.db",
+        f"default ${STORE_ENV} or {DEFAULT_STORE}",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
