@@ -13,10 +13,10 @@ from backends import raw_sql
 from store_samples import T0, every_event_kind
 
 from supportdrill.definitions.loader import build_drill
-from supportdrill.desks.model import TicketRef
 from supportdrill.errors import RunNotFound, StoreError
 from supportdrill.store import SCHEMA_VERSION, RunStatus, RunStore, default_store_path
 from supportdrill.timeline import EVENT_KINDS, Note, Outcome, event_to_record
+from supportdrill.vocabulary import TicketRef
 
 
 def _run(store: RunStore, **overrides: object) -> str:

@@ -15,7 +15,6 @@ from backends import fresh_postgres_store
 from store_samples import T0, every_event_kind
 from test_store_index import fill
 
-from supportdrill.desks.model import TicketRef
 from supportdrill.errors import InvalidInput
 from supportdrill.store import RunStore
 from supportdrill.store.transfer import (
@@ -26,6 +25,7 @@ from supportdrill.store.transfer import (
     read_runs,
 )
 from supportdrill.timeline import Note, Outcome
+from supportdrill.vocabulary import TicketRef
 
 
 def _export(store: RunStore, path: Path, **options: object) -> int:

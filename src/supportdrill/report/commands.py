@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..definitions.durations import format_duration
+from ..definitions.durations import format_exact
 from ..errors import InvalidConfiguration
+from ..measure.verdicts import Metric
 from ..store import RunStore, StoreTarget, parse_store
 from .build import load_run, scorecard_of, write_reports
+from .html import render_html
 from .journal import build_journal
 from .markdown import render_markdown
 
@@ -34,9 +36,7 @@ def list_runs(store_path: StoreTarget, *, limit: int = 20, vendor: str | None = 
             facts, timeline = load_run(store, run.run_id)
             card = scorecard_of(facts, timeline)
             human = next((m for m in card.metrics if m.name == "first_human_response"), None)
-            figure = (
-                format_duration(human.calendar_s) if human and human.calendar_s is not None else "—"
-            )
+            figure = _first_human(human)
             lines.append(
                 f"{run.run_id:<30} {facts.drill.name[:34]:<34} {facts.drill.vendor.name[:14]:<14} "
                 f"{(run.outcome or 'running'):<10} {card.verdict.value:<9} {figure}"
@@ -46,6 +46,16 @@ def list_runs(store_path: StoreTarget, *, limit: int = 20, vendor: str | None = 
         store.close()
 
 
+def _first_human(metric: Metric | None) -> str:
+    """The first human response, to the second; a desk that never answered shows how long it
+    was waited for, never as if that were its answer time."""
+    if metric is None or metric.calendar_s is None:
+        return "—"
+    if metric.end is None:
+        return f"none after {format_exact(metric.calendar_s)}"
+    return format_exact(metric.calendar_s, against=metric.target_s)
+
+
 def render_report(store_path: StoreTarget, run_id: str, *, fmt: str, out_dir: Path) -> str:
     store = _open(store_path)
     try:
@@ -53,6 +63,8 @@ def render_report(store_path: StoreTarget, run_id: str, *, fmt: str, out_dir: Pa
         card = scorecard_of(facts, timeline)
         if fmt == "json":
             return json.dumps(build_journal(facts, timeline, card), indent=2, ensure_ascii=False)
+        if fmt == "html":
+            return render_html(facts, timeline, card)
         if fmt == "paths":
             paths = write_reports(store, run_id, out_dir)
             return "\n".join(f"{kind} report: {path}" for kind, path in paths.items())

@@ -17,14 +17,12 @@ from typing import Any, Self
 
 from ..clock import require_aware
 from ..errors import RunNotFound, StoreError
+from ..secrets import Redactor
 from .backend import Backend, Tx, connect
 from .location import DEFAULT_STORE, STORE_ENV, StoreTarget, default_store_path, parse_store
 from .schema import migrate
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "Database", "default_store_path", "stamp"]
-
-# Shorter values would match ordinary text by accident; real tokens are far longer.
-_MIN_SECRET_LENGTH = 6
 
 
 def stamp(moment: datetime) -> str:
@@ -45,7 +43,7 @@ class Database:
         self.path: Path | None = self.location.path
         """The SQLite file (None on PostgreSQL)."""
         self.where = self.location.display
-        self._secrets: set[str] = set()
+        self._secrets = Redactor()
         self.backend: Backend = connect(self.location, synchronous=synchronous)
         try:
             self.schema_version = migrate(self.backend)
@@ -80,15 +78,22 @@ class Database:
     def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         return self.backend.query(sql, parameters)
 
-    def guard_secrets(self, values: Iterable[str]) -> None:
-        """Refuse, from now on, any write that contains one of ``values`` (e.g. desk tokens)."""
-        self._secrets.update(value for value in values if len(value) >= _MIN_SECRET_LENGTH)
+    def guard_secrets(self, secrets: Redactor | Iterable[str]) -> None:
+        """Refuse, from now on, any write that contains a secret (desk tokens, passwords).
+
+        Given the drill's :class:`Redactor`, the guard follows it: a secret the redactor learns
+        later is refused too. The rule for what counts as a secret is the redactor's.
+        """
+        if isinstance(secrets, Redactor):
+            self._secrets = secrets
+        else:
+            for value in secrets:
+                self._secrets.add(value)
 
     def _clean(self, text: str, what: str) -> str:
-        for value in self._secrets:
-            if value in text:
-                # Never echo the value itself.
-                raise StoreError(f"refusing to store a secret value in {what}")
+        if self._secrets.finds_secret(text):
+            # Never echo the value itself.
+            raise StoreError(f"refusing to store a secret value in {what}")
         return text
 
     def _require_run(self, run_id: str) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..desks.model import TicketRef
 from ..timeline import Outcome
+from ..vocabulary import TicketRef
 
 
 class RunStatus(enum.StrEnum):

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..definitions.model import Drill
-from ..desks.model import TicketRef
 from ..errors import RunNotFound, StoreError
 from ..timeline import Event, Outcome, Timeline, event_from_record, event_to_record
+from ..vocabulary import TicketRef
 from .connection import DEFAULT_STORE, STORE_ENV, default_store_path, stamp
 from .model import RunRecord, RunStatus, RunSummary, TicketRecord
 from .scores import ScoreTables

@@ -106,6 +106,46 @@ MIGRATIONS: tuple[Migration, ...] = (
         2,
         "per-run scores and metrics, materialised when a run ends (the scorecard's index)",
         """
+        -- One row per finished run that has been scored; vendor and severity are copied from
+        -- runs so the scorecard reads one table per figure.
+        CREATE TABLE run_scores (
+            run_id         TEXT PRIMARY KEY REFERENCES runs (run_id),
+            vendor         TEXT NOT NULL,
+            severity       TEXT NOT NULL,
+            simulated      INTEGER NOT NULL,
+            sla_met        INTEGER NOT NULL,
+            scorer_version INTEGER NOT NULL,
+            scored_at      TEXT NOT NULL
+        );
+
+        -- One row per metric that started; name is pooled (next_reply_2 -> next_reply) and
+        -- position keeps the scorecard's order.
+        CREATE TABLE run_metrics (
+            run_id     TEXT NOT NULL REFERENCES run_scores (run_id) ON DELETE CASCADE,
+            position   INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            vendor     TEXT NOT NULL,
+            severity   TEXT NOT NULL,
+            simulated  INTEGER NOT NULL,
+            ended      INTEGER NOT NULL,
+            calendar_s DOUBLE PRECISION,
+            business_s DOUBLE PRECISION,
+            verdict    TEXT NOT NULL,
+            PRIMARY KEY (run_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_metrics_calendar ON run_metrics (vendor, severity, name, calendar_s);
+        CREATE INDEX run_metrics_business ON run_metrics (vendor, severity, name, business_s);
+        """,
+    ),
+    Migration(
+        3,
+        "the scorecard index with running totals, rebuilt (its rows are derived, never lost)",
+        """
+        -- Version 2's index tables go: everything in them is derived from the runs, and the
+        -- next scorecard (or supportdrill reindex) scores the finished runs again.
+        DROP TABLE run_metrics;
+        DROP TABLE run_scores;
+
         -- One row per finished run that has been scored; vendor, severity and start are
         -- copied from runs so the scorecard reads one table per question.
         CREATE TABLE run_scores (
