@@ -40,7 +40,7 @@ from supportdrill.definitions.loader import build_drill
 from supportdrill.report.compare import compare_store, compare_store_rescored, render_comparison
 from supportdrill.report.index import index_missing, reindex
 from supportdrill.store import RunStore
-from supportdrill.store.transfer import export_runs, import_runs, parse_export
+from supportdrill.store.transfer import export_runs, import_runs, parse_export, read_export
 from supportdrill.timeline import DrillEnded
 
 DRILLS = {
@@ -144,7 +144,7 @@ def postgres_copy(source: Path, url: str) -> str:
         with RunStore(source) as store, export.open("w", encoding="utf-8") as out:
             export_runs(store, out)
         with RunStore(target) as store:
-            result = import_runs(store, parse_export(export))
+            result = import_runs(store, read_export(export))
     print(
         f"copied {len(result.added)} runs into PostgreSQL schema {schema} (export + import) in "
         f"{time.perf_counter() - began:.1f} s"
