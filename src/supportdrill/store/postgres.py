@@ -95,6 +95,17 @@ class PostgresBackend(Backend):
             except psycopg.Error as exc:
                 raise self._error(exc) from exc
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self._lock:
+            connection = self._live()
+            try:
+                with connection.transaction():
+                    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
+
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:

@@ -179,7 +179,14 @@ class ScoreTables(Database):
         severity: str | None = None,
         include_simulated: bool = False,
     ) -> tuple[GroupFigures, ...]:
-        """Every indexed run, summarised per vendor and severity (vendors in name order)."""
+        """Every indexed run, summarised per vendor and severity (vendors in name order), as of
+        one moment: a drill ending meanwhile is either wholly in the figures or not at all."""
+        with self.backend.snapshot():
+            return self._figures(vendors, severity, include_simulated)
+
+    def _figures(
+        self, vendors: Sequence[str], severity: str | None, include_simulated: bool
+    ) -> tuple[GroupFigures, ...]:
         where, parameters = _filters(vendors, severity, include_simulated)
         groups = self._query(
             "SELECT vendor, severity, SUM(runs), SUM(sla_met), "
