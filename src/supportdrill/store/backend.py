@@ -66,6 +66,10 @@ class Backend(abc.ABC):
         """A write transaction: committed on leaving, rolled back on any exception."""
 
     @abc.abstractmethod
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one consistent state of the store (several queries, one answer)."""
+
+    @abc.abstractmethod
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         """Every row of one read."""
 
@@ -79,6 +83,10 @@ class Backend(abc.ABC):
     def exclusive(self, tx: Tx, name: str) -> None:
         """Hold the lock ``name`` until ``tx`` ends (no-op on SQLite: the writer lock is held)."""
         del tx, name
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics after a bulk write (import, reindex)."""
+        del tables  # SQLite's planner finds the store's indexes without statistics.
 
     def _error(self, exc: Exception) -> StoreError:
         return StoreError(f"{self.where}: {exc}")
@@ -128,6 +136,19 @@ class SqliteBackend(Backend):
             except BaseException:
                 self._rollback()
                 raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        # WAL: a read transaction sees the database as of its first read, whatever commits.
+        with self._lock:
+            try:
+                self._db.execute("BEGIN DEFERRED")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            try:
+                yield
+            finally:
+                self._rollback()
 
     def _rollback(self) -> None:
         if self._db.in_transaction:
