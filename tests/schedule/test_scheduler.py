@@ -211,3 +211,19 @@ def test_jakarta_vendor_time_of_a_start() -> None:
     job = entry('cron: "0 3 * * 6"\n')
     (first,) = itertools.islice(planned_runs(job.drill, START), 1)
     assert first.local.tzinfo == ZoneInfo("Asia/Jakarta") and first.local.hour == 3
+
+
+async def test_a_start_lost_with_its_scheduler_is_told_after_a_grace(tmp_path: Path) -> None:
+    clock = VirtualClock(START)
+    job = entry('cron: "0 * * * *"\n')
+    with RunStore(tmp_path / "runs.db") as store:
+        leases = Leases(store)
+        due = START - timedelta(hours=1)
+        leases.claim(job.name, due, "dead", now=due, action="started", run_id="20270101-lost")
+        scheduler = Scheduler(
+            [job], store=store, clock=clock, launcher=StandInLauncher(store, clock)
+        )
+        await scheduler.run(until=START + timedelta(minutes=30))
+        lost = leases.claims(job.name)[0]
+        assert lost.action == "cannot_start" and "(dead) stopped before" in lost.detail
+        assert store.get_run("20270101-lost").outcome is Outcome.ABORTED
