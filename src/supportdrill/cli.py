@@ -175,6 +175,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         vendors=args.vendor or (),
         severity=args.severity,
         include_simulated=args.include_simulated,
+        group=args.group,
     )
     print(comparison_json(summaries) if args.format == "json" else render_comparison(summaries))
     return EXIT_OK
@@ -316,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also runs on simulated time (a persona's script, not a vendor)",
     )
     compare.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    compare.add_argument(
+        "--group",
+        choices=["vendor", "schedule", "hour"],
+        default="vendor",
+        help="rows per vendor, per vendor and schedule, or per vendor and hour of the week "
+        "in the vendor's zone",
+    )
 
     report = add("report", cmd_report, "render one run's report")
     report.add_argument("run_id")

@@ -10,10 +10,11 @@ and marked when included.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..definitions.durations import format_duration
 from ..definitions.loader import build_drill
@@ -21,7 +22,7 @@ from ..definitions.model import Drill
 from ..measure.aggregate import MetricSummary, aggregate
 from ..measure.scorecard import Scorecard
 from ..store import RunStore
-from ..store.model import RunStatus
+from ..store.model import RunStatus, RunSummary
 from ..timeline import DrillStarted
 from .build import scorecard_of
 from .journal import RunFacts
@@ -122,14 +123,31 @@ def comparison_json(summaries: Sequence[VendorSummary]) -> str:
     return json.dumps({"schema": "supportdrill.compare/1", "vendors": data}, indent=2)
 
 
+GROUPS = ("vendor", "schedule", "hour")
+"""How ``compare_store`` groups runs: per vendor, per vendor and schedule (the series a
+scheduler ran), or per vendor and hour of the week in the vendor's zone (when are they slow?)."""
+
+
+def _group(group: str, run: RunSummary, labels: Mapping[str, str], drill: Drill) -> str:
+    if group == "schedule":
+        return f"{run.vendor} · schedule {labels.get('schedule', '(unscheduled)')}"
+    if group == "hour":
+        local = run.started_at.astimezone(ZoneInfo(drill.vendor.timezone))
+        # The ISO weekday first, so the rows sort Monday to Sunday.
+        return f"{run.vendor} · {local.isoweekday()}-{local:%a %H}:00 {drill.vendor.timezone}"
+    return run.vendor
+
+
 def compare_store(
     store_path: Path,
     *,
     vendors: Sequence[str] = (),
     severity: str | None = None,
     include_simulated: bool = False,
+    group: str = "vendor",
 ) -> tuple[VendorSummary, ...]:
-    """Every finished run in the store, scored with the drill it ran, summarised per vendor."""
+    """Every finished run in the store, scored with the drill it ran, summarised per vendor
+    (or per vendor and schedule, or vendor and hour of the week: see :data:`GROUPS`)."""
     store = RunStore(store_path)
     try:
         finished = [
@@ -156,7 +174,7 @@ def compare_store(
                 key, build_drill(record.drill_text, record.drill_path or "drill.yaml")
             )
             card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
-            rows.append((run.vendor, run.severity, simulated, card))
+            rows.append((_group(group, run, record.labels, drill), run.severity, simulated, card))
         return summarise(rows)
     finally:
         store.close()
