@@ -94,6 +94,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             parts.append("fault")
         if drill.stream is not None:
             parts.append("stream")
+        if drill.schedule is not None:
+            parts.append(f"schedule {drill.schedule.cron!r} {drill.schedule.timezone}")
         print(f"{path}: ok: {drill.name} ({', '.join(parts)})")
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
