@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from .errors import InvalidConfiguration
+
+D = TypeVar("D")
 
 FILE_PREFIX = "file:"
 MASK = "***"
@@ -136,6 +139,10 @@ class Redactor:
                 text = text.replace(value, MASK)
         return text
 
+    def finds_secret(self, text: str) -> bool:
+        """True when ``text`` holds a known secret (in any form :meth:`add` learnt)."""
+        return any(value in text for value in self._values)
+
     def __len__(self) -> int:
         return len(self._values)
 
@@ -190,6 +197,33 @@ def redacting(redactor: Redactor, logger: logging.Logger | None = None) -> Itera
     finally:
         for handler in target.handlers:
             handler.removeFilter(filt)
+
+
+def redact_fields(instance: D, redactor: Redactor) -> D:
+    """A copy of a frozen dataclass with every text in its fields redacted.
+
+    What the vendor writes back can echo a secret (a token pasted into a reply); the runner
+    redacts each event this way before it is stored, reported or shown.
+    """
+    if not redactor:
+        return instance
+    changes = {}
+    for item in dataclasses.fields(instance):  # type: ignore[arg-type]
+        value = getattr(instance, item.name)
+        cleaned = _scrub(value, redactor)
+        if cleaned is not value and cleaned != value:
+            changes[item.name] = cleaned
+    return dataclasses.replace(instance, **changes) if changes else instance  # type: ignore[type-var]
+
+
+def _scrub(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, tuple):
+        return tuple(_scrub(item, redactor) for item in value)
+    if isinstance(value, Mapping):
+        return type(value)({key: _scrub(item, redactor) for key, item in value.items()})  # type: ignore[call-arg]
+    return value
 
 
 def redact_mapping(data: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:

@@ -180,6 +180,8 @@ class TicketFiling(Event):
     kind: ClassVar[str] = "ticket.filing"
     idempotency_key: str
     subject: str = ""
+    body: str = ""
+    """The ticket's body as sent: the evidence the vendor was given (reports show it)."""
 
 
 @_register

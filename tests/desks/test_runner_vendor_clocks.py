@@ -12,7 +12,7 @@ import pytest
 from fakes.zendesk import AGENT, FakeTicket, FakeZendesk
 
 from supportdrill.report.build import write_reports
-from supportdrill.run.session import run_drill_file
+from supportdrill.session import run_drill_file
 from supportdrill.store import RunStore
 from supportdrill.timeline import DeskSlaClock, DrillEnded, Outcome
 

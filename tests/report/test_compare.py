@@ -13,6 +13,7 @@ from supportdrill.clock import VirtualClock
 from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.report.compare import compare_store, comparison_json, render_comparison
+from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.store import RunStore
 
@@ -24,7 +25,14 @@ async def _drill(store: RunStore, persona: str, vendor: str) -> None:
     async with SimulatedDeskServer(persona=persona, clock=clock, timezone="Asia/Jakarta") as server:
         desk = SimulatedDesk(server.url)
         try:
-            await DrillRunner(drill, store=store, desk=desk, clock=clock, drill_text=text).run()
+            await DrillRunner(
+                drill,
+                store=store,
+                desk=desk,
+                clock=clock,
+                drill_text=text,
+                compose_ticket=render_ticket,
+            ).run()
         finally:
             await desk.close()
 
@@ -67,4 +75,6 @@ async def test_vendors_compared_over_their_runs(tmp_path: Path) -> None:
          "--include-simulated", "--vendor", "fastco", "--format", "json"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert [v["vendor"] for v in json.loads(cli.stdout)["vendors"]] == ["fastco"]
+    scorecard = json.loads(cli.stdout)
+    assert scorecard["schema"] == "supportdrill.scorecard/1"
+    assert {group["vendor"] for group in scorecard["groups"]} == {"fastco"}

@@ -14,6 +14,7 @@ from supportdrill.definitions.loader import build_drill
 from supportdrill.definitions.model import Drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.report.live import LiveView
+from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.store import RunStore
 from supportdrill.timeline import Event, Phase, PhaseChanged, ReplyClass, Timeline, VendorReply
@@ -85,7 +86,14 @@ def test_each_sla_deadline_counts_down_then_goes_overdue() -> None:
     row = _row(screen, "first_human_response")
     assert row == ["first_human_response", "5m", "15m", "10m", "10m", "pending"]
     assert _row(screen, "acknowledgement")[3] == "10m"
-    assert _row(screen, "detection_latency") == ["detection_latency", "3s", "—", "—", "—", "—"]
+    assert _row(screen, "detection_latency") == [
+        "detection_latency",
+        "3s",
+        "—",
+        "—",
+        "—",
+        "no target",
+    ]
     running.clock.advance(12 * 60)
     row = _row(draw(view), "first_human_response")
     assert row == ["first_human_response", "17m", "15m", "overdue 2m", "overdue 2m", "breached"]
@@ -171,7 +179,9 @@ async def test_follows_a_real_runner_against_the_simulated_desk(tmp_path: Path) 
         ) as server:
             desk = SimulatedDesk(server.url)
             try:
-                runner = DrillRunner(drill, store=store, desk=desk, clock=clock)
+                runner = DrillRunner(
+                    drill, store=store, desk=desk, clock=clock, compose_ticket=render_ticket
+                )
                 console = _console()
                 with LiveView(runner, console=console, refresh_per_second=20) as view:
                     runner.observers.append(view.on_event)

@@ -12,6 +12,7 @@ from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.measure.verdicts import Verdict
 from supportdrill.report.build import scorecard_for, write_reports
+from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.store import RunStore
 from supportdrill.timeline import (
@@ -55,7 +56,14 @@ async def run_against(
     async with SimulatedDeskServer(persona=persona, clock=clock, timezone="Asia/Jakarta") as server:
         desk = SimulatedDesk(server.url)
         try:
-            runner = DrillRunner(drill, store=store, desk=desk, clock=clock, drill_text=text)
+            runner = DrillRunner(
+                drill,
+                store=store,
+                desk=desk,
+                clock=clock,
+                drill_text=text,
+                compose_ticket=render_ticket,
+            )
             result = await runner.run()
         finally:
             await desk.close()
@@ -127,9 +135,16 @@ async def test_resume_files_nothing_twice(tmp_path: Path) -> None:
     ) as server:
         desk = SimulatedDesk(server.url)
         try:
-            first = DrillRunner(drill, store=store, desk=desk, clock=clock, drill_text=text)
+            first = DrillRunner(
+                drill,
+                store=store,
+                desk=desk,
+                clock=clock,
+                drill_text=text,
+                compose_ticket=render_ticket,
+            )
             # Simulate a harness that filed the ticket and died before storing the reference.
-            from supportdrill.run.ticket import idempotency_key, render_ticket
+            from supportdrill.run.ports import idempotency_key
 
             key = idempotency_key(first.run_id)
             await first.emit(
@@ -139,7 +154,14 @@ async def test_resume_files_nothing_twice(tmp_path: Path) -> None:
                 render_ticket(drill, first.timeline, run_id=first.run_id, now=clock.now()),
                 idempotency_key=key,
             )
-            resumed = DrillRunner(drill, store=store, desk=desk, clock=clock, run_id=first.run_id)
+            resumed = DrillRunner(
+                drill,
+                store=store,
+                desk=desk,
+                clock=clock,
+                run_id=first.run_id,
+                compose_ticket=render_ticket,
+            )
             result = await resumed.resume()
         finally:
             await desk.close()

@@ -15,6 +15,7 @@ from supportdrill.clock import VirtualClock
 from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.registry import create_statuspage_watcher
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
+from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.run.wiring import StatuspagePoller
 from supportdrill.store import RunStore
@@ -103,7 +104,13 @@ async def _run(page: StatusPage, tmp_path: Path) -> tuple[RunStore, str]:
         desk = SimulatedDesk(server.url)
         try:
             runner = DrillRunner(
-                drill, store=store, desk=desk, clock=clock, drill_text=text, statuspage=poller
+                drill,
+                store=store,
+                desk=desk,
+                clock=clock,
+                drill_text=text,
+                statuspage=poller,
+                compose_ticket=render_ticket,
             )
             result = await runner.run()
         finally:

@@ -15,8 +15,9 @@ from supportdrill.clock import AcceleratedClock
 from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.report.build import write_reports
+from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner, RunResult
-from supportdrill.run.session import drill_parts
+from supportdrill.session import drill_parts
 from supportdrill.store import RunStore
 from supportdrill.store.runs import new_run_id
 from supportdrill.timeline import (
@@ -79,6 +80,7 @@ async def run_drill(
         try:
             runner = DrillRunner(
                 drill,
+                compose_ticket=render_ticket,
                 store=store,
                 desk=desk,
                 clock=clock,
@@ -224,7 +226,14 @@ async def test_resume_of_a_stream_drill_says_the_stream_was_not_watched(tmp_path
     ) as server:
         desk = SimulatedDesk(server.url)
         try:
-            runner = DrillRunner(drill, store=store, desk=desk, clock=clock, run_id=run_id)
+            runner = DrillRunner(
+                drill,
+                store=store,
+                desk=desk,
+                clock=clock,
+                run_id=run_id,
+                compose_ticket=render_ticket,
+            )
             result = await runner.resume()
         finally:
             await desk.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from supportdrill.cli import main
-from supportdrill.report.compare import compare_store
+from supportdrill.report.vendor_scorecard import load
 from supportdrill.store import RunStore
 from supportdrill.store.leases import Leases
 from supportdrill.timeline import DrillEnded, DrillStarted, Outcome
@@ -133,7 +133,7 @@ def _finished_run(
     return run_id
 
 
-def test_scorecard_groups_by_schedule_and_hour_of_week(
+def test_scorecard_groups_by_schedule_and_the_series_view(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "runs.db"
@@ -166,18 +166,19 @@ def test_scorecard_groups_by_schedule_and_hour_of_week(
             action="missed",
             detail="late",
         )
-    by_schedule = compare_store(path, group="schedule")
-    assert [(s.vendor, s.runs) for s in by_schedule] == [
-        ("acme-rtc · schedule (unscheduled)", 1),
-        ("acme-rtc · schedule nights", 2),
+    by_schedule = load(path, group="schedule")
+    assert sorted({row.vendor for row in by_schedule.rows}) == [
+        "acme-rtc · schedule (unscheduled)",
+        "acme-rtc · schedule nights",
     ]
-    by_hour = compare_store(path, group="hour")
-    assert [(s.vendor, s.runs) for s in by_hour] == [
-        ("acme-rtc · 1-Mon 11:00 Europe/Berlin", 1),
-        ("acme-rtc · 6-Sat 03:00 Europe/Berlin", 2),
+    assert [vendor for vendor, _ in by_schedule.heat_maps] == [
+        "acme-rtc · schedule (unscheduled)",
+        "acme-rtc · schedule nights",
     ]
-    assert main(["--store", str(path), "scorecard", "--group", "hour"]) == 0
-    assert "6-Sat 03:00 Europe/Berlin" in capsys.readouterr().out
+    assert {row.vendor for row in load(path).rows} == {"acme-rtc"}
+    assert main(["--store", str(path), "scorecard", "--group", "schedule"]) == 0
+    card = capsys.readouterr().out
+    assert "acme-rtc · schedule nights" in card and "by hour of the week" in card
     assert main(["--store", str(path), "runs", "--schedule", "nights"]) == 0
     series = capsys.readouterr().out.splitlines()
     assert series[1].startswith("2027-01-02 02:30Z  started")

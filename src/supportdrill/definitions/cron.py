@@ -102,6 +102,11 @@ def _part(text: str, spec: _Field) -> set[int]:
         if not step_text.isdigit() or int(step_text) == 0:
             raise CronError(f"{spec.name}: step {step_text!r} must be a whole number above 0")
         step = int(step_text)
+        if step > spec.high - spec.low:
+            # "*/99" in the minutes fires once an hour, which is never what was meant.
+            raise CronError(
+                f"{spec.name}: step {step} is larger than the field's range {spec.low}-{spec.high}"
+            )
     if base == "*":
         low, high = spec.low, spec.high
     elif "-" in base:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
+import stat
 import string
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
@@ -44,7 +46,7 @@ from .model import (
     Vendor,
     WebhookAlert,
 )
-from .reader import Section, read_document, suggest
+from .reader import MAX_TEXT, Section, read_document, suggest
 from .scenarios import StreamPlan, parse_stream_section
 from .tiers import ALWAYS_WORDS, BUILTIN_TIERS, parse_coverage
 
@@ -103,16 +105,32 @@ _ENV_ANYWHERE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_drill(path: str | Path) -> Drill:
-    """Read and validate the drill file at ``path``."""
+    """Read and validate the drill file at ``path``.
+
+    Only a regular file is read, and at most :data:`MAX_TEXT` bytes of it: a named pipe, a
+    device or a socket is refused without blocking (it is opened non-blocking and checked before
+    any read).
+    """
     where = str(path)
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError as exc:
         raise InvalidDrill(where, None, "", "no such file") from exc
-    except IsADirectoryError as exc:
-        raise InvalidDrill(where, None, "", "is a directory, not a drill file") from exc
-    except OSError as exc:
-        raise InvalidDrill(where, None, "", f"cannot read: {exc.strerror}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise InvalidDrill(where, None, "", f"cannot read: {reason}") from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise InvalidDrill(where, None, "", "is a directory, not a drill file")
+        raise InvalidDrill(
+            where, None, "", "not a regular file (a pipe, device or socket): refused"
+        )
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(MAX_TEXT + 1)
+    if len(data) > MAX_TEXT:
+        raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not a drill file")
     return build_drill(data, where)
 
 
@@ -147,6 +165,12 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         root.fail("a fault needs a stream: section (its toxics act on the stream's media)", "fault")
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
+    if ticket.file_after >= safety.max_duration:
+        root.fail(
+            f"ticket.file_after ({ticket.file_after}) does not fit inside safety.max_duration "
+            f"({safety.max_duration}): the ticket would be filed after the drill's safety limit",
+            "ticket",
+        )
     if resolution.timeout > safety.max_duration:
         root.fail(
             f"resolution.timeout ({resolution.timeout}) is longer than safety.max_duration "
@@ -179,7 +203,13 @@ def _labels(root: Section) -> Mapping[str, str]:
     section = root.section("labels", None)
     if section is None:
         return MappingProxyType({})
-    return MappingProxyType({key: str(section.raw(key)) for key in section.names()})
+    labels: dict[str, str] = {}
+    for key in section.names():
+        value = section.raw(key, None)
+        if isinstance(value, dict | list) or value is None:
+            section.fail("a label is a single value (text, a number or true/false)", key)
+        labels[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return MappingProxyType(labels)
 
 
 # -- vendor ---------------------------------------------------------------------------------
@@ -278,7 +308,9 @@ def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
     country = section.string("holidays", None)
     subdivision = section.string("holiday_subdivision", None)
     extra = _dates(section)
-    default_text = section.string("default", "24x7")
+    default = section.parsed(
+        "default", lambda value: _coverage_text(value, timezone), None
+    ) or parse_coverage("24x7", timezone=timezone)
     result: dict[Severity, Coverage] = {}
     for key in section.names():
         if key in {"holidays", "holiday_subdivision", "extra_holidays", "default"}:
@@ -287,9 +319,7 @@ def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
         result[severity] = _one_coverage(section, key, timezone, country, subdivision, extra)
     for severity in Severity:
         if severity not in result:
-            result[severity] = _with_holidays(
-                parse_coverage(default_text, timezone=timezone), country, subdivision, extra
-            )
+            result[severity] = _with_holidays(default, country, subdivision, extra)
     return MappingProxyType(result)
 
 
@@ -365,8 +395,16 @@ def _tiers(vendor: Section) -> TierSet:
         )
     if not targets:
         section.fail("names no severity targets (e.g. P0: {first_response: 15m})")
+    overridden = [key for key in section.names() if key != "base"]
+    if base is None:
+        return TierSet(name="custom", targets=MappingProxyType(targets), source="drill file")
+    if not overridden:
+        return base
+    # Changed targets are not the built-in set's any more: the name must not claim they are.
     return TierSet(
-        name=base_name or "custom", targets=MappingProxyType(targets), source="drill file"
+        name=f"{base_name} (changed: {', '.join(overridden)})",
+        targets=MappingProxyType(targets),
+        source=f"{base.source} Changed in the drill file: {', '.join(overridden)}.",
     )
 
 
@@ -376,10 +414,22 @@ def _tiers(vendor: Section) -> TierSet:
 def _template(section: Section, key: str, default: str) -> str:
     text: str = section.string(key, default)
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parts = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as exc:
         section.fail(f"bad template: {exc} (write {{{{ and }}}} for literal braces)", key)
-    for name in fields:
+    for name, spec, conversion in parts:
+        if spec or conversion:
+            # Every placeholder is filled with text; a format spec or a conversion would fail
+            # (or mean nothing) only when the ticket is filed, mid-drill.
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            section.fail(
+                f"placeholder {{{shown}}}: write {{{name}}} alone (no format spec or conversion)",
+                key,
+            )
         if name not in TEMPLATE_FIELDS:
             section.fail(
                 f"unknown placeholder {{{name}}}{suggest(name, sorted(TEMPLATE_FIELDS))}", key

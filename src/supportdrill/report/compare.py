@@ -10,21 +10,20 @@ and marked when included.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..definitions.durations import format_duration
 from ..definitions.loader import build_drill
 from ..definitions.model import Drill
 from ..measure.aggregate import MetricSummary, aggregate
 from ..measure.scorecard import Scorecard
-from ..store import RunStore
-from ..store.model import RunStatus, RunSummary
-from ..timeline import DrillStarted
+from ..store import RunStore, StoreTarget
+from ..store.model import RunStatus
+from ..timeline import DrillStarted, Timeline
 from .build import scorecard_of
+from .index import index_missing
 from .journal import RunFacts
 
 HEADLINE_METRICS = ("first_human_response", "acknowledgement", "update_cadence", "first_resolution")
@@ -123,31 +122,29 @@ def comparison_json(summaries: Sequence[VendorSummary]) -> str:
     return json.dumps({"schema": "supportdrill.compare/1", "vendors": data}, indent=2)
 
 
-GROUPS = ("vendor", "schedule", "hour")
-"""How ``compare_store`` groups runs: per vendor, per vendor and schedule (the series a
-scheduler ran), or per vendor and hour of the week in the vendor's zone (when are they slow?)."""
+@dataclass(frozen=True)
+class ScoredRun:
+    """One finished run, scored with the drill it ran."""
+
+    run_id: str
+    vendor: str
+    severity: str
+    simulated: bool
+    drill: Drill
+    timeline: Timeline
+    card: Scorecard
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The run's labels (a scheduled run's ``schedule`` among them)."""
 
 
-def _group(group: str, run: RunSummary, labels: Mapping[str, str], drill: Drill) -> str:
-    if group == "schedule":
-        return f"{run.vendor} · schedule {labels.get('schedule', '(unscheduled)')}"
-    if group == "hour":
-        local = run.started_at.astimezone(ZoneInfo(drill.vendor.timezone))
-        # The ISO weekday first, so the rows sort Monday to Sunday.
-        return f"{run.vendor} · {local.isoweekday()}-{local:%a %H}:00 {drill.vendor.timezone}"
-    return run.vendor
-
-
-def compare_store(
-    store_path: Path,
+def scored_runs(
+    store_path: StoreTarget,
     *,
     vendors: Sequence[str] = (),
     severity: str | None = None,
     include_simulated: bool = False,
-    group: str = "vendor",
-) -> tuple[VendorSummary, ...]:
-    """Every finished run in the store, scored with the drill it ran, summarised per vendor
-    (or per vendor and schedule, or vendor and hour of the week: see :data:`GROUPS`)."""
+) -> Iterator[ScoredRun]:
+    """Every finished run in the store (of these vendors, this severity), scored."""
     store = RunStore(store_path)
     try:
         finished = [
@@ -158,7 +155,6 @@ def compare_store(
         ]
         timelines = store.timelines([run.run_id for run in finished])
         drills: dict[tuple[str, str], Drill] = {}
-        rows: list[tuple[str, str, bool, Scorecard]] = []
         for run in finished:
             timeline = timelines.get(run.run_id)
             if timeline is None:
@@ -174,7 +170,55 @@ def compare_store(
                 key, build_drill(record.drill_text, record.drill_path or "drill.yaml")
             )
             card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
-            rows.append((_group(group, run, record.labels, drill), run.severity, simulated, card))
-        return summarise(rows)
+            yield ScoredRun(
+                run.run_id, run.vendor, run.severity, simulated, drill, timeline, card, record.labels
+            )
     finally:
         store.close()
+
+
+def compare_store(
+    store_path: StoreTarget,
+    *,
+    vendors: Sequence[str] = (),
+    severity: str | None = None,
+    include_simulated: bool = False,
+) -> tuple[VendorSummary, ...]:
+    """Every finished run in the store, summarised per vendor from the scorecard index (runs
+    not indexed yet are scored and indexed first), aggregated in SQL."""
+    store = RunStore(store_path)
+    try:
+        index_missing(store)
+        groups = store.score_figures(
+            vendors=vendors, severity=severity, include_simulated=include_simulated
+        )
+    finally:
+        store.close()
+    return tuple(
+        VendorSummary(
+            vendor=group.vendor,
+            severity=group.severity,
+            runs=group.runs,
+            sla_met=group.sla_met,
+            simulated=group.simulated,
+            metrics=tuple(MetricSummary(**asdict(figures)) for figures in group.metrics),
+        )
+        for group in groups
+    )
+
+
+def compare_store_rescored(
+    store_path: StoreTarget,
+    *,
+    vendors: Sequence[str] = (),
+    severity: str | None = None,
+    include_simulated: bool = False,
+) -> tuple[VendorSummary, ...]:
+    """:func:`compare_store` the slow way, without the index: every finished run's timeline
+    loaded and scored again. The benchmark's baseline, and the index's test oracle."""
+    return summarise(
+        (run.vendor, run.severity, run.simulated, run.card)
+        for run in scored_runs(
+            store_path, vendors=vendors, severity=severity, include_simulated=include_simulated
+        )
+    )

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..desks.model import TicketRef
-    from ..desks.tracking import VendorClock
-    from ..timeline import Event
+    from ..definitions.model import Drill
+    from ..timeline import Event, Timeline
+    from ..vocabulary import TicketDraft
 
 
 @dataclass(frozen=True)
-class InjectedFault:
+class AppliedFault:
     """What was injected, for the ``fault.injected`` event and the ticket."""
 
     profile: str
@@ -32,7 +32,7 @@ class InjectedFault:
 class FaultControl(Protocol):
     """The drill's fault: inject once, lift once; ``close`` removes and verifies on every path."""
 
-    async def inject(self) -> InjectedFault: ...
+    async def inject(self) -> AppliedFault: ...
 
     async def lift(self) -> None: ...
 
@@ -62,6 +62,19 @@ class StreamControl(Protocol):
     async def stop(self) -> None: ...
 
 
+def idempotency_key(run_id: str) -> str:
+    """The tag that marks this run's ticket on the desk; the same across crash and resume."""
+    return f"supportdrill-{run_id.lower()}"
+
+
+class TicketComposer(Protocol):
+    """Renders the ticket from what the drill saw so far (the reports' ``render_ticket``)."""
+
+    def __call__(
+        self, drill: Drill, timeline: Timeline, *, run_id: str, now: datetime
+    ) -> TicketDraft: ...
+
+
 class StatusSource(Protocol):
     """The vendor's public status page, read now and then during the drill."""
 
@@ -69,10 +82,3 @@ class StatusSource(Protocol):
         """Events for incidents not reported before, created after ``since``; those at or
         before ``t0`` (the ticket's creation) are proactive contact."""
         ...
-
-
-@runtime_checkable
-class VendorClockReader(Protocol):
-    """A desk adapter that can read the desk's own SLA clocks (Zendesk, JSM, Freshdesk agents)."""
-
-    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]: ...

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,6 @@ from typing import Any
 from ..clock import AdjustableClock, Clock, RealClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
-from ..desks.model import TicketRef
 from ..desks.retry import with_retries
 from ..errors import (
     DeskError,
@@ -31,7 +29,13 @@ from ..errors import (
     FaultError,
     StreamError,
 )
-from ..secrets import Redactor
+from ..measure.policy import (
+    clock_skew_s,
+    lift_reason,
+    resolution_reached,
+    vendor_asked_for_information,
+)
+from ..secrets import Redactor, redact_fields
 from ..store import RunStore
 from ..timeline import (
     BaselineHealthy,
@@ -46,26 +50,23 @@ from ..timeline import (
     Outcome,
     Phase,
     PhaseChanged,
-    ReplyClass,
-    ResolutionKind,
-    StatusCategory,
     StreamDegraded,
     StreamHealth,
     StreamRecovered,
     TicketFiled,
     TicketFiling,
-    TicketResolved,
     TicketStatus,
     Timeline,
     VendorReply,
 )
+from ..vocabulary import TicketRef, VendorClockReader
 from .ports import (
     FaultControl,
     StatusSource,
     StreamControl,
-    VendorClockReader,
+    TicketComposer,
+    idempotency_key,
 )
-from .ticket import idempotency_key, render_ticket
 from .watch import TicketWatcher, WatchState
 
 logger = logging.getLogger(__name__)
@@ -82,11 +83,6 @@ RECOVERY_GRACE = timedelta(seconds=10)
 
 STATUSPAGE_INTERVAL = timedelta(minutes=1)
 """How often the vendor's public status page is read (drill time)."""
-
-ASKS_FOR_INFORMATION = re.compile(
-    r"\b(logs?|more (information|details)|screenshots?|har file|could you (send|provide|share))\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -106,6 +102,7 @@ class DrillRunner:
         store: RunStore,
         desk: Desk,
         clock: Clock,
+        compose_ticket: TicketComposer,
         fault: FaultControl | None = None,
         stream: StreamControl | None = None,
         observers: Sequence[Observer] = (),
@@ -119,6 +116,7 @@ class DrillRunner:
         self.store = store
         self.desk = desk
         self.clock = clock
+        self.compose_ticket = compose_ticket
         self.fault = fault
         self.stream = stream
         self.observers = list(observers)
@@ -139,7 +137,9 @@ class DrillRunner:
     # -- events ------------------------------------------------------------------------------
 
     async def emit(self, event: Event) -> None:
-        """Append ``event`` to the store first, then tell the observers."""
+        """Redact it, append it to the store first, then tell the observers."""
+        # What the vendor writes can echo a secret back; it is masked before it is kept.
+        event = redact_fields(event, self.redactor)
         self.store.append(self.run_id, event)
         self.timeline = self.timeline.appended(event)
         for observer in self.observers:
@@ -369,14 +369,22 @@ class DrillRunner:
         if stored is not None:
             return stored
         await self._phase(Phase.FILE)
-        draft = render_ticket(self.drill, self.timeline, run_id=self.run_id, now=self.clock.now())
+        draft = self.compose_ticket(
+            self.drill, self.timeline, run_id=self.run_id, now=self.clock.now()
+        )
         intent_recorded = self.timeline.last(TicketFiling) is not None
         if not intent_recorded:
             now = self.clock.now()
             # Persisted before the desk is called: after a crash we know to look before refiling.
             self.store.set_idempotency_key(self.run_id, key, desk=self.desk.name)
             await self.emit(
-                TicketFiling(at=now, observed_at=now, idempotency_key=key, subject=draft.subject)
+                TicketFiling(
+                    at=now,
+                    observed_at=now,
+                    idempotency_key=key,
+                    subject=draft.subject,
+                    body=draft.body,
+                )
             )
         submitted = self.clock.now()
         ref = await self.desk.find(idempotency_key=key) if intent_recorded else None
@@ -395,14 +403,7 @@ class DrillRunner:
                 raise DrillFailed(f"could not file the ticket before the deadline: {exc}") from exc
         self.store.set_ticket_ref(self.run_id, key, ref)
         now = self.clock.now()
-        # The desk stamped the ticket between our request and its answer unless the clocks
-        # differ; only a stamp outside that window measures skew.
-        if ref.created_at < submitted:
-            skew = (ref.created_at - submitted).total_seconds()
-        elif ref.created_at > now:
-            skew = (ref.created_at - now).total_seconds()
-        else:
-            skew = 0.0
+        skew = clock_skew_s(ref.created_at, submitted=submitted, answered=now)
         await self.emit(
             TicketFiled(
                 at=ref.created_at,
@@ -451,7 +452,11 @@ class DrillRunner:
             new_events = await watcher.poll(deadline=min(timeout_at, hard_deadline))
             await self._read_statuspage()
             await self._apply_lift_policy()
-            if not followup_sent and resolution.followup and self._vendor_asked(new_events):
+            if (
+                not followup_sent
+                and resolution.followup
+                and vendor_asked_for_information(new_events)
+            ):
                 stamp = await self.desk.comment(ref, resolution.followup)
                 followup_sent = True
                 await self.emit(
@@ -463,7 +468,12 @@ class DrillRunner:
                         excerpt=resolution.followup[:280],
                     )
                 )
-            resolved = self._resolution_reached()
+            resolved = resolution_reached(
+                resolution,
+                self.timeline,
+                self.clock.now(),
+                stream_interval_s=self.stream.interval_s if self.stream else 0.0,
+            )
             if resolved is not None:
                 await self.emit(resolved)
                 if resolution.lift_fault is LiftFault.ON_RESOLUTION:
@@ -512,65 +522,12 @@ class DrillRunner:
         for event in events:
             await self.emit(event)
 
-    def _vendor_asked(self, events: Sequence[Event]) -> bool:
-        return any(
-            isinstance(event, VendorReply)
-            and event.classification is ReplyClass.HUMAN
-            and ASKS_FOR_INFORMATION.search(event.excerpt)
-            for event in events
-        )
-
     async def _apply_lift_policy(self) -> None:
         if not self._fault_active:
             return
-        policy = self.drill.resolution.lift_fault
-        replies = self.timeline.all(VendorReply)
-        if policy is LiftFault.ON_FIRST_RESPONSE and replies:
-            await self._lift("the vendor first responded")
-        elif policy is LiftFault.ON_FIRST_HUMAN_RESPONSE and any(
-            reply.classification is ReplyClass.HUMAN for reply in replies
-        ):
-            await self._lift("a human at the vendor first responded")
-        elif policy is LiftFault.AFTER and self.drill.resolution.lift_after is not None:
-            injected = self.timeline.last(FaultInjected)
-            if injected and self.clock.now() >= injected.at + self.drill.resolution.lift_after:
-                await self._lift(f"lift_after ({self.drill.resolution.lift_after}) elapsed")
-
-    def _resolution_reached(self) -> TicketResolved | None:
-        resolution = self.drill.resolution
-        now = self.clock.now()
-        if resolution.when is ResolutionWhen.TICKET_SOLVED:
-            for status in self.timeline.all(TicketStatus):
-                if status.category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
-                    return TicketResolved(
-                        at=status.at,
-                        observed_at=now,
-                        precision_s=status.precision_s,
-                        how=ResolutionKind.TICKET_SOLVED,
-                        detail=status.status,
-                    )
-        elif resolution.when is ResolutionWhen.REPLY_MATCHES and resolution.pattern:
-            pattern = re.compile(resolution.pattern, re.IGNORECASE)
-            for reply in self.timeline.all(VendorReply):
-                if reply.classification is ReplyClass.HUMAN and pattern.search(reply.excerpt):
-                    return TicketResolved(
-                        at=reply.at,
-                        observed_at=now,
-                        precision_s=reply.precision_s,
-                        how=ResolutionKind.REPLY_MATCHED,
-                        detail=reply.message_id,
-                    )
-        elif resolution.when is ResolutionWhen.STREAM_RECOVERED:
-            recovered = self.timeline.last(StreamRecovered)
-            lifted = self.timeline.last(FaultLifted)
-            if recovered is not None and lifted is not None and recovered.at >= lifted.at:
-                return TicketResolved(
-                    at=recovered.at,
-                    observed_at=now,
-                    precision_s=self.stream.interval_s if self.stream else 0.0,
-                    how=ResolutionKind.STREAM_RECOVERED,
-                )
-        return None
+        reason = lift_reason(self.drill.resolution, self.timeline, self.clock.now())
+        if reason is not None:
+            await self._lift(reason)
 
     async def _sleep_until(
         self, moment: datetime, *, stop_on: Sequence[asyncio.Event] = ()

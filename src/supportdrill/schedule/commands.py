@@ -16,7 +16,7 @@ from ..clock import AcceleratedClock, Clock, RealClock
 from ..definitions.durations import DurationError, format_duration, parse_duration
 from ..definitions.loader import load_drill
 from ..errors import InvalidConfiguration, RunNotFound
-from ..store import RunStore
+from ..store import RunStore, StoreTarget, parse_store
 from ..store.leases import Leases
 from .export import DEFAULT_IMAGE, export_all
 from .launch import SubprocessLauncher
@@ -74,11 +74,11 @@ def _duration(text: str | None, what: str) -> timedelta | None:
 # ---- list, next
 
 
-def list_schedules(paths: Sequence[str], *, store_path: Path, now: datetime) -> str:
+def list_schedules(paths: Sequence[str], *, store_path: StoreTarget, now: datetime) -> str:
     entries = load_entries(paths)
     if not entries:
         return "no scheduled drills"
-    store = RunStore(store_path) if store_path.exists() else None
+    store = RunStore(store_path) if parse_store(store_path).exists() else None
     try:
         lines = [f"{'schedule':<28} {'cron':<16} {'zone':<22} {'runs':<7} next (UTC / vendor)"]
         for entry in entries:
@@ -154,7 +154,7 @@ def _describe(decision: Decision, clock: Clock) -> str:
 
 
 async def run_scheduler(
-    args: argparse.Namespace, *, store_path: Path, reports_dir: Path, emit: Emit
+    args: argparse.Namespace, *, store_path: StoreTarget, reports_dir: Path, emit: Emit
 ) -> int:
     entries = load_entries(args.files)
     if not entries:
@@ -188,7 +188,7 @@ async def run_scheduler(
 
 
 async def fire_once(
-    args: argparse.Namespace, *, store_path: Path, reports_dir: Path, emit: Emit
+    args: argparse.Namespace, *, store_path: StoreTarget, reports_dir: Path, emit: Emit
 ) -> int:
     entry = _one_entry(args.file)
     tolerance = _duration(args.tolerance, "--tolerance") or timedelta(minutes=15)
@@ -236,9 +236,9 @@ def export_files(args: argparse.Namespace, *, now: datetime) -> str:
 # ---- runs --schedule
 
 
-def series(store_path: Path, name: str, *, limit: int | None = None) -> str:
+def series(store_path: StoreTarget, name: str, *, limit: int | None = None) -> str:
     """Every cron time of schedule ``name``: what became of it and of its run."""
-    if not store_path.exists():
+    if not parse_store(store_path).exists():
         raise InvalidConfiguration(f"no run store at {store_path} (or pass --store)")
     with RunStore(store_path) as store:
         claims = Leases(store).claims(name)
@@ -265,7 +265,7 @@ def series(store_path: Path, name: str, *, limit: int | None = None) -> str:
 
 
 def add_schedule_parser(
-    commands: Any, handler: Callable[[argparse.Namespace], int], parser_class: type
+    commands: Any, handler: Callable[[argparse.Namespace], Any], parser_class: type
 ) -> None:
     """``schedule list|next|run|fire|export`` under the top-level parser's subcommands."""
     verb = commands.add_parser(
@@ -307,7 +307,7 @@ def add_schedule_parser(
 
 
 def schedule_command(
-    args: argparse.Namespace, *, store_path: Path, reports_dir: Path, emit: Emit
+    args: argparse.Namespace, *, store_path: StoreTarget, reports_dir: Path, emit: Emit
 ) -> int | Coroutine[Any, Any, int]:
     """Run one ``schedule`` sub-verb: an exit code, or a coroutine the command layer runs."""
     now = datetime.now(UTC)

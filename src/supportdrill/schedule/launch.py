@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..store import StoreTarget
 from .plan import PlannedRun
 from .scheduler import Entry, Launched, run_labels
 
@@ -26,7 +27,7 @@ class SubprocessLauncher:
     def __init__(
         self,
         *,
-        store_path: Path,
+        store_path: StoreTarget,
         reports_dir: Path,
         python: str = sys.executable,
         extra_args: Sequence[str] = (),

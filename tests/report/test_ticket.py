@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from report.streamdrill import START, STREAM_DRILL, stream_drill, stream_timeline
 from supportdrill.definitions.loader import build_drill
-from supportdrill.run.ticket import NO_STREAM_EVIDENCE, NO_STREAM_STATS, render_ticket
+from supportdrill.report.ticket import NO_STREAM_EVIDENCE, NO_STREAM_STATS, render_ticket
 from supportdrill.timeline import DrillStarted, Timeline
 
 

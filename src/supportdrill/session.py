@@ -1,10 +1,16 @@
-"""Wiring a drill to real parts: the clock, the desk, the fault layer, the stream, the store.
+"""A drill session: the composition root that wires a drill to real parts and writes its reports.
+
+The clock, the desk, the fault layer, the stream and the store are chosen and started here; the
+runner (:mod:`supportdrill.run`) only sequences them, and the reports (:mod:`supportdrill.report`)
+are written from the stored timeline when the run ends. This module sits above both, so neither
+imports the other.
 
 This is where the embedded defaults are chosen: a simulated desk started in-process (on an
 accelerated clock when the drill asks for simulated time), the embedded Toxiproxy-compatible
 server when ``TOXIPROXY_URL`` is unset, the loopback stream, and the SQLite store. Secrets the
-desk uses are redacted from every log handler for as long as the drill runs. The CLI calls
-these functions.
+desk uses are redacted from every log handler for as long as the drill runs. The command layer
+and the library entry point (:func:`supportdrill.run_drill`) call these functions; they return
+data and report progress through a ``say`` callback, never by printing.
 """
 
 from __future__ import annotations
@@ -14,37 +20,39 @@ import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..clock import Clock, RealClock
-from ..definitions.durations import DurationError, parse_duration
-from ..definitions.loader import build_drill, load_drill
-from ..definitions.model import DeskKind, Drill
-from ..definitions.scenarios import MediaPath
-from ..desks.base import Desk
-from ..desks.simulated.hours import HolidayRules
-from ..desks.simulated.personas import BUSINESS_HOURS
-from ..errors import InvalidConfiguration
-from ..faults.guard import cleanup_leftovers
-from ..secrets import Redactor, redacting
-from ..store import RunStore
-from ..store.runs import new_run_id
-from ..timeline import Outcome
-from .ports import FaultControl, StreamControl
-from .runner import DrillRunner, RunResult
-from .wiring import (
+from .clock import Clock, RealClock
+from .definitions.durations import DurationError, parse_duration
+from .definitions.loader import build_drill, load_drill
+from .definitions.model import DeskKind, Drill
+from .definitions.scenarios import MediaPath
+from .desks.base import Desk
+from .desks.simulated.hours import HolidayRules
+from .desks.simulated.personas import BUSINESS_HOURS
+from .errors import InvalidConfiguration
+from .faults.guard import cleanup_leftovers
+from .measure.scorecard import Scorecard
+from .report.ticket import render_ticket
+from .run.ports import FaultControl, StreamControl
+from .run.runner import DrillRunner, RunResult
+from .run.wiring import (
     JudgedStream,
     MemoryLedger,
     PlannedFault,
     StatuspagePoller,
     fault_backend,
+    media_transports,
     toxiproxy_at,
 )
+from .secrets import Redactor, redacting
+from .store import RunStore, StoreTarget, parse_store
+from .store.runs import new_run_id
+from .timeline import Outcome
 
-EXIT_OK, EXIT_FAILED = 0, 1
 DEFAULT_SIMULATED_RATE = 3600.0
 
 
@@ -80,7 +88,7 @@ def _persona_delays(settings: Mapping[str, str]) -> dict[str, float]:
 
 
 def _simulated_clock(drill: Drill, start_text: str | None, rate: float | None) -> Clock:
-    from ..clock import AcceleratedClock
+    from .clock import AcceleratedClock
 
     settings = drill.vendor.desk.settings
     start_text = start_text or settings.get("simulated_start")
@@ -117,7 +125,7 @@ async def environment(
         with redacting(env.redactor):
             try:
                 if url:
-                    from ..desks.registry import create_statuspage_watcher
+                    from .desks.registry import create_statuspage_watcher
 
                     watcher = create_statuspage_watcher(url, clock=env.clock)
                     env.statuspage = StatuspagePoller(watcher)
@@ -133,7 +141,7 @@ async def _desk_environment(
 ) -> AsyncIterator[Environment]:
     config = drill.vendor.desk
     if config.kind is DeskKind.SIMULATED:
-        from ..desks.simulated import SimulatedDesk, SimulatedDeskServer
+        from .desks.simulated import SimulatedDesk, SimulatedDeskServer
 
         clock = _simulated_clock(drill, simulated_start, simulated_rate)
         url = config.settings.get("url")
@@ -163,7 +171,7 @@ async def _desk_environment(
         return
     if simulated_start or simulated_rate:
         raise InvalidConfiguration("--simulate-at and --rate apply to the simulated desk only")
-    from ..desks.registry import create_desk
+    from .desks.registry import create_desk
 
     clock = RealClock()
     redactor = Redactor()
@@ -190,11 +198,12 @@ async def drill_parts(
         raise InvalidConfiguration(
             "a fault: needs a stream: section (the fault acts on the stream's media proxy)"
         )
-    from ..faults.guard import FaultSession
-    from ..media.loopback import create_stream
+    from .faults.guard import FaultSession
+    from .media.loopback import create_stream
 
     async with contextlib.AsyncExitStack() as stack:
-        backend, choice = await stack.enter_async_context(fault_backend())
+        needs = media_transports(drill.stream)
+        backend, choice = await stack.enter_async_context(fault_backend(needs=needs))
         # The embedded server dies with the harness, its proxies with it: no record to keep.
         ledger = MemoryLedger() if choice.embedded else store
         session = await stack.enter_async_context(
@@ -202,7 +211,7 @@ async def drill_parts(
         )
         turn = None
         if drill.stream.path is MediaPath.TURN_TCP:
-            from ..media.turn import CoturnServer
+            from .media.turn import CoturnServer
 
             turn = (await stack.enter_async_context(CoturnServer())).config
         stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
@@ -211,54 +220,106 @@ async def drill_parts(
         yield DrillParts(fault, JudgedStream(stream), choice.url)
 
 
-async def sweep_leftovers(store: RunStore) -> list[str]:
+Say = Callable[[str], None]
+"""Where a session reports progress as it happens (the command layer prints it)."""
+
+
+def quiet(line: str) -> None:
+    """The library's default: progress goes nowhere."""
+
+
+@dataclass(frozen=True)
+class DrillRun:
+    """A finished (or ended) run: what happened, how it was judged, and where its reports are.
+
+    What :func:`supportdrill.run_drill` returns, the way Locust's ``Environment`` hands back its
+    runner's stats: everything a caller needs without reading the store.
+    """
+
+    run_id: str
+    outcome: Outcome
+    reason: str
+    scorecard: Scorecard
+    """The run's figures and SLA verdicts, from the stored timeline."""
+    reports: Mapping[str, Path]
+    """Report files by kind (``journal``, ``markdown``)."""
+    simulated_time: bool = False
+    """True when the vendor's side ran on a simulated desk's clock: a persona, not a vendor."""
+
+    @property
+    def completed(self) -> bool:
+        return self.outcome is Outcome.COMPLETED
+
+    @property
+    def sla_met(self) -> bool:
+        """Completed, and every SLA target judged was met."""
+        return self.completed and self.scorecard.sla_met
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What ``cleanup`` (or a drill's start) did to faults a killed harness left behind."""
+
+    removed: tuple[str, ...] = ()
+    not_removed: tuple[str, ...] = ()
+    """Proxies whose Toxiproxy server did not answer: they may still be in place."""
+    store_found: bool = True
+
+
+async def sweep_leftovers(store: RunStore, say: Say = quiet) -> Cleanup:
     """Remove faults a killed harness left on a real Toxiproxy; what could not be reached is
     reported, not fatal (its server may be gone with them)."""
     leftovers = await cleanup_leftovers(store, toxiproxy_at)
     for proxy in leftovers.removed:
-        print(f"removed leftover fault {proxy} (from a run that did not end)")
+        say(f"removed leftover fault {proxy} (from a run that did not end)")
     for proxy in leftovers.not_removed:
-        print(f"warning: leftover fault {proxy}: its Toxiproxy server did not answer")
-    return list(leftovers.removed)
+        say(f"warning: leftover fault {proxy}: its Toxiproxy server did not answer")
+    return Cleanup(tuple(leftovers.removed), tuple(leftovers.not_removed))
 
 
 def _restart_simulated_clock(clock: Clock) -> None:
     """Setting up the desk, the fault server and the stream must not use up simulated time."""
-    from ..clock import AcceleratedClock
+    from .clock import AcceleratedClock
 
     if isinstance(clock, AcceleratedClock):
         clock.restart()
 
 
-def _finish(store: RunStore, result: RunResult, reports_dir: Path, *, demo: bool = False) -> int:
-    """Write the reports, print where they are (last), and the exit code: 0 only when the drill
-    completed and, except for the demo (whose breach is what it shows), every SLA was met."""
-    from ..report.build import load_run, scorecard_of, write_report_files
+def _finish(store: RunStore, result: RunResult, reports_dir: Path) -> DrillRun:
+    """Load and score the stored run once, and write its reports."""
+    from .report.build import load_run, scorecard_of, write_report_files
+    from .report.index import index_run
 
     facts, timeline = load_run(store, result.run_id)
     scorecard = scorecard_of(facts, timeline)
     paths = write_report_files(facts, timeline, scorecard, reports_dir)
-    print(f"drill {result.outcome.value}: {result.reason}")
-    print(f"run id: {result.run_id}")
-    for kind, path in paths.items():
-        print(f"{kind} report: {path}")
-    if result.outcome is not Outcome.COMPLETED:
-        return EXIT_FAILED
-    return EXIT_OK if demo or scorecard.sla_met else EXIT_FAILED
+    index_run(store, facts, scorecard)  # the scorecard's figures, kept once the run has ended
+    return DrillRun(
+        run_id=result.run_id,
+        outcome=result.outcome,
+        reason=result.reason,
+        scorecard=scorecard,
+        reports=paths,
+        simulated_time=facts.simulated_time,
+    )
 
 
 async def run_drill_file(
     path: Path,
     *,
-    store_path: Path,
+    store_path: StoreTarget,
     reports_dir: Path,
-    live: bool,
-    simulated_start: str | None,
-    simulated_rate: float | None,
-    demo: bool = False,
+    live: bool = False,
+    simulated_start: str | None = None,
+    simulated_rate: float | None = None,
+    say: Say = quiet,
     run_id: str | None = None,
     labels: Mapping[str, str] | None = None,
-) -> int:
+) -> DrillRun:
+    """Load the drill at ``path``, run it on its parts, store every event and write its reports.
+
+    ``run_id`` and ``labels`` are the scheduler's: the id it claimed and the series it belongs to.
+    """
     drill = load_drill(path)
     if labels:
         # A scheduled run carries its series (schedule=NAME) beside the drill's own labels.
@@ -267,16 +328,18 @@ async def run_drill_file(
     drill_text = path.read_text(encoding="utf-8")
     store = RunStore(store_path)
     try:
-        await sweep_leftovers(store)
+        await sweep_leftovers(store, say)
         async with environment(
             drill, simulated_start=simulated_start, simulated_rate=simulated_rate
         ) as env:
+            store.guard_secrets(env.redactor)
             _restart_simulated_clock(env.clock)
             run_id = chosen_id or new_run_id(env.clock.now())
             async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
                 _restart_simulated_clock(env.clock)
                 runner = DrillRunner(
                     drill,
+                    compose_ticket=render_ticket,
                     store=store,
                     desk=env.desk,
                     clock=env.clock,
@@ -288,31 +351,41 @@ async def run_drill_file(
                     statuspage=env.statuspage,
                     redactor=env.redactor,
                 )
-                print(f"run {run_id}: {drill.name} against {drill.vendor.name}", flush=True)
+                say(f"run {run_id}: {drill.name} against {drill.vendor.name}")
                 if parts.fault_server:
-                    print(f"fault server: {parts.fault_server}")
+                    say(f"fault server: {parts.fault_server}")
                 if env.simulated and not isinstance(env.clock, RealClock):
-                    print(
+                    say(
                         f"simulated time: {env.clock!r}"
                         " (figures describe the persona, not a vendor)"
                     )
                 with _live_view(runner, enabled=live):
                     result = await runner.run()
-        return _finish(store, result, reports_dir, demo=demo)
+        return _finish(store, result, reports_dir)
     finally:
         store.close()
 
 
-async def resume_run(run_id: str, *, store_path: Path, reports_dir: Path, live: bool) -> int:
+async def resume_run(
+    run_id: str,
+    *,
+    store_path: StoreTarget,
+    reports_dir: Path,
+    live: bool = False,
+    say: Say = quiet,
+) -> DrillRun:
+    """Continue a run a crash interrupted: same ticket, same figures."""
     store = RunStore(store_path)
     try:
         record = store.get_run(run_id)
         drill = build_drill(record.drill_text, record.drill_path)
         # The crashed run's fault must be gone before anything else happens.
-        await sweep_leftovers(store)
+        await sweep_leftovers(store, say)
         async with environment(drill) as env:
+            store.guard_secrets(env.redactor)
             runner = DrillRunner(
                 drill,
+                compose_ticket=render_ticket,
                 store=store,
                 desk=env.desk,
                 clock=env.clock,
@@ -332,7 +405,7 @@ def _live_view(runner: DrillRunner, *, enabled: bool) -> Iterator[None]:
     if not enabled or not sys.stdout.isatty():
         yield None
         return
-    from ..report.live import LiveView
+    from .report.live import LiveView
 
     with LiveView(runner) as view:
         runner.observers.append(view.on_event)
@@ -340,51 +413,50 @@ def _live_view(runner: DrillRunner, *, enabled: bool) -> Iterator[None]:
 
 
 async def serve_simulated_desk(
-    *, host: str, port: int, persona: str, timezone: str, state_path: Path | None
-) -> int:
-    from ..desks.simulated import serve_desk
+    *,
+    host: str,
+    port: int,
+    persona: str,
+    timezone: str,
+    state_path: Path | None,
+    say: Say = quiet,
+) -> None:
+    """Serve the simulated vendor desk until cancelled (Ctrl-C and SIGTERM stop it)."""
+    from .desks.simulated import serve_desk
 
     def ready(url: str) -> None:
-        # Printed once listening, so ``--port 0`` shows the port the system picked.
-        print(f"simulated vendor desk ({persona}, {timezone}) on {url}", flush=True)
+        # Said once listening, so ``--port 0`` shows the port the system picked.
+        say(f"simulated vendor desk ({persona}, {timezone}) on {url}")
 
-    # Ctrl-C and SIGTERM cancel the server: that is how it is meant to stop.
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         await serve_desk(
             host, port, persona=persona, timezone=timezone, state_path=state_path, ready=ready
         )
-    return EXIT_OK
 
 
 async def check_desk(path: Path) -> list[str]:
-    """What ``supportdrill desk check`` prints; files nothing."""
-    from ..desks.registry import check_desk as check
+    """What ``supportdrill desk check`` found: credentials and visibility; files nothing."""
+    from .desks.registry import check_desk as check
 
     drill = load_drill(path)
     with redacting(Redactor()) as redactor:
         return await check(drill.vendor.desk, redactor=redactor)
 
 
-async def cleanup_faults(store_path: Path) -> int:
-    """``supportdrill cleanup``: 0 when no leftover remains, 1 when a server did not answer."""
-    if not store_path.exists():
-        print(f"no store at {store_path}: nothing to clean up")
-        return EXIT_OK
+async def cleanup_faults(store_path: StoreTarget) -> Cleanup:
+    """``supportdrill cleanup``: remove the faults of runs that did not end."""
+    if not parse_store(store_path).exists():
+        return Cleanup(store_found=False)
     store = RunStore(store_path)
     try:
-        leftovers = await cleanup_leftovers(store, toxiproxy_at)
+        return await sweep_leftovers(store)
     finally:
         store.close()
-    for proxy in leftovers.removed:
-        print(f"removed {proxy}")
-    for proxy in leftovers.not_removed:
-        print(f"could not remove {proxy}: its Toxiproxy server did not answer")
-    if not leftovers.removed and not leftovers.not_removed:
-        print("no leftover faults")
-    return EXIT_FAILED if leftovers.not_removed else EXIT_OK
 
 
 __all__ = [
+    "Cleanup",
+    "DrillRun",
     "check_desk",
     "cleanup_faults",
     "drill_parts",

@@ -2,6 +2,8 @@
 
 A support engineer reading it at 3 a.m. needs region, symptom, timestamps and the stream's health
 before and after; the disclosure line says it is a drill. Pure: the runner passes the timeline.
+The session hands :func:`render_ticket` to the runner (its ``compose_ticket`` port), so the runner
+never imports the reports.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..definitions.durations import format_duration
 from ..definitions.model import Drill
-from ..desks.model import TicketDraft
-from ..report.figures import text_table
-from ..report.health import StreamStory, stream_story
+from ..run.ports import idempotency_key
 from ..timeline import (
     BaselineHealthy,
     FaultInjected,
@@ -22,12 +22,9 @@ from ..timeline import (
     StreamHealth,
     Timeline,
 )
-
-
-def idempotency_key(run_id: str) -> str:
-    """The tag that marks this run's ticket on the desk; the same across crash and resume."""
-    return f"supportdrill-{run_id.lower()}"
-
+from ..vocabulary import TicketDraft
+from .figures import text_table
+from .health import StreamStory, stream_story
 
 NO_STREAM_STATS = "  (no stream measured in this drill)"
 NO_STREAM_EVIDENCE = "  (ticket-only drill: no stream evidence attached)"

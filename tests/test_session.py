@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from supportdrill.run.session import run_drill_file
+from supportdrill.session import run_drill_file
 from supportdrill.store import RunStore
 from supportdrill.timeline import DrillStarted, ReplyClass, TicketFiled, VendorReply
 
@@ -69,7 +69,7 @@ async def test_the_streams_whip_token_is_redacted_from_logs(
     import logging
 
     from supportdrill.definitions.loader import build_drill
-    from supportdrill.run.session import environment
+    from supportdrill.session import environment
 
     token = "whip-tok-8Jq2Lm4Zx9Wv"
     monkeypatch.setenv("SD_TEST_WHIP_TOKEN", token)
