@@ -171,7 +171,14 @@ def scored_runs(
             )
             card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
             yield ScoredRun(
-                run.run_id, run.vendor, run.severity, simulated, drill, timeline, card, record.labels
+                run.run_id,
+                run.vendor,
+                run.severity,
+                simulated,
+                drill,
+                timeline,
+                card,
+                record.labels,
             )
     finally:
         store.close()
