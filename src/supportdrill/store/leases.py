@@ -74,6 +74,8 @@ class Leases:
     def __init__(self, db: Database) -> None:
         self._db = db
         with db._transaction() as connection:
+            # Two processes creating the tables at once collide on PostgreSQL's catalogue.
+            db.backend.exclusive(connection, "leases-schema")
             for statement in _SCHEMA:
                 connection.execute(statement)
 
