@@ -171,6 +171,9 @@ class LiftFault(enum.StrEnum):
     ON_FIRST_HUMAN_RESPONSE = "on_first_human_response"
     ON_RESOLUTION = "on_resolution"
     AFTER = "after"
+    NEVER = "never"
+    """The fault stays until the drill ends: whoever answers must restore the stream around it
+    (a runbook's failover), and only the drill's teardown removes it."""
 
 
 @dataclass(frozen=True)
