@@ -16,6 +16,7 @@ from supportdrill.report.journal import RunFacts
 from supportdrill.report.junit import (
     CaseStatus,
     JunitRun,
+    error_suite,
     github_annotations,
     render_junit,
     suites_of,
@@ -74,7 +75,9 @@ def run_of(*events: Event, outcome: Outcome = Outcome.COMPLETED, end: float = 20
     drill = build_drill(DRILL, "drills/runbook-failover.drill.yaml")
     timeline = Timeline.of(
         [
-            DrillStarted(**at(0), drill=drill.name, vendor="our-oncall", desk="simulated", severity="P0"),
+            DrillStarted(
+                **at(0), drill=drill.name, vendor="our-oncall", desk="simulated", severity="P0"
+            ),
             *events,
             DrillEnded(**at(end), outcome=outcome, reason=f"{outcome.value} for the test"),
         ]
@@ -216,6 +219,14 @@ def test_control_characters_from_a_vendor_do_not_break_the_xml() -> None:
         end=400,
     )
     SCHEMA.validate(render_junit(suites_of([run])))
+
+
+def test_a_drill_that_could_not_start_is_one_error_case() -> None:
+    suite = error_suite("x", "drills/x.yaml", "InvalidConfiguration: ONCALL_PD_TOKEN is not set")
+    document = render_junit([suite, *suites_of([good_run()])])
+    SCHEMA.validate(document)
+    error = ET.fromstring(document).find("./testsuite[@name='x']/testcase/error")
+    assert error is not None and "ONCALL_PD_TOKEN" in (error.get("message") or "")
 
 
 def test_github_annotations_name_the_drill_file_and_escape_newlines() -> None:

@@ -17,6 +17,7 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import InvalidInput, SupportdrillError
 from . import (
+    ci,
     cleanup,
     demo,
     desk,
@@ -32,7 +33,7 @@ from . import (
 from .options import store_help
 from .result import CommandResult, ExitCode, emit
 
-VERBS = (validate, run, demo, resume, runs, report, scorecard, profiles, cleanup, proxy, desk)
+VERBS = (validate, run, ci, demo, resume, runs, report, scorecard, profiles, cleanup, proxy, desk)
 """Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here."""
 
 

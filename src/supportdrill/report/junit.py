@@ -88,12 +88,12 @@ class JunitRun:
 
 @dataclass(frozen=True)
 class JunitSuite:
-    run: JunitRun
-    cases: tuple[JunitCase, ...]
+    """One drill's test cases; ``run`` is None when the drill failed before a run existed."""
 
-    @property
-    def name(self) -> str:
-        return self.run.facts.drill.name
+    name: str
+    file: str
+    cases: tuple[JunitCase, ...]
+    run: JunitRun | None = None
 
     @property
     def failed(self) -> bool:
@@ -187,7 +187,7 @@ def _outcome_case(run: JunitRun) -> JunitCase:
     if ended.outcome is Outcome.COMPLETED:
         return JunitCase(name, CaseStatus.PASSED, time_s, ended.reason)
     message = f"drill {ended.outcome.value}: {ended.reason}"
-    tail = excerpt(run.timeline, ended.at - timedelta(minutes=5), ended.at)
+    tail = excerpt(run.timeline, None, ended.at)  # the run's last events: where it stopped
     detail = "\n".join([message, "timeline:", *(f"  {line}" for line in tail)])
     status = CaseStatus.FAILED if ended.outcome is Outcome.TIMED_OUT else CaseStatus.ERROR
     return JunitCase(name, status, time_s, message, detail)
@@ -227,32 +227,29 @@ def run_cases(run: JunitRun) -> tuple[JunitCase, ...]:
     return tuple(cases)
 
 
+def suite_of(run: JunitRun) -> JunitSuite:
+    drill = run.facts.drill
+    return JunitSuite(drill.name, drill.source_path, run_cases(run), run)
+
+
 def suites_of(runs: Iterable[JunitRun]) -> tuple[JunitSuite, ...]:
-    return tuple(JunitSuite(run, run_cases(run)) for run in runs)
+    return tuple(suite_of(run) for run in runs)
+
+
+def error_suite(name: str, file: str, error: str) -> JunitSuite:
+    """A drill that could not run at all (its desk unreachable, a secret missing): one error."""
+    case = JunitCase("drill: completed", CaseStatus.ERROR, 0.0, error, error)
+    return JunitSuite(name, file, (case,))
 
 
 def _clean(text: str) -> str:
     return _INVALID_XML.sub("\ufffd", text)
 
 
-def _suite_element(suite: JunitSuite) -> ET.Element:
-    run = suite.run
+def _run_properties(element: ET.Element, run: JunitRun) -> None:
     drill = run.facts.drill
     started = run.timeline.first(DrillStarted)
-    element = ET.Element(
-        "testsuite",
-        {
-            "name": _clean(drill.name),
-            "tests": str(len(suite.cases)),
-            "failures": str(suite.count(CaseStatus.FAILED)),
-            "errors": str(suite.count(CaseStatus.ERROR)),
-            "skipped": str(suite.count(CaseStatus.SKIPPED)),
-            "time": f"{suite.cases[0].time_s:.3f}",
-            "id": run.facts.run_id,
-            "package": "supportdrill",
-            "file": _clean(drill.source_path),
-        },
-    )
+    element.set("id", run.facts.run_id)
     if started is not None:
         element.set("timestamp", started.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
     properties = ET.SubElement(element, "properties")
@@ -269,15 +266,33 @@ def _suite_element(suite: JunitSuite) -> ET.Element:
         ("simulated_time", str(run.facts.simulated_time).lower()),
     ):
         ET.SubElement(properties, "property", {"name": key, "value": _clean(value)})
+
+
+def _suite_element(suite: JunitSuite) -> ET.Element:
+    element = ET.Element(
+        "testsuite",
+        {
+            "name": _clean(suite.name),
+            "tests": str(len(suite.cases)),
+            "failures": str(suite.count(CaseStatus.FAILED)),
+            "errors": str(suite.count(CaseStatus.ERROR)),
+            "skipped": str(suite.count(CaseStatus.SKIPPED)),
+            "time": f"{suite.cases[0].time_s:.3f}",
+            "package": "supportdrill",
+            "file": _clean(suite.file),
+        },
+    )
+    if suite.run is not None:
+        _run_properties(element, suite.run)
     for case in suite.cases:
         item = ET.SubElement(
             element,
             "testcase",
             {
                 "name": _clean(case.name),
-                "classname": f"supportdrill.{_clean(drill.name)}",
+                "classname": f"supportdrill.{_clean(suite.name)}",
                 "time": f"{case.time_s:.3f}",
-                "file": _clean(drill.source_path),
+                "file": _clean(suite.file),
             },
         )
         if case.status is CaseStatus.PASSED:
@@ -293,9 +308,9 @@ def _suite_element(suite: JunitSuite) -> ET.Element:
         if case.status is not CaseStatus.SKIPPED:
             child.set("type", "supportdrill." + tag)
             child.text = _clean(case.detail or case.message)
-    if run.scorecard.notes:
+    if suite.run is not None and suite.run.scorecard.notes:
         out = ET.SubElement(element, "system-out")
-        out.text = _clean("\n".join(f"note: {note}" for note in run.scorecard.notes))
+        out.text = _clean("\n".join(f"note: {note}" for note in suite.run.scorecard.notes))
     return element
 
 
@@ -329,7 +344,7 @@ def github_annotations(suites: Sequence[JunitSuite]) -> tuple[str, ...]:
     """``::error file=DRILL,title=...::message`` for each failed case (GitHub Actions)."""
     lines = []
     for suite in suites:
-        path = suite.run.facts.drill.source_path
+        path = suite.file
         for case in suite.cases:
             if case.status not in (CaseStatus.FAILED, CaseStatus.ERROR):
                 continue
@@ -346,9 +361,11 @@ __all__ = [
     "JunitCase",
     "JunitRun",
     "JunitSuite",
+    "error_suite",
     "excerpt",
     "github_annotations",
     "render_junit",
     "run_cases",
+    "suite_of",
     "suites_of",
 ]
