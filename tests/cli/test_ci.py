@@ -80,9 +80,7 @@ async def test_ci_refuses_a_bad_drill_before_running_any(tmp_path: Path) -> None
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: Bad Name\n", encoding="utf-8")
     good = str(EXAMPLES / "simulated-responsive-24x7.yaml")
-    code, lines, err = await harness(
-        tmp_path, "ci", "--junit", str(tmp_path / "j.xml"), good, str(bad)
-    )
+    code, _, err = await harness(tmp_path, "ci", "--junit", str(tmp_path / "j.xml"), good, str(bad))
     assert code == 2
     assert err.startswith(f"{bad}:1: name: ")
     assert not (tmp_path / "j.xml").exists() and not (tmp_path / "runs.db").exists()
