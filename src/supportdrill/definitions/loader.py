@@ -13,6 +13,7 @@ import hashlib
 import re
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -37,7 +38,8 @@ from .model import (
     Vendor,
 )
 from .reader import Section, read_document, suggest
-from .scenarios import StreamPlan, parse_stream_section
+from .runbook import Runbook, RunbookSpec, StepKind, parse_runbook, parse_runbook_section
+from .scenarios import MediaPath, StreamPlan, StreamTarget, parse_stream_section
 from .tiers import ALWAYS_WORDS, BUILTIN_TIERS, parse_coverage
 
 TEMPLATE_FIELDS: frozenset[str] = frozenset(
@@ -105,7 +107,38 @@ def load_drill(path: str | Path) -> Drill:
         raise InvalidDrill(where, None, "", "is a directory, not a drill file") from exc
     except OSError as exc:
         raise InvalidDrill(where, None, "", f"cannot read: {exc.strerror}") from exc
-    return build_drill(data, where)
+    drill = build_drill(data, where)
+    if drill.runbook is not None and drill.runbook.file is not None:
+        drill = replace(drill, runbook=_read_runbook(drill.runbook, Path(path).parent))
+    return drill
+
+
+def _read_runbook(spec: RunbookSpec, folder: Path) -> RunbookSpec:
+    """Read the runbook file a drill names (relative to the drill file's folder)."""
+    assert spec.file is not None
+    path = folder / spec.file
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror
+        raise InvalidDrill(str(path), None, "", f"runbook file: {reason}") from exc
+    paths = spec.failover.paths if spec.failover is not None else None
+    script = parse_runbook(text, str(path), paths=paths)
+    _check_failover_steps(script, spec, str(path))
+    return replace(spec, script=script)
+
+
+def _check_failover_steps(script: Runbook, spec: RunbookSpec, where: str) -> None:
+    if spec.failover is not None:
+        return
+    for step in script.steps:
+        if step.kind is StepKind.FAILOVER:
+            raise InvalidDrill(
+                where,
+                step.line,
+                "steps.do",
+                "a failover step needs the drill's runbook.failover (the stream's backup path)",
+            )
 
 
 def build_drill(data: str | bytes, path: str) -> Drill:
@@ -124,6 +157,7 @@ def build_drill(data: str | bytes, path: str) -> Drill:
             "fault",
             "schedule",
             "labels",
+            "runbook",
         }
     )
     name = root.string("name")
@@ -139,6 +173,7 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         root.fail("a fault needs a stream: section (its toxics act on the stream's media)", "fault")
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
+    runbook = _runbook(root, stream)
     if resolution.timeout > safety.max_duration:
         root.fail(
             f"resolution.timeout ({resolution.timeout}) is longer than safety.max_duration "
@@ -159,12 +194,32 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         stream=stream,
         schedule=_schedule(root.section("schedule", None)),
         labels=_labels(root),
+        runbook=runbook,
     )
 
 
 def _optional(root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan]) -> Any:
     section = root.section(key, None)
     return None if section is None else parse(section)
+
+
+def _runbook(root: Section, stream: StreamPlan | None) -> RunbookSpec | None:
+    section = root.section("runbook", None)
+    if section is None:
+        return None
+    spec = parse_runbook_section(section)
+    if spec.failover is not None and (
+        stream is None
+        or stream.target is not StreamTarget.LOOPBACK
+        or stream.path is not MediaPath.UDP
+    ):
+        root.fail(
+            "a failover needs the loopback stream on path udp (its media crosses our proxies)",
+            "runbook.failover",
+        )
+    if spec.script is not None:
+        _check_failover_steps(spec.script, spec, root.path)
+    return spec
 
 
 def _labels(root: Section) -> Mapping[str, str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .faults import FaultPlan
+    from .runbook import RunbookSpec
     from .scenarios import StreamPlan
 
 
@@ -216,6 +217,8 @@ class Drill:
     stream: StreamPlan | None = None
     schedule: Schedule | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    runbook: RunbookSpec | None = None
+    """The incident runbook the drill proves: who follows it, and the failover it may take."""
 
     @property
     def severity(self) -> Severity:

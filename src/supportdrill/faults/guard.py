@@ -83,6 +83,8 @@ class FaultSession:
         self.failure: BaseException | None = None
         self._applied: Desired = {}
         self._down: set[str] = set()
+        self._clean: set[str] = set()
+        """Proxies the plan never touches (``add_proxy(..., faulted=False)``)."""
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> FaultSession:
@@ -115,14 +117,20 @@ class FaultSession:
         *,
         protocol: Protocol | str = Protocol.TCP,
         listen: str = "127.0.0.1:0",
+        faulted: bool = True,
     ) -> ProxyState:
-        """A proxy of this run's in front of ``upstream``; point the stream at its ``listen``."""
+        """A proxy of this run's in front of ``upstream``; point the stream at its ``listen``.
+
+        ``faulted=False`` keeps the fault plan's toxics off it (a clean backup path a runbook can
+        fail over to); it is still this run's, deleted and verified like the others."""
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", role):
             raise InvalidConfiguration(f"proxy role {role!r}: use lower-case letters and digits")
         name = self.prefix + role
         self.ledger.record_fault_ownership(self.run_id, self.backend.url, name)
         state = await self.backend.create_proxy(name, listen, upstream, protocol)
         self.proxies[name] = state
+        if not faulted:
+            self._clean.add(name)
         return state
 
     async def retarget(self, name: str, upstream: str) -> ProxyState:
@@ -193,6 +201,8 @@ class FaultSession:
         desired: Desired = {}
         down: set[str] = set()
         for proxy in self.proxies.values():
+            if proxy.name in self._clean:
+                continue
             for index, plan in enumerate(toxics):
                 if plan.protocol is not proxy.protocol:
                     continue
