@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .clock import Clock, RealClock
 from .definitions.durations import DurationError, parse_duration
@@ -46,10 +47,15 @@ from .run.wiring import (
     fault_backend,
     toxiproxy_at,
 )
+from .runbook.wiring import attach_runbook
 from .secrets import Redactor, redacting
 from .store import RunStore
 from .store.runs import new_run_id
 from .timeline import Outcome
+
+if TYPE_CHECKING:
+    from .media.base import Stream
+    from .runbook.failover import FailoverControl
 
 DEFAULT_SIMULATED_RATE = 3600.0
 
@@ -71,6 +77,8 @@ class DrillParts:
     stream: StreamControl | None = None
     fault_server: str = ""
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
+    failover: FailoverControl | None = None
+    """A runbook drill's backup media path and its control endpoint (``runbook.failover``)."""
 
 
 def _persona_delays(settings: Mapping[str, str]) -> dict[str, float]:
@@ -211,10 +219,20 @@ async def drill_parts(
             from .media.turn import CoturnServer
 
             turn = (await stack.enter_async_context(CoturnServer())).config
-        stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
+        failover = drill.runbook.failover if drill.runbook is not None else None
+        control: FailoverControl | None = None
+        stream: Stream
+        if failover is not None:
+            from .runbook.failover import failover_stream
+
+            stream, control = await stack.enter_async_context(
+                failover_stream(drill.stream, failover, session, clock=clock)
+            )
+        else:
+            stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
         stack.push_async_callback(stream.stop)
         fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
-        yield DrillParts(fault, JudgedStream(stream), choice.url)
+        yield DrillParts(fault, JudgedStream(stream), choice.url, control)
 
 
 Say = Callable[[str], None]
@@ -345,8 +363,17 @@ async def run_drill_file(
                         f"simulated time: {env.clock!r}"
                         " (figures describe the persona, not a vendor)"
                     )
-                with _live_view(runner, enabled=live):
-                    result = await runner.run()
+                async with attach_runbook(
+                    drill,
+                    runner,
+                    desk=env.desk,
+                    clock=env.clock,
+                    redactor=env.redactor,
+                    failover=parts.failover,
+                    say=say,
+                ):
+                    with _live_view(runner, enabled=live):
+                        result = await runner.run()
         return _finish(store, result, reports_dir)
     finally:
         store.close()
