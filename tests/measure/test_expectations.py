@@ -71,7 +71,7 @@ def test_never_degraded_leaves_restore_not_applicable() -> None:
 def test_without_a_restore_target_it_is_reported_not_judged() -> None:
     plan = FaultPlan("edge-loss")
     found = judged(INJECTED, StreamDegraded(**at(4)), StreamRecovered(**at(9)), plan=plan)
-    assert found[STREAM_RESTORE] == (Verdict.NOT_APPLICABLE, 5.0, None, False)
+    assert found[STREAM_RESTORE] == (Verdict.NO_TARGET, 5.0, None, False)
 
 
 def test_a_recovery_before_the_degradation_is_not_the_restore() -> None:

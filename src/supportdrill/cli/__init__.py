@@ -21,8 +21,11 @@ from . import (
     cleanup,
     demo,
     desk,
+    export,
+    importer,
     profiles,
     proxy,
+    reindex,
     report,
     resume,
     run,
@@ -33,7 +36,23 @@ from . import (
 from .options import store_help
 from .result import CommandResult, ExitCode, emit
 
-VERBS = (validate, run, ci, demo, resume, runs, report, scorecard, profiles, cleanup, proxy, desk)
+VERBS = (
+    validate,
+    run,
+    ci,
+    demo,
+    resume,
+    runs,
+    report,
+    scorecard,
+    reindex,
+    export,
+    importer,
+    profiles,
+    cleanup,
+    proxy,
+    desk,
+)
 """Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here."""
 
 

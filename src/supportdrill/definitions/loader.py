@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
+import stat
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -37,7 +39,7 @@ from .model import (
     TierSet,
     Vendor,
 )
-from .reader import Section, read_document, suggest
+from .reader import MAX_TEXT, Section, read_document, suggest
 from .runbook import Runbook, RunbookSpec, StepKind, parse_runbook, parse_runbook_section
 from .scenarios import MediaPath, StreamPlan, StreamTarget, parse_stream_section
 from .tiers import ALWAYS_WORDS, BUILTIN_TIERS, parse_coverage
@@ -97,34 +99,49 @@ _ENV_ANYWHERE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_drill(path: str | Path) -> Drill:
-    """Read and validate the drill file at ``path``."""
+    """Read and validate the drill file at ``path`` (and the runbook file it names, if any).
+
+    Only a regular file is read, and at most :data:`MAX_TEXT` bytes of it: a named pipe, a
+    device or a socket is refused without blocking (it is opened non-blocking and checked before
+    any read).
+    """
     where = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError as exc:
-        raise InvalidDrill(where, None, "", "no such file") from exc
-    except IsADirectoryError as exc:
-        raise InvalidDrill(where, None, "", "is a directory, not a drill file") from exc
-    except OSError as exc:
-        raise InvalidDrill(where, None, "", f"cannot read: {exc.strerror}") from exc
-    drill = build_drill(data, where)
+    drill = build_drill(_read_file(where, "a drill file"), where)
     if drill.runbook is not None and drill.runbook.file is not None:
         drill = replace(drill, runbook=_read_runbook(drill.runbook, Path(path).parent))
     return drill
 
 
+def _read_file(where: str, what: str) -> bytes:
+    try:
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError as exc:
+        raise InvalidDrill(where, None, "", "no such file") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise InvalidDrill(where, None, "", f"cannot read: {reason}") from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise InvalidDrill(where, None, "", f"is a directory, not {what}")
+        raise InvalidDrill(
+            where, None, "", "not a regular file (a pipe, device or socket): refused"
+        )
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(MAX_TEXT + 1)
+    if len(data) > MAX_TEXT:
+        raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not {what}")
+    return data
+
+
 def _read_runbook(spec: RunbookSpec, folder: Path) -> RunbookSpec:
     """Read the runbook file a drill names (relative to the drill file's folder)."""
     assert spec.file is not None
-    path = folder / spec.file
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror
-        raise InvalidDrill(str(path), None, "", f"runbook file: {reason}") from exc
+    where = str(folder / spec.file)
     paths = spec.failover.paths if spec.failover is not None else None
-    script = parse_runbook(text, str(path), paths=paths)
-    _check_failover_steps(script, spec, str(path))
+    script = parse_runbook(_read_file(where, "a runbook file"), where, paths=paths)
+    _check_failover_steps(script, spec, where)
     return replace(spec, script=script)
 
 
@@ -174,6 +191,12 @@ def build_drill(data: str | bytes, path: str) -> Drill:
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
     runbook = _runbook(root, stream)
+    if ticket.file_after >= safety.max_duration:
+        root.fail(
+            f"ticket.file_after ({ticket.file_after}) does not fit inside safety.max_duration "
+            f"({safety.max_duration}): the ticket would be filed after the drill's safety limit",
+            "ticket",
+        )
     if resolution.timeout > safety.max_duration:
         root.fail(
             f"resolution.timeout ({resolution.timeout}) is longer than safety.max_duration "
@@ -226,7 +249,13 @@ def _labels(root: Section) -> Mapping[str, str]:
     section = root.section("labels", None)
     if section is None:
         return MappingProxyType({})
-    return MappingProxyType({key: str(section.raw(key)) for key in section.names()})
+    labels: dict[str, str] = {}
+    for key in section.names():
+        value = section.raw(key, None)
+        if isinstance(value, dict | list) or value is None:
+            section.fail("a label is a single value (text, a number or true/false)", key)
+        labels[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return MappingProxyType(labels)
 
 
 # -- vendor ---------------------------------------------------------------------------------
@@ -325,7 +354,9 @@ def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
     country = section.string("holidays", None)
     subdivision = section.string("holiday_subdivision", None)
     extra = _dates(section)
-    default_text = section.string("default", "24x7")
+    default = section.parsed(
+        "default", lambda value: _coverage_text(value, timezone), None
+    ) or parse_coverage("24x7", timezone=timezone)
     result: dict[Severity, Coverage] = {}
     for key in section.names():
         if key in {"holidays", "holiday_subdivision", "extra_holidays", "default"}:
@@ -334,9 +365,7 @@ def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
         result[severity] = _one_coverage(section, key, timezone, country, subdivision, extra)
     for severity in Severity:
         if severity not in result:
-            result[severity] = _with_holidays(
-                parse_coverage(default_text, timezone=timezone), country, subdivision, extra
-            )
+            result[severity] = _with_holidays(default, country, subdivision, extra)
     return MappingProxyType(result)
 
 
@@ -412,8 +441,16 @@ def _tiers(vendor: Section) -> TierSet:
         )
     if not targets:
         section.fail("names no severity targets (e.g. P0: {first_response: 15m})")
+    overridden = [key for key in section.names() if key != "base"]
+    if base is None:
+        return TierSet(name="custom", targets=MappingProxyType(targets), source="drill file")
+    if not overridden:
+        return base
+    # Changed targets are not the built-in set's any more: the name must not claim they are.
     return TierSet(
-        name=base_name or "custom", targets=MappingProxyType(targets), source="drill file"
+        name=f"{base_name} (changed: {', '.join(overridden)})",
+        targets=MappingProxyType(targets),
+        source=f"{base.source} Changed in the drill file: {', '.join(overridden)}.",
     )
 
 
@@ -423,10 +460,22 @@ def _tiers(vendor: Section) -> TierSet:
 def _template(section: Section, key: str, default: str) -> str:
     text: str = section.string(key, default)
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parts = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as exc:
         section.fail(f"bad template: {exc} (write {{{{ and }}}} for literal braces)", key)
-    for name in fields:
+    for name, spec, conversion in parts:
+        if spec or conversion:
+            # Every placeholder is filled with text; a format spec or a conversion would fail
+            # (or mean nothing) only when the ticket is filed, mid-drill.
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            section.fail(
+                f"placeholder {{{shown}}}: write {{{name}}} alone (no format spec or conversion)",
+                key,
+            )
         if name not in TEMPLATE_FIELDS:
             section.fail(
                 f"unknown placeholder {{{name}}}{suggest(name, sorted(TEMPLATE_FIELDS))}", key
@@ -504,7 +553,46 @@ def _schedule(section: Section | None) -> Schedule | None:
         section.fail(
             f"a cron line has 5 fields (minute hour day month weekday), got {len(fields)}", "cron"
         )
+    for field_text, (label, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        problem = _cron_field_problem(field_text, low, high, names)
+        if problem:
+            section.fail(f"cron {label} field {field_text!r}: {problem}", "cron")
     return Schedule(cron=cron, timezone=section.timezone("timezone"))
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_FIELDS: tuple[tuple[str, int, int, Mapping[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, {name: number for number, name in enumerate(_MONTHS, 1)}),
+    ("weekday", 0, 7, {name: number for number, name in enumerate(_WEEKDAYS)}),
+)
+_CRON_PART = re.compile(r"^(\*|[0-9a-z]{1,3}(?:-[0-9a-z]{1,3})?)(?:/([0-9]{1,3}))?$")
+
+
+def _cron_value(text: str, low: int, high: int, names: Mapping[str, int]) -> int | None:
+    value = int(text) if text.isdigit() else names.get(text)
+    return value if value is not None and low <= value <= high else None
+
+
+def _cron_field_problem(text: str, low: int, high: int, names: Mapping[str, int]) -> str:
+    """Why one cron field is not usable, or "" if it is (numbers, ranges, steps, lists)."""
+    for part in text.lower().split(","):
+        match = _CRON_PART.match(part)
+        if match is None:
+            return "write numbers, ranges (1-5), steps (*/15) or lists (1,15)"
+        if match[2] is not None and not 1 <= int(match[2]) <= high:
+            return f"step {match[2]} is out of range 1-{high}"
+        if match[1] == "*":
+            continue
+        ends = [_cron_value(piece, low, high, names) for piece in match[1].split("-")]
+        if None in ends:
+            return f"{part!r} is outside {low}-{high}"
+        if len(ends) == 2 and ends[0] > ends[1]:  # type: ignore[operator]
+            return f"range {part!r} runs backwards"
+    return ""
 
 
 __all__ = ["ALWAYS_WORDS", "TEMPLATE_FIELDS", "build_drill", "load_drill"]

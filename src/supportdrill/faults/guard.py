@@ -21,9 +21,9 @@ from typing import Protocol as TypingProtocol
 
 from ..clock import Clock, RealClock
 from ..definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
+from ..definitions.toxics import AttributeValue, Transport
 from ..errors import FaultError, FaultRejected, InvalidConfiguration
 from .base import FaultBackend, ProxyState, ToxicSpec
-from .catalog import AttributeValue, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,8 @@ class FaultSession:
         self._clean: set[str] = set()
         """Proxies the plan never touches (``add_proxy(..., faulted=False)``)."""
         self._task: asyncio.Task[None] | None = None
+        self._owned: list[str] = []
+        """Every proxy name this session created or tried to, verified or not."""
 
     async def __aenter__(self) -> FaultSession:
         return self
@@ -115,19 +117,25 @@ class FaultSession:
         role: str,
         upstream: str,
         *,
-        protocol: Protocol | str = Protocol.TCP,
+        transport: Transport | str = Transport.TCP,
         listen: str = "127.0.0.1:0",
         faulted: bool = True,
     ) -> ProxyState:
-        """A proxy of this run's in front of ``upstream``; point the stream at its ``listen``.
+        """A proxy of this run's in front of ``upstream``; point the direction at its ``listen``.
 
         ``faulted=False`` keeps the fault plan's toxics off it (a clean backup path a runbook can
         fail over to); it is still this run's, deleted and verified like the others."""
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", role):
             raise InvalidConfiguration(f"proxy role {role!r}: use lower-case letters and digits")
         name = self.prefix + role
-        self.ledger.record_fault_ownership(self.run_id, self.backend.url, name)
-        state = await self.backend.create_proxy(name, listen, upstream, protocol)
+        transport = Transport(transport)
+        home = self.backend.home_of(transport)
+        if home is not None:
+            self.ledger.record_fault_ownership(self.run_id, home, name)
+        # Owned from here on, whatever the create answers: a server that took the proxy but
+        # holds it wrongly (a real Toxiproxy asked for UDP makes TCP) must still see it deleted.
+        self._owned.append(name)
+        state = await self.backend.create_proxy(name, listen, upstream, transport)
         self.proxies[name] = state
         if not faulted:
             self._clean.add(name)
@@ -204,15 +212,15 @@ class FaultSession:
             if proxy.name in self._clean:
                 continue
             for index, plan in enumerate(toxics):
-                if plan.protocol is not proxy.protocol:
+                if plan.transport is not proxy.transport:
                     continue
                 if plan.type == DOWN:
                     down.add(proxy.name)
                     continue
                 attributes: Mapping[str, AttributeValue] = plan.at(fraction)
-                for stream in plan.streams:
-                    name = f"sd-{index}-{plan.type}-{stream}"
-                    spec = ToxicSpec(name, plan.type, stream, plan.toxicity, attributes)
+                for direction in plan.directions:
+                    name = f"sd-{index}-{plan.type}-{direction}"
+                    spec = ToxicSpec(name, plan.type, direction, plan.toxicity, attributes)
                     desired[(proxy.name, name)] = spec
         return desired, down
 
@@ -251,13 +259,14 @@ class FaultSession:
             await self.lift()
         except FaultError as exc:
             errors.append(exc)
-        for name in list(self.proxies):
+        for name in list(self._owned):
             try:
                 await _delete_verified(self.backend, name)
             except FaultError as exc:
                 errors.append(exc)
                 continue  # the record stays, so cleanup_leftovers can try again
-            del self.proxies[name]
+            self._owned.remove(name)
+            self.proxies.pop(name, None)
             self.ledger.clear_fault_ownership(self.run_id, name)
         if errors:
             raise FaultError(f"could not remove every fault of run {self.run_id}: {errors[0]}")

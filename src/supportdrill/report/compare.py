@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from ..definitions.durations import format_duration
@@ -20,10 +19,11 @@ from ..definitions.loader import build_drill
 from ..definitions.model import Drill
 from ..measure.aggregate import MetricSummary, aggregate
 from ..measure.scorecard import Scorecard
-from ..store import RunStore
+from ..store import RunStore, StoreTarget
 from ..store.model import RunStatus
 from ..timeline import DrillStarted
 from .build import scorecard_of
+from .index import index_missing
 from .journal import RunFacts
 
 HEADLINE_METRICS = ("first_human_response", "acknowledgement", "update_cadence", "first_resolution")
@@ -123,13 +123,44 @@ def comparison_json(summaries: Sequence[VendorSummary]) -> str:
 
 
 def compare_store(
-    store_path: Path,
+    store_path: StoreTarget,
     *,
     vendors: Sequence[str] = (),
     severity: str | None = None,
     include_simulated: bool = False,
 ) -> tuple[VendorSummary, ...]:
-    """Every finished run in the store, scored with the drill it ran, summarised per vendor."""
+    """Every finished run in the store, summarised per vendor from the scorecard index (runs
+    not indexed yet are scored and indexed first), aggregated in SQL."""
+    store = RunStore(store_path)
+    try:
+        index_missing(store)
+        groups = store.score_figures(
+            vendors=vendors, severity=severity, include_simulated=include_simulated
+        )
+    finally:
+        store.close()
+    return tuple(
+        VendorSummary(
+            vendor=group.vendor,
+            severity=group.severity,
+            runs=group.runs,
+            sla_met=group.sla_met,
+            simulated=group.simulated,
+            metrics=tuple(MetricSummary(**asdict(figures)) for figures in group.metrics),
+        )
+        for group in groups
+    )
+
+
+def compare_store_rescored(
+    store_path: StoreTarget,
+    *,
+    vendors: Sequence[str] = (),
+    severity: str | None = None,
+    include_simulated: bool = False,
+) -> tuple[VendorSummary, ...]:
+    """:func:`compare_store` the slow way, without the index: every finished run's timeline
+    loaded and scored again. The benchmark's baseline, and the index's test oracle."""
     store = RunStore(store_path)
     try:
         finished = [

@@ -11,14 +11,14 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..store import RunStore
+from ..store import StoreTarget, open_store
 from .build import load_run, scorecard_of
 from .junit import JunitRun, JunitSuite, github_annotations, render_junit, suite_of
 
 
-def stored_suite(store_path: Path, run_id: str) -> JunitSuite:
+def stored_suite(store_path: StoreTarget, run_id: str) -> JunitSuite:
     """The test cases of a stored run, scored from its timeline as every report is."""
-    store = RunStore(store_path)
+    store = open_store(store_path)
     try:
         facts, timeline = load_run(store, run_id)
     finally:

@@ -21,7 +21,6 @@ from typing import Any
 from ..clock import AdjustableClock, Clock, RealClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
-from ..desks.model import TicketRef
 from ..desks.retry import with_retries
 from ..errors import (
     DeskError,
@@ -60,12 +59,12 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
+from ..vocabulary import TicketRef, VendorClockReader
 from .ports import (
     FaultControl,
     StatusSource,
     StreamControl,
     TicketComposer,
-    VendorClockReader,
     idempotency_key,
 )
 from .watch import TicketWatcher, WatchState

@@ -75,7 +75,7 @@ class FailoverRoute(MediaRoute):
                 state = await self.session.add_proxy(
                     f"media-{path}",
                     upstream,
-                    protocol="udp",
+                    transport="udp",
                     faulted=path == self.spec.primary,
                 )
             else:
