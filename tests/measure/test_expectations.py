@@ -14,6 +14,7 @@ from supportdrill.measure.verdicts import Verdict
 from supportdrill.timeline import (
     Event,
     FaultInjected,
+    FaultLifted,
     StreamDegraded,
     StreamRecovered,
     Timeline,
@@ -77,3 +78,27 @@ def test_without_a_restore_target_it_is_reported_not_judged() -> None:
 def test_a_recovery_before_the_degradation_is_not_the_restore() -> None:
     events = (INJECTED, StreamRecovered(**at(2)), StreamDegraded(**at(4)))
     assert judged(*events, as_of=30)[STREAM_RESTORE][0] is Verdict.PENDING
+
+
+def test_with_the_fault_kept_only_a_recovery_before_the_teardown_lift_counts() -> None:
+    events = (
+        INJECTED,
+        StreamDegraded(**at(4)),
+        FaultLifted(**at(100), reason="drill timed_out"),
+        StreamRecovered(**at(103)),
+    )
+    metrics = stream_expectations(
+        Timeline(list(events)), PLAN, as_of=T0 + timedelta(seconds=104), fault_stays=True
+    )
+    restore = next(m for m in metrics if m.name == STREAM_RESTORE)
+    assert (restore.verdict, restore.end, restore.calendar_s) == (Verdict.BREACHED, None, 100.0)
+    # A lift policy that removes the fault (the vendor's fix): the recovery after it counts.
+    assert judged(*events, as_of=104)[STREAM_RESTORE][0] is Verdict.BREACHED  # 99 s > 60 s
+    runbook = (INJECTED, StreamDegraded(**at(4)), StreamRecovered(**at(30)))
+    kept = stream_expectations(
+        Timeline([*runbook, FaultLifted(**at(40), reason="x")]),
+        PLAN,
+        as_of=T0 + timedelta(seconds=41),
+        fault_stays=True,
+    )
+    assert kept[1].verdict is Verdict.MET and kept[1].calendar_s == 26.0

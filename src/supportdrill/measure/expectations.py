@@ -18,7 +18,7 @@ from datetime import datetime
 
 from ..definitions.faults import FaultPlan
 from ..definitions.model import Coverage
-from ..timeline import FaultInjected, StreamDegraded, StreamRecovered, Timeline
+from ..timeline import FaultInjected, FaultLifted, StreamDegraded, StreamRecovered, Timeline
 from .metrics import Events, by_time
 from .verdicts import Metric, judge
 
@@ -29,9 +29,13 @@ _PHYSICAL = Coverage.twenty_four_seven("UTC")
 
 
 def stream_expectations(
-    timeline: Timeline, plan: FaultPlan | None, *, as_of: datetime
+    timeline: Timeline, plan: FaultPlan | None, *, as_of: datetime, fault_stays: bool = False
 ) -> tuple[Metric, ...]:
-    """Detection and restore, each against the drill's expectation; none without a fault."""
+    """Detection and restore, each against the drill's expectation; none without a fault.
+
+    ``fault_stays`` (``lift_fault: never``): only a recovery while the fault is still in place
+    is a restore; one after the drill's teardown lifted it is the harness's, not the runbook's.
+    """
     events = Events(timeline)
     injected = events.first(FaultInjected)
     if plan is None or injected is None:
@@ -42,6 +46,9 @@ def stream_expectations(
         if degraded is None
         else next(iter(by_time(events.all(StreamRecovered), degraded.at)), None)
     )
+    lifted = events.first(FaultLifted)
+    if fault_stays and recovered is not None and lifted is not None and lifted.at <= recovered.at:
+        recovered = None
     detection = judge(
         STREAM_DETECTION,
         start=injected.at,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..definitions.durations import format_duration
+from ..definitions.model import LiftFault
 from ..measure.expectations import STREAM_DETECTION, STREAM_RESTORE, stream_expectations
 from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric, Verdict
@@ -213,7 +214,9 @@ def run_cases(run: JunitRun) -> tuple[JunitCase, ...]:
             )
         )
     as_of = card.as_of or datetime.now(UTC)
-    for metric in stream_expectations(run.timeline, run.facts.drill.fault, as_of=as_of):
+    drill = run.facts.drill
+    kept = drill.resolution.lift_fault is LiftFault.NEVER
+    for metric in stream_expectations(run.timeline, drill.fault, as_of=as_of, fault_stays=kept):
         target = "(no target)" if metric.target_s is None else format_duration(metric.target_s)
         cases.append(
             _metric_case(
