@@ -50,7 +50,11 @@ async def attach_runbook(
     if failover is not None:
 
         async def switched(previous: str, path: str, requester: str) -> None:
-            await note(f"failover: media path {previous} → {path} (requested by {requester})")
+            same = " (already the active path: nothing changes)" if previous == path else ""
+            await note(
+                f"failover: media path {previous} → {path} (requested by {requester}){same}",
+                "warning" if same else "info",
+            )
 
         failover.on_switch = switched
         say(f"failover control: {failover.url} (paths {', '.join(failover.spec.paths)})")
