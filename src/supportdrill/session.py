@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -330,9 +331,18 @@ async def run_drill_file(
     simulated_start: str | None = None,
     simulated_rate: float | None = None,
     say: Say = quiet,
+    run_id: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> DrillRun:
-    """Load the drill at ``path``, run it on its parts, store every event and write its reports."""
+    """Load the drill at ``path``, run it on its parts, store every event and write its reports.
+
+    ``run_id`` and ``labels`` are the scheduler's: the id it claimed and the series it belongs to.
+    """
     drill = load_drill(path)
+    if labels:
+        # A scheduled run carries its series (schedule=NAME) beside the drill's own labels.
+        drill = dataclasses.replace(drill, labels={**drill.labels, **labels})
+    chosen_id = run_id
     drill_text = path.read_text(encoding="utf-8")
     store = RunStore(store_path)
     try:
@@ -342,7 +352,7 @@ async def run_drill_file(
         ) as env:
             store.guard_secrets(env.redactor)
             _restart_simulated_clock(env.clock)
-            run_id = new_run_id(env.clock.now())
+            run_id = chosen_id or new_run_id(env.clock.now())
             async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
                 _restart_simulated_clock(env.clock)
                 runner = DrillRunner(

@@ -30,6 +30,7 @@ from . import (
     resume,
     run,
     runs,
+    schedule,
     scorecard,
     validate,
 )
@@ -50,6 +51,7 @@ VERBS = (
     importer,
     profiles,
     cleanup,
+    schedule,
     proxy,
     desk,
 )

@@ -30,6 +30,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="also write JUnit XML (a test case per SLA target and stream expectation); "
         "on GitHub Actions, failures are annotated too",
     )
+    parser.add_argument("--run-id", help="the run's id (the scheduler chooses it)")
+    parser.add_argument(
+        "--label", action="append", type=_label, metavar="KEY=VALUE", help="extra run label"
+    )
+
+
+def _label(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return key, value
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
@@ -42,6 +53,8 @@ def execute(args: argparse.Namespace) -> CommandResult:
             simulated_start=args.simulate_at,
             simulated_rate=args.rate,
             say=say,
+            run_id=args.run_id,
+            labels=dict(args.label or ()),
         )
     )
     if args.junit is None:

@@ -10,6 +10,7 @@ from ..errors import InvalidConfiguration
 from ..measure.verdicts import Metric
 from ..store import RunStore, StoreTarget, parse_store
 from .build import load_run, scorecard_of, write_reports
+from .html import render_html
 from .journal import build_journal
 from .markdown import render_markdown
 
@@ -62,6 +63,8 @@ def render_report(store_path: StoreTarget, run_id: str, *, fmt: str, out_dir: Pa
         card = scorecard_of(facts, timeline)
         if fmt == "json":
             return json.dumps(build_journal(facts, timeline, card), indent=2, ensure_ascii=False)
+        if fmt == "html":
+            return render_html(facts, timeline, card)
         if fmt == "paths":
             paths = write_reports(store, run_id, out_dir)
             return "\n".join(f"{kind} report: {path}" for kind, path in paths.items())

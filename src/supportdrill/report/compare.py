@@ -10,7 +10,7 @@ and marked when included.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from ..measure.aggregate import MetricSummary, aggregate
 from ..measure.scorecard import Scorecard
 from ..store import RunStore, StoreTarget
 from ..store.model import RunStatus
-from ..timeline import DrillStarted
+from ..timeline import DrillStarted, Timeline
 from .build import scorecard_of
 from .index import index_missing
 from .journal import RunFacts
@@ -122,6 +122,57 @@ def comparison_json(summaries: Sequence[VendorSummary]) -> str:
     return json.dumps({"schema": "supportdrill.compare/1", "vendors": data}, indent=2)
 
 
+@dataclass(frozen=True)
+class ScoredRun:
+    """One finished run, scored with the drill it ran."""
+
+    run_id: str
+    vendor: str
+    severity: str
+    simulated: bool
+    drill: Drill
+    timeline: Timeline
+    card: Scorecard
+
+
+def scored_runs(
+    store_path: StoreTarget,
+    *,
+    vendors: Sequence[str] = (),
+    severity: str | None = None,
+    include_simulated: bool = False,
+) -> Iterator[ScoredRun]:
+    """Every finished run in the store (of these vendors, this severity), scored."""
+    store = RunStore(store_path)
+    try:
+        finished = [
+            run
+            for run in store.runs(limit=None, status=RunStatus.FINISHED)
+            if (not vendors or run.vendor in vendors)
+            and (severity is None or run.severity == severity)
+        ]
+        timelines = store.timelines([run.run_id for run in finished])
+        drills: dict[tuple[str, str], Drill] = {}
+        for run in finished:
+            timeline = timelines.get(run.run_id)
+            if timeline is None:
+                continue
+            started = timeline.first(DrillStarted)
+            simulated = bool(started and started.simulated_clock)
+            if simulated and not include_simulated:
+                continue
+            record = store.get_run(run.run_id)
+            # Thousands of runs share a handful of drill files: parse each once.
+            key = (record.drill_path or "", record.drill_text)
+            drill = drills.get(key) or drills.setdefault(
+                key, build_drill(record.drill_text, record.drill_path or "drill.yaml")
+            )
+            card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
+            yield ScoredRun(run.run_id, run.vendor, run.severity, simulated, drill, timeline, card)
+    finally:
+        store.close()
+
+
 def compare_store(
     store_path: StoreTarget,
     *,
@@ -161,33 +212,9 @@ def compare_store_rescored(
 ) -> tuple[VendorSummary, ...]:
     """:func:`compare_store` the slow way, without the index: every finished run's timeline
     loaded and scored again. The benchmark's baseline, and the index's test oracle."""
-    store = RunStore(store_path)
-    try:
-        finished = [
-            run
-            for run in store.runs(limit=None, status=RunStatus.FINISHED)
-            if (not vendors or run.vendor in vendors)
-            and (severity is None or run.severity == severity)
-        ]
-        timelines = store.timelines([run.run_id for run in finished])
-        drills: dict[tuple[str, str], Drill] = {}
-        rows: list[tuple[str, str, bool, Scorecard]] = []
-        for run in finished:
-            timeline = timelines.get(run.run_id)
-            if timeline is None:
-                continue
-            started = timeline.first(DrillStarted)
-            simulated = bool(started and started.simulated_clock)
-            if simulated and not include_simulated:
-                continue
-            record = store.get_run(run.run_id)
-            # Thousands of runs share a handful of drill files: parse each once.
-            key = (record.drill_path or "", record.drill_text)
-            drill = drills.get(key) or drills.setdefault(
-                key, build_drill(record.drill_text, record.drill_path or "drill.yaml")
-            )
-            card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
-            rows.append((run.vendor, run.severity, simulated, card))
-        return summarise(rows)
-    finally:
-        store.close()
+    return summarise(
+        (run.vendor, run.severity, run.simulated, run.card)
+        for run in scored_runs(
+            store_path, vendors=vendors, severity=severity, include_simulated=include_simulated
+        )
+    )

@@ -378,7 +378,13 @@ class DrillRunner:
             # Persisted before the desk is called: after a crash we know to look before refiling.
             self.store.set_idempotency_key(self.run_id, key, desk=self.desk.name)
             await self.emit(
-                TicketFiling(at=now, observed_at=now, idempotency_key=key, subject=draft.subject)
+                TicketFiling(
+                    at=now,
+                    observed_at=now,
+                    idempotency_key=key,
+                    subject=draft.subject,
+                    body=draft.body,
+                )
             )
         submitted = self.clock.now()
         ref = await self.desk.find(idempotency_key=key) if intent_recorded else None
