@@ -59,7 +59,7 @@ def test_collects_drills_with_markers(pytester: pytest.Pytester, drills: Path) -
 
 def test_runs_a_drill_and_attaches_its_report(pytester: pytest.Pytester, drills: Path) -> None:
     result = pytester.runpytest(
-        "drills", "-k", "responsive", "--drill-rate", "20000", "-rA", "--junitxml=out.xml"
+        "drills", "-k", "responsive", "--drill-rate", "2000", "-rA", "--junitxml=out.xml"
     )
     result.assert_outcomes(passed=1, deselected=2)
     result.stdout.fnmatch_lines(["*- Captured drill report call -*", "# *demo-responsive-24x7*"])
@@ -72,7 +72,7 @@ def test_runs_a_drill_and_attaches_its_report(pytester: pytest.Pytester, drills:
 def test_a_failing_drill_says_which_case_failed_and_why(
     pytester: pytest.Pytester, drills: Path
 ) -> None:
-    result = pytester.runpytest("drills", "-k", "silent", "--drill-rate", "20000")
+    result = pytester.runpytest("drills", "-k", "silent")
     result.assert_outcomes(failed=1, deselected=2)
     result.stdout.fnmatch_lines(
         [
