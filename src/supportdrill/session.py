@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .clock import Clock, RealClock
 from .definitions.loader import build_drill, load_drill
@@ -50,10 +51,15 @@ from .run.wiring import (
     media_transports,
     toxiproxy_at,
 )
+from .runbook.wiring import attach_runbook
 from .secrets import Redactor, redacting
 from .store import RunStore, StoreTarget, parse_store
 from .store.runs import new_run_id
 from .timeline import Note, Outcome
+
+if TYPE_CHECKING:
+    from .media.base import Stream
+    from .runbook.failover import FailoverControl
 
 
 @dataclass
@@ -77,6 +83,8 @@ class DrillParts:
     stream: StreamControl | None = None
     fault_server: str = ""
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
+    failover: FailoverControl | None = None
+    """A runbook drill's backup media path and its control endpoint (``runbook.failover``)."""
 
 
 @contextlib.asynccontextmanager
@@ -200,10 +208,20 @@ async def drill_parts(
             from .media.turn import CoturnServer
 
             turn = (await stack.enter_async_context(CoturnServer())).config
-        stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
+        failover = drill.runbook.failover if drill.runbook is not None else None
+        control: FailoverControl | None = None
+        stream: Stream
+        if failover is not None:
+            from .runbook.failover import failover_stream
+
+            stream, control = await stack.enter_async_context(
+                failover_stream(drill.stream, failover, session, clock=clock)
+            )
+        else:
+            stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
         stack.push_async_callback(stream.stop)
         fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
-        yield DrillParts(fault, JudgedStream(stream), choice.url)
+        yield DrillParts(fault, JudgedStream(stream), choice.url, control)
 
 
 Say = Callable[[str], None]
@@ -425,8 +443,17 @@ async def _run_on_parts(
                     + (f", then rate {env.rate:g}" if env.rate else "")
                     + " (figures describe the persona, not a vendor)"
                 )
-            with _live_view(runner, enabled=live):
-                result = await runner.run()
+            async with attach_runbook(
+                drill,
+                runner,
+                desk=env.desk,
+                clock=env.clock,
+                redactor=env.redactor,
+                failover=parts.failover,
+                say=say,
+            ):
+                with _live_view(runner, enabled=live):
+                    result = await runner.run()
     except FaultError as exc:
         if result is None:
             raise
