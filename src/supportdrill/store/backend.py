@@ -112,6 +112,8 @@ class SqliteBackend(Backend):
         if synchronous.upper() not in ("FULL", "NORMAL", "OFF"):
             raise ValueError("synchronous must be FULL, NORMAL or OFF")
         where = str(location.path)
+        if location.path.is_dir():
+            raise NotARunStore(f"{where}: is a folder; name a run store file (e.g. runs.db)")
         try:
             if where != ":memory:":
                 location.path.parent.mkdir(parents=True, exist_ok=True)
