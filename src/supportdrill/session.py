@@ -36,7 +36,7 @@ from .errors import InvalidConfiguration
 from .faults.guard import cleanup_leftovers
 from .measure.scorecard import Scorecard
 from .report.ticket import render_ticket
-from .run.ports import FaultControl, StreamControl
+from .run.ports import FaultControl, LoadControl, StreamControl
 from .run.runner import DrillRunner, RunResult
 from .run.wiring import (
     JudgedStream,
@@ -71,6 +71,7 @@ class DrillParts:
     stream: StreamControl | None = None
     fault_server: str = ""
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
+    load: LoadControl | None = None
 
 
 def _persona_delays(settings: Mapping[str, str]) -> dict[str, float]:
@@ -214,7 +215,13 @@ async def drill_parts(
         stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
         stack.push_async_callback(stream.stop)
         fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
-        yield DrillParts(fault, JudgedStream(stream), choice.url)
+        surge = None
+        if drill.load is not None:
+            from .load import create_surge
+
+            surge = create_surge(drill.load, drill.stream)
+            stack.push_async_callback(surge.close)  # its processes end on every way out
+        yield DrillParts(fault, JudgedStream(stream), choice.url, load=surge)
 
 
 Say = Callable[[str], None]
@@ -336,6 +343,7 @@ async def run_drill_file(
                     ),
                     statuspage=env.statuspage,
                     redactor=env.redactor,
+                    load=parts.load,
                 )
                 say(f"run {run_id}: {drill.name} against {drill.vendor.name}")
                 if parts.fault_server:

@@ -20,6 +20,7 @@ from . import (
     cleanup,
     demo,
     desk,
+    load,
     profiles,
     proxy,
     report,
@@ -32,7 +33,20 @@ from . import (
 from .options import store_help
 from .result import CommandResult, ExitCode, emit
 
-VERBS = (validate, run, demo, resume, runs, report, scorecard, profiles, cleanup, proxy, desk)
+VERBS = (
+    validate,
+    run,
+    demo,
+    resume,
+    runs,
+    report,
+    scorecard,
+    profiles,
+    cleanup,
+    proxy,
+    desk,
+    load,
+)
 """Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here."""
 
 

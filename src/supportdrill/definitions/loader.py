@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import InvalidDrill
 from .faults import FaultPlan, parse_fault_section
+from .load import LoadPlan, parse_load_section
 from .model import (
     Coverage,
     DeskConfig,
@@ -124,6 +125,7 @@ def build_drill(data: str | bytes, path: str) -> Drill:
             "fault",
             "schedule",
             "labels",
+            "load",
         }
     )
     name = root.string("name")
@@ -132,11 +134,14 @@ def build_drill(data: str | bytes, path: str) -> Drill:
     vendor = _vendor(root.section("vendor"))
     fault = _optional(root, "fault", parse_fault_section)
     stream = _optional(root, "stream", parse_stream_section)
+    load = _optional(root, "load", parse_load_section)
     ticket = _ticket(root.section("ticket", None), root)
     resolution = _resolution(root.section("resolution", None), root)
     safety = _safety(root.section("safety", None), root)
     if fault is not None and stream is None:
         root.fail("a fault needs a stream: section (its toxics act on the stream's media)", "fault")
+    if load is not None:
+        _check_load(root, load, stream)
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
     if resolution.timeout > safety.max_duration:
@@ -159,10 +164,29 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         stream=stream,
         schedule=_schedule(root.section("schedule", None)),
         labels=_labels(root),
+        load=load,
     )
 
 
-def _optional(root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan]) -> Any:
+def _check_load(root: Section, load: LoadPlan, stream: StreamPlan | None) -> None:
+    """A surge is aimed at the stream's viewing side: there must be one to aim at."""
+    line = root.node("load").line
+    if stream is None:
+        root.fail(
+            "a load needs a stream: section (the surge is judged with its probe)", "load", line
+        )
+    if load.url is None and stream.whep_url is None:
+        root.fail(
+            f"mode {load.mode} without a url watches the stream's whep_url, and the stream "
+            "has none (use target: whip, or give load.url)",
+            "load.url",
+            line,
+        )
+
+
+def _optional(
+    root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan | LoadPlan]
+) -> Any:
     section = root.section(key, None)
     return None if section is None else parse(section)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .faults import FaultPlan
+    from .load import LoadPlan
     from .scenarios import StreamPlan
 
 
@@ -213,6 +214,8 @@ class Drill:
     stream: StreamPlan | None = None
     schedule: Schedule | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    load: LoadPlan | None = None
+    """A surge of viewers on the stream's viewing side (played by Locust)."""
 
     @property
     def severity(self) -> Severity:
