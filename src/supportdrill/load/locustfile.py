@@ -5,7 +5,9 @@ The harness starts it as ``python -m locust -f <this file> --headless`` with the
 options below (:mod:`supportdrill.load.surge`); ``supportdrill load worker`` starts it as a
 ``--worker`` of a master elsewhere, which sends the options along with each spawn.
 
-- :class:`Surge` is the viewer-surge profile as a Locust ``LoadTestShape``: ``peak`` viewers at
+- :class:`Surge` is the viewer-surge profile as a Locust ``LoadTestShape``: no viewers until the
+  ``--sd-go-file`` appears (the harness starts Locust before the baseline, so Locust's own
+  start-up is not mistaken for the surge), then ``peak`` viewers at
   ``peak / ramp_up`` a second, held for ``hold`` seconds (or until the ``--sd-stop-file``
   appears, when the harness lifts the drill's faults), then stopped at ``peak / ramp_down`` a
   second; the test ends when none are left.
@@ -55,6 +57,7 @@ def _options(parser: Any) -> None:
     group.add_argument("--sd-token-env", default="", help="variable holding the Bearer token")
     group.add_argument("--sd-out", default="", help="JSON lines of figures (master/local)")
     group.add_argument("--sd-stop-file", default="", help="ramp down once this exists")
+    group.add_argument("--sd-go-file", default="", help="no viewers until this exists")
 
 
 class Recorder:
@@ -143,12 +146,18 @@ class Surge(LoadTestShape):
     def __init__(self) -> None:
         super().__init__()
         self.down_at: float | None = None
+        self.go_at: float | None = None
 
     def tick(self) -> tuple[int, float, list[Any]] | None:
         assert self.runner is not None and self.runner.environment.parsed_options is not None
         options = self.runner.environment.parsed_options
-        now = self.get_run_time()
         viewers = [VIEWERS[options.sd_mode]]
+        if self.go_at is None:
+            # Locust is up before the surge begins: its start-up does not count as load.
+            if options.sd_go_file and not os.path.exists(options.sd_go_file):
+                return 0, 1.0, viewers
+            self.go_at = self.get_run_time()
+        now = self.get_run_time() - self.go_at
         peak = int(options.sd_peak)
         if self.down_at is None:
             asked = bool(options.sd_stop_file) and os.path.exists(options.sd_stop_file)

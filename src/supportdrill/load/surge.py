@@ -36,6 +36,8 @@ from ..run.ports import InjectedFault, LoadObservation
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 LOG_TAIL = 600
 """How much of Locust's log an error quotes."""
+START_TIMEOUT_S = 60.0
+"""How long Locust may take to start reporting (it imports gevent, ZeroMQ and Flask)."""
 EXIT_GRACE_S = 15.0
 """After the ramp down, how long Locust may take to write its last figures and exit."""
 
@@ -113,6 +115,7 @@ class Surge:
         self._dir = Path(tempfile.mkdtemp(prefix="supportdrill-surge-"))
         self.out = self._dir / "figures.jsonl"
         self.stop_file = self._dir / "ramp-down"
+        self.go_file = self._dir / "go"
         self.log_path = self._dir / "locust.log"
         self._log: IO[bytes] | None = None
         self._processes: list[asyncio.subprocess.Process] = []
@@ -134,7 +137,8 @@ class Surge:
         except OSError as exc:
             raise LoadError(f"could not start Locust: {exc}") from exc
 
-    async def start(self) -> InjectedFault:
+    async def prepare(self) -> None:
+        """Start Locust with no viewers yet, and wait until it reports."""
         require_locust()
         self._log = self.log_path.open("ab")
         options = [
@@ -142,6 +146,7 @@ class Surge:
             "--only-summary",
             f"--sd-out={self.out}",
             f"--sd-stop-file={self.stop_file}",
+            f"--sd-go-file={self.go_file}",
             *surge_options(self.plan, self.url, self.token_env),
         ]
         plan = self.plan
@@ -160,12 +165,39 @@ class Surge:
                 for _ in range(plan.workers):
                     command = worker_command(plan.master_host, plan.master_port)
                     self._processes.append(await self._spawn(command))
+        await self._until_running()
+
+    async def start(self) -> InjectedFault:
+        """The surge begins: viewers start joining (Locust's shape sees the go file)."""
+        if not self._processes:
+            await self.prepare()
+        self.go_file.touch()
+        plan = self.plan
         return InjectedFault(
             profile=f"viewer-surge:{plan.mode}",
             symptom=f"a surge of {plan.peak_viewers} viewers ({plan.mode}) on the stream",
             toxics=(plan.describe(),),
             degraded_within=plan.expect_degraded_within,
         )
+
+    async def _until_running(self) -> None:
+        """Locust takes seconds to start: the surge is injected once its figures flow."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT_S
+        while not self.out.exists():
+            master = self._processes[0]
+            if master.returncode is not None:
+                raise LoadError(
+                    f"Locust exited with status {master.returncode}: {self._log_tail()}"
+                )
+            if loop.time() > deadline:
+                raise LoadError(f"Locust did not start within {START_TIMEOUT_S:g} s")
+            await asyncio.sleep(0.2)
+
+    @property
+    def running(self) -> bool:
+        """The Locust process (the master, or the local runner) has not exited."""
+        return bool(self._processes) and self._processes[0].returncode is None
 
     def _log_tail(self) -> str:
         try:

@@ -86,6 +86,10 @@ class LoadControl(Protocol):
 
     interval_s: float
 
+    async def prepare(self) -> None:
+        """Get ready without load (before the baseline: starting up is not the surge)."""
+        ...
+
     async def start(self) -> InjectedFault: ...
 
     async def sample(self) -> LoadObservation: ...

@@ -220,6 +220,8 @@ class DrillRunner:
                 simulated_clock="" if isinstance(self.clock, RealClock) else repr(self.clock),
             )
         )
+        if self.load is not None:
+            await self.load.prepare()
         if self.stream is not None:
             await self._baseline()
         if self.fault is not None or self.load is not None:
