@@ -38,6 +38,7 @@ from supportdrill.load.viewers import (  # noqa: F401  # Locust finds its user c
     LlHlsViewer,
     WhepSignallingViewer,
     WhepViewer,
+    start_agent,
     stop_agent,
 )
 
@@ -126,6 +127,8 @@ def _init(environment: Environment, **_: Any) -> None:
                 RECORDER.joins.extend(report["joins"])
                 RECORDER.watching[client_id] = int(report["watching"])
 
+    elif options is not None and options.sd_mode == "whep":
+        gevent.spawn(start_agent)  # warm before the go: a cold agent would delay every join
     out = options.sd_out if options is not None else ""
     if out:
         gevent.spawn(_writer, environment, out)

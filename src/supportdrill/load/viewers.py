@@ -395,6 +395,11 @@ class HttpFlvViewer(Viewer):
         super().on_stop()
 
 
+def start_agent() -> None:
+    """Start this process's media agent now (it imports aiortc: seconds, before the surge)."""
+    _Agent.address()
+
+
 def stop_agent() -> None:
     """End this process's media agent, if it started one."""
     _Agent.stop()
