@@ -209,3 +209,41 @@ def test_holiday_rules_from_a_drills_coverage() -> None:
 def test_holiday_rules_refuse_unknown_places(rules: dict[str, str], message: str) -> None:
     with pytest.raises(InvalidConfiguration, match=message):
         HolidayRules(**rules)  # type: ignore[arg-type]
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_overlapping_hours_are_worked_once() -> None:
+    # 09-18 plus 12-20 is 09-20: eleven hours a day, not fifteen (12-18 counted twice made a
+    # 10-hour task end six hours early).
+    coverage = parse_coverage("Mon-Fri 09:00-18:00, Mon-Fri 12:00-20:00", timezone="Asia/Jakarta")
+    assert business_add(coverage, local(2026, 1, 5, 9, 0), 10 * 3600) == local(2026, 1, 5, 19, 0)
+    # 10 h from 09:57 on Monday: 10h03m are left that day, so 19:57 the same day.
+    assert business_add(coverage, local(2026, 1, 5, 9, 57), 10 * 3600) == local(2026, 1, 5, 19, 57)
+    # Across a day: 11 h Monday, 1 h Tuesday.
+    assert business_add(coverage, local(2026, 1, 5, 9, 0), 12 * 3600) == local(2026, 1, 6, 10, 0)
+
+
+def test_china_make_up_saturday_is_worked_by_the_desk() -> None:
+    coverage = HolidayRules(country="CN").apply(
+        parse_coverage("Mon-Fri 09:00-18:00", timezone="Asia/Shanghai")
+    )
+    friday = local(2026, 2, 13, 17, 0, zone=SHANGHAI)
+    # Sat 14 Feb 2026 is a working day in China: an hour Friday, an hour Saturday morning.
+    assert business_add(coverage, friday, 2 * 3600) == local(2026, 2, 14, 10, 0, zone=SHANGHAI)
+    assert is_covered(coverage, local(2026, 2, 14, 12, 0, zone=SHANGHAI))
+    # The Saturday before stays off.
+    assert not is_covered(coverage, local(2026, 2, 7, 12, 0, zone=SHANGHAI))
+    # Sat 29 Dec 2001 paid for the 2002 New Year bridge: known though it is next year's rule.
+    assert is_covered(coverage, local(2001, 12, 29, 12, 0, zone=SHANGHAI))
+
+
+def test_indian_holidays_outside_the_table_years_do_not_warn() -> None:
+    coverage = HolidayRules(country="IN").apply(
+        parse_coverage("Mon-Fri 09:00-18:00", timezone="Asia/Kolkata")
+    )
+    kolkata = ZoneInfo("Asia/Kolkata")
+    assert business_add(coverage, local(2040, 1, 2, 9, 0, zone=kolkata), 60) == local(
+        2040, 1, 2, 9, 1, zone=kolkata
+    )

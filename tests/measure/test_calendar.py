@@ -14,11 +14,14 @@ from supportdrill.definitions.model import Coverage, Weekday, WeeklyInterval
 from supportdrill.errors import InvalidInput
 from supportdrill.measure.calendar import (
     CoverageError,
+    DayKind,
+    SpecialDay,
     business_deadline,
     business_seconds,
     has_hours,
     is_covered,
     next_covered,
+    special_days,
     validate_coverage,
 )
 
@@ -296,3 +299,79 @@ def test_covered_moments_accrue_business_time(coverage: Coverage, moment: dateti
     step = timedelta(microseconds=1)
     assert business_seconds(coverage, nxt, nxt + step) == 1e-6
     assert is_covered(coverage, moment) == (nxt == moment)
+
+
+# -- make-up workdays and the days a report lists ---------------------------------------------
+
+
+def test_cn_make_up_saturday_is_a_working_day() -> None:
+    # Sat 14 Feb 2026 is worked in China to pay for the Spring Festival week off.
+    saturday = local("Asia/Shanghai", 2026, 2, 14, 0)
+    assert business_seconds(SHANGHAI, saturday, saturday + timedelta(days=1)) == 9 * H
+    assert is_covered(SHANGHAI, local("Asia/Shanghai", 2026, 2, 14, 10))
+    # An ordinary Saturday a week earlier stays off.
+    assert (
+        business_seconds(SHANGHAI, saturday - timedelta(days=7), saturday - timedelta(days=6)) == 0
+    )
+
+
+def test_make_up_day_moves_a_deadline_onto_the_saturday() -> None:
+    friday_5pm = local("Asia/Shanghai", 2026, 2, 13, 17)
+    deadline = business_deadline(SHANGHAI, friday_5pm, timedelta(hours=2))
+    assert deadline == local("Asia/Shanghai", 2026, 2, 14, 10)
+
+
+def test_make_up_day_takes_the_first_weekday_hours_and_keeps_its_own() -> None:
+    weekly = (
+        WeeklyInterval(Weekday.MON, time(8), time(12)),
+        WeeklyInterval(Weekday.TUE, time(9), time(18)),
+        WeeklyInterval(Weekday.SAT, time(11), time(14)),
+    )
+    coverage = Coverage(timezone="Asia/Shanghai", weekly=weekly, holiday_country="CN")
+    saturday = local("Asia/Shanghai", 2026, 2, 14, 0)
+    # Monday's 08-12 joined with Saturday's own 11-14: 08-14.
+    assert business_seconds(coverage, saturday, saturday + timedelta(days=1)) == 6 * H
+
+
+def test_december_make_up_day_for_a_january_holiday_is_known() -> None:
+    # Sat 29 Dec 2001 was worked for the 2002 New Year bridge.
+    saturday = local("Asia/Shanghai", 2001, 12, 29, 0)
+    assert business_seconds(SHANGHAI, saturday, saturday + timedelta(days=1)) == 9 * H
+
+
+def test_extra_holiday_beats_a_make_up_day() -> None:
+    coverage = office("Asia/Shanghai", country="CN", extra=(date(2026, 2, 14),))
+    saturday = local("Asia/Shanghai", 2026, 2, 14, 0)
+    assert business_seconds(coverage, saturday, saturday + timedelta(days=1)) == 0
+
+
+def test_special_days_lists_holidays_and_make_up_days_in_the_interval() -> None:
+    start = local("Asia/Shanghai", 2026, 2, 13, 17)
+    end = local("Asia/Shanghai", 2026, 2, 23, 9)
+    days = special_days(SHANGHAI, start, end)
+    assert [(d.day, d.kind) for d in days] == [
+        (date(2026, 2, 14), DayKind.MAKEUP),
+        (date(2026, 2, 16), DayKind.HOLIDAY),
+        (date(2026, 2, 17), DayKind.HOLIDAY),
+        (date(2026, 2, 18), DayKind.HOLIDAY),
+        (date(2026, 2, 19), DayKind.HOLIDAY),
+        (date(2026, 2, 20), DayKind.HOLIDAY),
+        (date(2026, 2, 23), DayKind.HOLIDAY),
+    ]
+    assert days[1].name == "Chinese New Year's Eve"
+    listed = office("Asia/Shanghai", extra=(date(2026, 3, 3),))
+    march = local("Asia/Shanghai", 2026, 3, 1)
+    assert special_days(listed, march, march + timedelta(days=5)) == (
+        SpecialDay(date(2026, 3, 3), DayKind.HOLIDAY, "listed holiday"),
+    )
+    assert special_days(ALWAYS, start, end) == ()
+    assert special_days(SHANGHAI, end, start) == ()
+    assert special_days(office("Asia/Shanghai"), start, end) == ()
+
+
+def test_indian_holidays_outside_their_table_years_do_not_warn() -> None:
+    # pytest turns warnings into errors: the India table warns outside 2001-2035.
+    india = office("Asia/Kolkata", country="IN")
+    start = local("Asia/Kolkata", 2040, 1, 2, 0)
+    assert business_seconds(india, start, start + timedelta(days=1)) == 9 * H
+    validate_coverage(india)

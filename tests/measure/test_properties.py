@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from supportdrill.definitions.model import Coverage, Severity
 from supportdrill.measure import Scorecard, Verdict, evaluate
 from supportdrill.measure.aggregate import aggregate, percentile
+from supportdrill.measure.verdicts import span
 from supportdrill.timeline import ReplyClass, StatusCategory, Timeline
 
 from .timelines import ALWAYS, COMMON_P0, SHANGHAI_OFFICE, Builder
@@ -54,7 +55,8 @@ def test_scorecard_invariants(t0: datetime, steps: list, coverage: Coverage) -> 
     card = score(build(t0, steps), coverage)
     for m in card.metrics:
         if m.start is None:
-            assert m.verdict is Verdict.NOT_APPLICABLE and m.calendar_s is None
+            expected = Verdict.NO_TARGET if m.target_s is None else Verdict.NOT_APPLICABLE
+            assert m.verdict is expected and m.calendar_s is None
             continue
         assert m.calendar_s is not None and m.business_s is not None
         assert 0 <= m.business_s <= m.calendar_s + 1e-6
@@ -66,7 +68,12 @@ def test_scorecard_invariants(t0: datetime, steps: list, coverage: Coverage) -> 
         if m.verdict_calendar is Verdict.MET:
             assert m.verdict_business is Verdict.MET
         if m.target_s is None:
-            assert m.verdict is Verdict.NOT_APPLICABLE
+            assert m.verdict is Verdict.NO_TARGET
+        if m.name == "update_cadence":
+            # The figures shown are those of the interval shown (start → end or as_of).
+            until = m.end if m.end is not None else card.as_of
+            assert until is not None
+            assert (m.calendar_s, m.business_s) == span(coverage, m.start, until)
     ack, human = card.metric("acknowledgement"), card.metric("first_human_response")
     assert ack is not None and human is not None
     if human.end is not None:
@@ -75,7 +82,10 @@ def test_scorecard_invariants(t0: datetime, steps: list, coverage: Coverage) -> 
     assert first is not None and full is not None
     if full.end is not None:
         assert first.end is not None and first.end <= full.end
-    assert card.sla_met == (card.verdict in (Verdict.MET, Verdict.NOT_APPLICABLE))
+    assert card.sla_met == (card.verdict is Verdict.MET)
+    judged = [m.verdict for m in card.metrics if m.judged]
+    clean = Verdict.MET in judged and not {Verdict.BREACHED, Verdict.PENDING} & set(judged)
+    assert card.sla_met == clean
     assert card.replies.total == sum(1 for s in steps if s[1][0] == "reply")
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from supportdrill.definitions.model import Coverage, Severity, SlaTarget
-from supportdrill.desks.model import DeskCapabilities
 from supportdrill.measure import (
     Verdict,
     evaluate,
@@ -27,6 +26,7 @@ from supportdrill.timeline import (
     TicketResolved,
     Timeline,
 )
+from supportdrill.vocabulary import DeskCapabilities
 
 from .timelines import ALWAYS, COMMON_P0, POLL_S, SHANGHAI_OFFICE, Builder, minutes
 
@@ -254,7 +254,7 @@ def test_next_reply_waits() -> None:
     first = result.metric("next_reply_1")
     second = result.metric("next_reply_2")
     assert first is not None and second is not None
-    assert first.calendar_s == 25 * 60 and first.verdict is Verdict.NOT_APPLICABLE
+    assert first.calendar_s == 25 * 60 and first.verdict is Verdict.NO_TARGET
     assert first.precision_s == 0.0
     assert second.end is None and second.calendar_s == 20 * 60
     assert result.metric("next_reply_3") is None
@@ -272,7 +272,7 @@ def test_stream_metrics() -> None:
     recovery = result.metric("recovery")
     assert detection is not None and detection.calendar_s == 4 and detection.precision_s == 1.5
     assert recovery is not None and recovery.end is None and recovery.calendar_s == 60
-    assert not detection.judged and detection.verdict is Verdict.NOT_APPLICABLE
+    assert not detection.judged and detection.verdict is Verdict.NO_TARGET
 
 
 def test_verdict_within_precision_is_flagged() -> None:
@@ -287,8 +287,10 @@ def test_no_ticket_filed() -> None:
     b.events.pop(0)
     b.add(DrillEnded(at=TUE_1000, observed_at=TUE_1000, outcome=Outcome.ABORTED, reason="boom"))
     result = card(b)
-    assert all(m.verdict is Verdict.NOT_APPLICABLE for m in result.metrics)
-    assert result.verdict is Verdict.NOT_APPLICABLE and result.sla_met
+    assert all(m.verdict in (Verdict.NOT_APPLICABLE, Verdict.NO_TARGET) for m in result.metrics)
+    assert all(m.verdict is Verdict.NOT_APPLICABLE for m in result.metrics if m.judged)
+    # Nothing was judged, so nothing was met: an aborted drill before filing never reads "met".
+    assert result.verdict is Verdict.NOT_APPLICABLE and not result.sla_met
     assert "no ticket was filed: the support figures are not applicable" in result.notes
     assert "drill ended aborted: boom" in result.notes
     assert result.metric("next_reply_1") is None
@@ -297,7 +299,17 @@ def test_no_ticket_filed() -> None:
 def test_empty_timeline() -> None:
     result = evaluate(Timeline(), severity=Severity.P1, sla=None, coverage=ALWAYS)
     assert result.metrics == () and result.as_of is None
-    assert "no SLA target for P1: verdicts not applicable" in result.notes
+    assert "no SLA target for P1: nothing is judged" in result.notes
+    assert result.verdict is Verdict.NO_TARGET and not result.sla_met
+
+
+def test_no_target_for_the_severity_is_never_met() -> None:
+    b = Builder(TUE_1000).reply(minutes(1), ReplyClass.AUTO).reply(minutes(3))
+    result = evaluate(Timeline.of(b.events), severity=Severity.P1, sla=None, coverage=ALWAYS)
+    human = result.metric("first_human_response")
+    assert human is not None and human.calendar_s == 3 * 60
+    assert human.verdict is Verdict.NO_TARGET and not human.verdict.judged
+    assert result.verdict is Verdict.NO_TARGET and not result.sla_met
 
 
 def test_notes_say_what_the_figures_could_not_see() -> None:
@@ -343,3 +355,33 @@ def test_vendor_reply_classes_are_counted() -> None:
     b.reply(minutes(3), ReplyClass.UNCLASSIFIED)
     counts = card(b).replies
     assert (counts.auto, counts.human, counts.unclassified) == (2, 0, 1)
+
+
+def test_update_gap_figures_belong_to_the_gap_shown() -> None:
+    # Gap A: Tue 17:00 → Wed 10:00, 17 h of calendar time but 2 h of business time.
+    # Gap B: Wed 10:00 → Wed 13:30, 3.5 h of both. The contractual (business) figure is B's,
+    # and the calendar figure shown must be B's too, or it disagrees with the start and end.
+    b = Builder(TUE_1000).reply(minutes(7 * 60)).reply(minutes(24 * 60))
+    b.reply(minutes(27 * 60 + 30))
+    cadence = card(b, SHANGHAI_OFFICE).metric("update_cadence")
+    assert cadence is not None and cadence.start is not None and cadence.end is not None
+    assert cadence.start == TUE_1000 + minutes(24 * 60)
+    assert cadence.calendar_s == cadence.business_s == 3.5 * 3600
+    assert cadence.verdict_business is Verdict.BREACHED
+    # The calendar verdict judges the largest calendar gap, which a note names.
+    assert cadence.verdict_calendar is Verdict.BREACHED
+    assert any("largest gap in calendar time is another: 17h" in n for n in cadence.notes)
+
+
+def test_metrics_list_the_holidays_and_make_up_days_they_cover() -> None:
+    # Filed Fri 13 Feb 2026 17:00 Shanghai; solved Tue 24 Feb: the Spring Festival week off,
+    # and Sat 14 Feb worked as a make-up day.
+    filed = datetime(2026, 2, 13, 17, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    b = Builder(filed).reply(minutes(11 * 24 * 60))
+    human = card(b, SHANGHAI_OFFICE).metric("first_human_response")
+    assert human is not None
+    kinds = [(d.day.isoformat(), d.kind.value) for d in human.special_days]
+    assert kinds[0] == ("2026-02-14", "make-up workday")
+    assert ("2026-02-17", "holiday") in kinds and ("2026-02-23", "holiday") in kinds
+    # Fri 17:00-18:00, Sat 09:00-18:00, Tue 24 Feb 09:00-17:00 (after Feb 16-23 off).
+    assert human.business_s == (1 + 9 + 8) * 3600

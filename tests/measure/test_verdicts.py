@@ -37,8 +37,10 @@ def test_span_outside_hours_and_backwards() -> None:
 
 
 def test_combine_ranks_breached_over_pending_over_met() -> None:
-    assert combine([]) is Verdict.NOT_APPLICABLE
+    assert combine([]) is Verdict.NO_TARGET
     assert combine([Verdict.MET, Verdict.NOT_APPLICABLE]) is Verdict.MET
+    assert combine([Verdict.NO_TARGET, Verdict.NOT_APPLICABLE]) is Verdict.NOT_APPLICABLE
+    assert combine([Verdict.NO_TARGET, Verdict.MET]) is Verdict.MET
     assert combine([Verdict.MET, Verdict.PENDING]) is Verdict.PENDING
     assert combine([Verdict.PENDING, Verdict.BREACHED, Verdict.MET]) is Verdict.BREACHED
 
@@ -49,4 +51,4 @@ def test_cadence_without_a_target_is_measured_but_not_judged() -> None:
     card = evaluate(Timeline.of(b.events), severity=Severity.P1, sla=sla, coverage=ALWAYS)
     cadence = card.metric("update_cadence")
     assert cadence is not None and cadence.calendar_s == 90 * 60
-    assert cadence.verdict is Verdict.NOT_APPLICABLE and cadence.target_s is None
+    assert cadence.verdict is Verdict.NO_TARGET and cadence.target_s is None

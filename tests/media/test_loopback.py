@@ -58,7 +58,7 @@ async def test_direct_loopback_stream_reaches_a_healthy_baseline() -> None:
     assert sample.connect_ms is not None and 0 < sample.connect_ms < 3000.0
     assert sample.first_frame_ms is not None and sample.first_frame_ms >= sample.connect_ms
     assert sample.loss_pct == 0.0 and sample.mos > 4.0
-    assert stream.media_proxies == () and stream.outages == ()
+    assert stream.media_proxies == () and stream.reconnections == ()
 
 
 async def test_audio_only_stream_is_judged_on_audio_frames() -> None:
@@ -147,10 +147,10 @@ async def test_a_dead_stream_is_rebuilt_through_the_same_proxy_and_the_outage_re
         await backend.add_toxic("sd-test-media-udp", ToxicSpec("blackout", "blackhole"))
         await watch_for(stream, TransitionKind.DEGRADED, 8.0)
         deadline = time.monotonic() + 10
-        while not stream.outages and time.monotonic() < deadline:
+        while not stream.reconnections and time.monotonic() < deadline:
             await stream.judged()
             await stream.clock.sleep(stream.interval_s)
-        assert stream.outages and stream.outages[0].ended_at is None
+        assert stream.reconnections and stream.reconnections[0].ended_at is None
         for _ in range(5):  # let at least one rebuild fail under the blackout
             await stream.judged()
             await stream.clock.sleep(stream.interval_s)
@@ -159,7 +159,7 @@ async def test_a_dead_stream_is_rebuilt_through_the_same_proxy_and_the_outage_re
         assert held.toxic("blackout") is not None, "re-pointing kept the fault in force"
         await backend.remove_toxic("sd-test-media-udp", "blackout")
         judged, _, _ = await watch_for(stream, TransitionKind.RECOVERED, 20.0)
-    (outage,) = stream.outages
+    (outage,) = stream.reconnections
     assert outage.ended_at is not None and outage.attempts >= 2
     assert outage.wall_seconds is not None and outage.wall_seconds > 1.5
     assert "no media" in outage.reason
@@ -182,19 +182,19 @@ async def test_an_outage_on_an_accelerated_clock_is_stamped_in_drill_time_measur
         wall_start = time.monotonic()
         await backend.add_toxic(proxy, ToxicSpec("blackout", "blackhole"))
         deadline = time.monotonic() + 10
-        while not stream.outages and time.monotonic() < deadline:
+        while not stream.reconnections and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-        assert stream.outages, "the blackout killed the stream"
+        assert stream.reconnections, "the blackout killed the stream"
         clock.set_rate(rate * 6)
         await asyncio.sleep(1.0)
         ongoing = await stream.health()
         await backend.remove_toxic(proxy, "blackout")
         deadline = time.monotonic() + 20
-        while stream.outages[0].ended_at is None and time.monotonic() < deadline:
+        while stream.reconnections[0].ended_at is None and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         wall_total = time.monotonic() - wall_start
         after = await stream.health()
-    (outage,) = stream.outages
+    (outage,) = stream.reconnections
     assert outage.ended_at is not None and outage.wall_seconds is not None
     # Wall seconds: at least the dead time plus the second at the faster rate, and no more
     # than the wall time the whole fault took (the last frame came just before it).

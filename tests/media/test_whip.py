@@ -20,8 +20,9 @@ from aiohttp import web
 
 from supportdrill.definitions.faults import BUILTIN_PROFILES
 from supportdrill.definitions.scenarios import StreamPlan, StreamTarget, StreamThresholds
+from supportdrill.definitions.toxics import Direction
 from supportdrill.errors import InvalidConfiguration, StreamError
-from supportdrill.faults.base import Stream, ToxicSpec
+from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media import whip
@@ -98,7 +99,7 @@ async def test_a_whip_stream_is_healthy_and_stop_deletes_both_sessions(
         (ToxicSpec("blackout", "blackhole"), ("media-whip", "media-whep")),
         # Publisher → ingest media is the ingest proxy's *upstream* direction.
         (
-            ToxicSpec("loss30", "loss", Stream.UPSTREAM, attributes={"probability": 0.3}),
+            ToxicSpec("loss30", "loss", Direction.UPSTREAM, attributes={"probability": 0.3}),
             ("media-whip",),
         ),
         (ToxicSpec("loss30", "loss", attributes={"probability": 0.3}), ("media-whep",)),
@@ -122,7 +123,7 @@ async def test_a_fault_on_the_whip_proxies_degrades_the_stream_and_lifting_it_re
         print(toxic.name, legs, detected_after, time.monotonic() - started, degraded.problems)
     assert degraded.transition is not None and degraded.transition.reasons
     assert recovered.sample.fps >= 14.0
-    assert stream.outages == (), "the fault was shorter than dead_after: no rebuild"
+    assert stream.reconnections == (), "the fault was shorter than dead_after: no rebuild"
 
 
 async def test_a_wrong_token_is_a_stream_error_401_that_does_not_show_the_token(
@@ -280,7 +281,7 @@ async def test_a_dead_whip_stream_is_rebuilt_with_new_sessions_through_the_same_
         held = await backend.proxy("sd-wr-media-whep")
         assert held is not None and held.toxic("blackout") is None
         live = sorted(server.sessions)
-    (outage,) = stream.outages
+    (outage,) = stream.reconnections
     assert outage.ended_at is not None and "no media" in outage.reason
     assert len(live) == 2 and not set(live) & set(first), "new WHIP and WHEP sessions"
     assert server.sessions == {} and set(live) <= set(server.deleted)

@@ -86,7 +86,14 @@ def test_each_sla_deadline_counts_down_then_goes_overdue() -> None:
     row = _row(screen, "first_human_response")
     assert row == ["first_human_response", "5m", "15m", "10m", "10m", "pending"]
     assert _row(screen, "acknowledgement")[3] == "10m"
-    assert _row(screen, "detection_latency") == ["detection_latency", "3s", "—", "—", "—", "—"]
+    assert _row(screen, "detection_latency") == [
+        "detection_latency",
+        "3s",
+        "—",
+        "—",
+        "—",
+        "no target",
+    ]
     running.clock.advance(12 * 60)
     row = _row(draw(view), "first_human_response")
     assert row == ["first_human_response", "17m", "15m", "overdue 2m", "overdue 2m", "breached"]

@@ -24,6 +24,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--rate", type=float, help="simulated desk only: simulated seconds per wall second"
     )
+    parser.add_argument("--run-id", help="the run's id (the scheduler chooses it)")
+    parser.add_argument(
+        "--label", action="append", type=_label, metavar="KEY=VALUE", help="extra run label"
+    )
+
+
+def _label(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return key, value
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
@@ -36,6 +47,8 @@ def execute(args: argparse.Namespace) -> CommandResult:
             simulated_start=args.simulate_at,
             simulated_rate=args.rate,
             say=say,
+            run_id=args.run_id,
+            labels=dict(args.label or ()),
         )
     )
     return finished(run, ExitCode.OK if run.sla_met else ExitCode.FAILED)
@@ -43,6 +56,10 @@ def execute(args: argparse.Namespace) -> CommandResult:
 
 def finished(run: DrillRun, exit_code: ExitCode) -> CommandResult:
     """How a run ends on the terminal: its outcome, its id, and where its reports are (last)."""
-    lines = [f"drill {run.outcome.value}: {run.reason}", f"run id: {run.run_id}"]
+    from ..report.markdown import headline
+
+    verdict = headline(run.scorecard, run.scorecard.severity.value)
+    lines = [f"drill {run.outcome.value}: {run.reason}", f"verdict: {verdict}"]
+    lines.append(f"run id: {run.run_id}")
     lines += [f"{kind} report: {path}" for kind, path in run.reports.items()]
     return CommandResult(exit_code, tuple(lines))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
+import stat
 import string
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
@@ -19,25 +21,33 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import InvalidDrill
+from .cron import CronFields, parse_cron
 from .faults import FaultPlan, parse_fault_section
 from .load import LoadPlan, parse_load_section
 from .model import (
+    AlertFormat,
+    AlertSpec,
+    ConcurrencyPolicy,
     Coverage,
     DeskConfig,
     DeskKind,
     Drill,
+    EmailAlert,
     LiftFault,
+    MissedRuns,
     ResolutionSpec,
     ResolutionWhen,
     SafetySpec,
     Schedule,
+    ScheduleWindow,
     Severity,
     SlaTarget,
     TicketSpec,
     TierSet,
     Vendor,
+    WebhookAlert,
 )
-from .reader import Section, read_document, suggest
+from .reader import MAX_TEXT, Section, read_document, suggest
 from .scenarios import StreamPlan, parse_stream_section
 from .tiers import ALWAYS_WORDS, BUILTIN_TIERS, parse_coverage
 
@@ -96,16 +106,32 @@ _ENV_ANYWHERE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_drill(path: str | Path) -> Drill:
-    """Read and validate the drill file at ``path``."""
+    """Read and validate the drill file at ``path``.
+
+    Only a regular file is read, and at most :data:`MAX_TEXT` bytes of it: a named pipe, a
+    device or a socket is refused without blocking (it is opened non-blocking and checked before
+    any read).
+    """
     where = str(path)
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError as exc:
         raise InvalidDrill(where, None, "", "no such file") from exc
-    except IsADirectoryError as exc:
-        raise InvalidDrill(where, None, "", "is a directory, not a drill file") from exc
-    except OSError as exc:
-        raise InvalidDrill(where, None, "", f"cannot read: {exc.strerror}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise InvalidDrill(where, None, "", f"cannot read: {reason}") from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise InvalidDrill(where, None, "", "is a directory, not a drill file")
+        raise InvalidDrill(
+            where, None, "", "not a regular file (a pipe, device or socket): refused"
+        )
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(MAX_TEXT + 1)
+    if len(data) > MAX_TEXT:
+        raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not a drill file")
     return build_drill(data, where)
 
 
@@ -144,6 +170,12 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         _check_load(root, load, stream)
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
+    if ticket.file_after >= safety.max_duration:
+        root.fail(
+            f"ticket.file_after ({ticket.file_after}) does not fit inside safety.max_duration "
+            f"({safety.max_duration}): the ticket would be filed after the drill's safety limit",
+            "ticket",
+        )
     if resolution.timeout > safety.max_duration:
         root.fail(
             f"resolution.timeout ({resolution.timeout}) is longer than safety.max_duration "
@@ -162,7 +194,7 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         digest=hashlib.sha256(encoded).hexdigest(),
         fault=fault,
         stream=stream,
-        schedule=_schedule(root.section("schedule", None)),
+        schedule=_schedule(root.section("schedule", None), name, vendor, ticket.severity),
         labels=_labels(root),
         load=load,
     )
@@ -195,7 +227,13 @@ def _labels(root: Section) -> Mapping[str, str]:
     section = root.section("labels", None)
     if section is None:
         return MappingProxyType({})
-    return MappingProxyType({key: str(section.raw(key)) for key in section.names()})
+    labels: dict[str, str] = {}
+    for key in section.names():
+        value = section.raw(key, None)
+        if isinstance(value, dict | list) or value is None:
+            section.fail("a label is a single value (text, a number or true/false)", key)
+        labels[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return MappingProxyType(labels)
 
 
 # -- vendor ---------------------------------------------------------------------------------
@@ -294,7 +332,9 @@ def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
     country = section.string("holidays", None)
     subdivision = section.string("holiday_subdivision", None)
     extra = _dates(section)
-    default_text = section.string("default", "24x7")
+    default = section.parsed(
+        "default", lambda value: _coverage_text(value, timezone), None
+    ) or parse_coverage("24x7", timezone=timezone)
     result: dict[Severity, Coverage] = {}
     for key in section.names():
         if key in {"holidays", "holiday_subdivision", "extra_holidays", "default"}:
@@ -303,9 +343,7 @@ def _coverage(vendor: Section, timezone: str) -> Mapping[Severity, Coverage]:
         result[severity] = _one_coverage(section, key, timezone, country, subdivision, extra)
     for severity in Severity:
         if severity not in result:
-            result[severity] = _with_holidays(
-                parse_coverage(default_text, timezone=timezone), country, subdivision, extra
-            )
+            result[severity] = _with_holidays(default, country, subdivision, extra)
     return MappingProxyType(result)
 
 
@@ -381,8 +419,16 @@ def _tiers(vendor: Section) -> TierSet:
         )
     if not targets:
         section.fail("names no severity targets (e.g. P0: {first_response: 15m})")
+    overridden = [key for key in section.names() if key != "base"]
+    if base is None:
+        return TierSet(name="custom", targets=MappingProxyType(targets), source="drill file")
+    if not overridden:
+        return base
+    # Changed targets are not the built-in set's any more: the name must not claim they are.
     return TierSet(
-        name=base_name or "custom", targets=MappingProxyType(targets), source="drill file"
+        name=f"{base_name} (changed: {', '.join(overridden)})",
+        targets=MappingProxyType(targets),
+        source=f"{base.source} Changed in the drill file: {', '.join(overridden)}.",
     )
 
 
@@ -392,10 +438,22 @@ def _tiers(vendor: Section) -> TierSet:
 def _template(section: Section, key: str, default: str) -> str:
     text: str = section.string(key, default)
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parts = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as exc:
         section.fail(f"bad template: {exc} (write {{{{ and }}}} for literal braces)", key)
-    for name in fields:
+    for name, spec, conversion in parts:
+        if spec or conversion:
+            # Every placeholder is filled with text; a format spec or a conversion would fail
+            # (or mean nothing) only when the ticket is filed, mid-drill.
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            section.fail(
+                f"placeholder {{{shown}}}: write {{{name}}} alone (no format spec or conversion)",
+                key,
+            )
         if name not in TEMPLATE_FIELDS:
             section.fail(
                 f"unknown placeholder {{{name}}}{suggest(name, sorted(TEMPLATE_FIELDS))}", key
@@ -463,17 +521,179 @@ def _safety(section: Section | None, root: Section) -> SafetySpec:
     return SafetySpec(max_duration=section.duration("max_duration", timedelta(hours=9)))
 
 
-def _schedule(section: Section | None) -> Schedule | None:
+def _secret_ref(section: Section, key: str) -> str | None:
+    """``${VARIABLE}`` → its name, ``key_file: path`` → ``file:path``; a literal is refused."""
+    file_key = f"{key}_file"
+    if file_key in section:
+        return f"file:{section.string(file_key)}"
+    text = section.string(key, None)
+    if text is None:
+        return None
+    reference = _ENV_REF.match(text)
+    if reference is None:
+        section.fail(
+            "put the secret in an environment variable and write ${VARIABLE_NAME} here, "
+            f"or name a file with {file_key}",
+            key,
+        )
+    return reference.group(1)
+
+
+def _webhook(section: Section) -> WebhookAlert:
+    section.only({"url", "format", "secret", "secret_file"})
+    url = section.string("url")
+    reference = _ENV_REF.match(url)
+    if reference is None and not re.match(r"^https?://[^\s/]+", url):
+        section.fail("must be an http(s) URL or ${VARIABLE} holding one", "url")
+    return WebhookAlert(
+        url="" if reference else url,
+        url_secret=reference.group(1) if reference else None,
+        format=section.choice("format", AlertFormat, AlertFormat.JSON),
+        secret=_secret_ref(section, "secret"),
+    )
+
+
+def _email(section: Section) -> EmailAlert:
+    section.only(
+        {
+            "smtp_host",
+            "smtp_port",
+            "starttls",
+            "from",
+            "to",
+            "user",
+            "password",
+            "password_file",
+            "secret",
+            "secret_file",
+        }
+    )
+    recipients = section.strings("to")
+    if not recipients:
+        section.fail("names no recipient", "to")
+    port = section.integer("smtp_port", 587, minimum=1)
+    if port > 65535:
+        section.fail(f"must be a port number (1-65535), got {port}", "smtp_port")
+    return EmailAlert(
+        smtp_host=section.string("smtp_host"),
+        smtp_port=port,
+        starttls=section.boolean("starttls", True),
+        sender=section.string("from"),
+        to=recipients,
+        user=section.string("user", None),
+        password=_secret_ref(section, "password"),
+        secret=_secret_ref(section, "secret"),
+    )
+
+
+def _alerts(section: Section | None) -> AlertSpec:
+    if section is None:
+        return AlertSpec()
+    section.only({"webhooks", "emails", "retries", "backoff"})
+    retries = section.integer("retries", 4, minimum=0)
+    if retries > 20:
+        section.fail(f"must be at most 20, got {retries}", "retries")
+    return AlertSpec(
+        webhooks=tuple(_webhook(item) for item in section.sections("webhooks", [])),
+        emails=tuple(_email(item) for item in section.sections("emails", [])),
+        retries=retries,
+        backoff=section.duration("backoff", timedelta(seconds=2)),
+    )
+
+
+def _windows(section: Section) -> tuple[ScheduleWindow, ...]:
+    windows: list[ScheduleWindow] = []
+    allowed = [window.value for window in ScheduleWindow]
+    for field, item in section.items("windows", []):
+        if not isinstance(item.value, str) or item.value not in allowed:
+            raise InvalidDrill(
+                section.path,
+                item.line,
+                field,
+                f"{item.value!r} is not one of {', '.join(allowed)}"
+                f"{suggest(str(item.value), allowed)}",
+            )
+        windows.append(ScheduleWindow(item.value))
+    return tuple(dict.fromkeys(windows))
+
+
+def _schedule(
+    section: Section | None, name: str, vendor: Vendor, severity: Severity
+) -> Schedule | None:
     if section is None:
         return None
-    section.only({"cron", "timezone"})
-    cron = section.string("cron")
-    fields = cron.split()
-    if len(fields) != 5:
+    section.only(
+        {
+            "name",
+            "cron",
+            "timezone",
+            "jitter",
+            "seed",
+            "windows",
+            "calendar",
+            "holidays",
+            "max_runs",
+            "concurrency",
+            "missed",
+            "starting_deadline",
+            "suspend",
+            "alerts",
+        }
+    )
+    cron = section.parsed("cron", _cron)
+    series = section.string("name", name)
+    if not _NAME.match(series):
+        section.fail("use lower-case letters, digits, '.', '_' or '-' (at most 80)", "name")
+    jitter = section.duration("jitter", timedelta(0), positive=False)
+    if jitter > timedelta(days=1):
+        section.fail(f"must be at most 1d, got {jitter}", "jitter")
+    calendar = section.choice("calendar", Severity, None)
+    windows = _windows(section)
+    coverage = vendor.coverage_for(calendar or severity)
+    # A 24x7 coverage keeps no holidays (every moment counts), but the vendor's calendar still
+    # has them: take the country the coverage section names for any severity.
+    named = [item.holiday_country for item in vendor.coverage.values() if item.holiday_country]
+    country = (
+        section.string("holidays", None) or coverage.holiday_country or next(iter(named), None)
+    )
+    if ScheduleWindow.HOLIDAY in windows and country is None and not coverage.extra_holidays:
         section.fail(
-            f"a cron line has 5 fields (minute hour day month weekday), got {len(fields)}", "cron"
+            "the holiday window needs a holiday calendar: set schedule.holidays (e.g. ID) or "
+            "vendor.coverage.holidays",
+            "windows",
         )
-    return Schedule(cron=cron, timezone=section.timezone("timezone"))
+    if coverage.always:
+        for window in (ScheduleWindow.OUTSIDE_COVERAGE, ScheduleWindow.FIRST_HOUR):
+            if window in windows:
+                section.fail(
+                    f"{window.value} never happens: the vendor's "
+                    f"{(calendar or severity).value} coverage is 24x7 (set schedule.calendar "
+                    "to a severity with business hours)",
+                    "windows",
+                )
+    return Schedule(
+        cron=cron.text,
+        fields=cron,
+        timezone=section.timezone("timezone", vendor.timezone),
+        name=series,
+        jitter=jitter,
+        seed=section.string("seed", series),
+        windows=windows,
+        calendar=calendar,
+        holidays=country,
+        max_runs=section.integer("max_runs", None, minimum=1),
+        concurrency=section.choice("concurrency", ConcurrencyPolicy, ConcurrencyPolicy.FORBID),
+        missed=section.choice("missed", MissedRuns, MissedRuns.LATEST),
+        starting_deadline=section.duration("starting_deadline", None),
+        suspend=section.boolean("suspend", False),
+        alerts=_alerts(section.section("alerts", None)),
+    )
+
+
+def _cron(value: object) -> CronFields:
+    if not isinstance(value, str):
+        raise ValueError(f'must be a cron line in quotes, like "0 3 * * 6", got {value!r}')
+    return parse_cron(value)
 
 
 __all__ = ["ALWAYS_WORDS", "TEMPLATE_FIELDS", "build_drill", "load_drill"]

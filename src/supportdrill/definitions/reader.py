@@ -9,6 +9,7 @@ the file, the line and the dotted field path.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,14 +38,49 @@ class Located:
 
 _MISSING: Any = object()
 
+MAX_NODES = 10_000
+"""Values a drill may hold, counting every use of an alias: a real drill has a few hundred.
+A "billion laughs" alias bomb is refused here, in bounded time and memory."""
+MAX_DEPTH = 40
+"""Nesting a drill may use (real drills nest four or five deep). A recursive alias nests for
+ever and is refused at this depth, never by a RecursionError."""
+MAX_TEXT = 1_000_000
+"""Characters a drill file may have; real drills are a few kilobytes."""
+
+
+class _Budget:
+    """The nodes a conversion may still visit."""
+
+    def __init__(self) -> None:
+        self.left = MAX_NODES
+
+    def spend(self, path: str, node: yaml.Node, field: str) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise InvalidDrill(
+                path,
+                node.start_mark.line + 1,
+                field,
+                f"more than {MAX_NODES} values (aliases counted each time they are used): "
+                "refused, as a YAML alias bomb would be",
+            )
+
 
 def _construct_scalar(node: yaml.ScalarNode) -> Any:
     constructor = yaml.SafeLoader("")
     return constructor.construct_object(node, deep=True)
 
 
-def _convert(node: yaml.Node, path: str, field: str) -> Located:
+def _convert(node: yaml.Node, path: str, field: str, budget: _Budget, depth: int = 0) -> Located:
     line = node.start_mark.line + 1
+    budget.spend(path, node, field)
+    if depth > MAX_DEPTH:
+        raise InvalidDrill(
+            path,
+            line,
+            field,
+            f"nested more than {MAX_DEPTH} deep (or an alias that contains itself)",
+        )
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Located] = {}
         for key_node, value_node in node.value:
@@ -68,11 +104,14 @@ def _convert(node: yaml.Node, path: str, field: str) -> Located:
                     child_field,
                     f"duplicate key (first on line {result[key].line})",
                 )
-            result[key] = _convert(value_node, path, child_field)
+            result[key] = _convert(value_node, path, child_field, budget, depth + 1)
         return Located(result, line)
     if isinstance(node, yaml.SequenceNode):
         return Located(
-            [_convert(item, path, f"{field}[{index}]") for index, item in enumerate(node.value)],
+            [
+                _convert(item, path, f"{field}[{index}]", budget, depth + 1)
+                for index, item in enumerate(node.value)
+            ],
             line,
         )
     assert isinstance(node, yaml.ScalarNode)
@@ -88,6 +127,10 @@ def read_document(text: str | bytes, path: str) -> Located:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidDrill(path, None, "", f"not UTF-8 text ({exc.reason})") from exc
+    if len(text) > MAX_TEXT:
+        raise InvalidDrill(
+            path, None, "", f"{len(text)} characters: a drill file has at most {MAX_TEXT}"
+        )
     for number, raw_line in enumerate(text.splitlines(), start=1):
         indent = re.match(r"[ \t]*", raw_line)
         if indent and "\t" in indent.group(0):
@@ -110,6 +153,8 @@ def read_document(text: str | bytes, path: str) -> Located:
         raise InvalidDrill(path, line, "", f"not valid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
         raise InvalidDrill(path, None, "", f"not valid YAML: {exc}") from exc
+    except RecursionError as exc:  # PyYAML's composer recurses once per nesting level
+        raise InvalidDrill(path, None, "", "not valid YAML: nested too deeply") from exc
     if not documents:  # e.g. nothing but a byte-order mark, which str.strip() keeps
         raise InvalidDrill(path, None, "", "the file is empty")
     if len(documents) > 1:
@@ -120,8 +165,12 @@ def read_document(text: str | bytes, path: str) -> Located:
             "one drill per file (found a second document)",
         )
     try:
-        return _convert(documents[0], path, "")
-    except (yaml.YAMLError, ValueError) as exc:  # a tag that does not construct: !!int x
+        return _convert(documents[0], path, "", _Budget())
+    except (
+        yaml.YAMLError,
+        ValueError,
+        OverflowError,
+    ) as exc:  # a tag that does not construct: !!int x
         raise InvalidDrill(
             path, documents[0].start_mark.line + 1, "", f"not valid YAML: {exc}"
         ) from exc
@@ -238,7 +287,12 @@ class Section:
     ) -> Any:
         if self._absent(key, default):
             return default
-        value = float(self._typed(key, (int, float), "a number"))
+        try:
+            value = float(self._typed(key, (int, float), "a number"))
+        except OverflowError:
+            self.fail("is too large a number", key)
+        if not math.isfinite(value):
+            self.fail(f"must be a finite number, got {value}", key)
         if minimum is not None and value < minimum:
             self.fail(f"must be at least {minimum:g}, got {value:g}", key)
         if maximum is not None and value > maximum:

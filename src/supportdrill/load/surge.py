@@ -31,7 +31,7 @@ from typing import IO, Any
 from ..definitions.load import LoadPlan
 from ..errors import InvalidConfiguration, LoadError
 from ..measure.load import Join, LoadJudge, SurgeFigures, judge_window, summarise, window_figures
-from ..run.ports import InjectedFault, LoadObservation
+from ..run.ports import AppliedFault, LoadObservation
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 LOG_TAIL = 600
@@ -167,13 +167,13 @@ class Surge:
                     self._processes.append(await self._spawn(command))
         await self._until_running()
 
-    async def start(self) -> InjectedFault:
+    async def start(self) -> AppliedFault:
         """The surge begins: viewers start joining (Locust's shape sees the go file)."""
         if not self._processes:
             await self.prepare()
         self.go_file.touch()
         plan = self.plan
-        return InjectedFault(
+        return AppliedFault(
             profile=f"viewer-surge:{plan.mode}",
             symptom=f"a surge of {plan.peak_viewers} viewers ({plan.mode}) on the stream",
             toxics=(plan.describe(),),

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from ..definitions.durations import format_duration
+from ..definitions.durations import format_exact
 from ..timeline import Event, ReplyClass, TicketStatus, VendorReply
+from .calendar import special_days
 from .metrics import (
     UPDATE_CADENCE,
     UPDATE_CADENCE_PAUSABLE,
@@ -122,22 +123,30 @@ def _largest(
             judged=judged,
             notes=("no human update yet: the cadence starts at the first one",),
         )
-    # Only the shown gap becomes a Metric: building one per gap costs more than measuring.
     measured = [(start, end, *seconds) for (start, end), seconds in zip(gaps, spans, strict=True)]
-    # The largest gap decides: breached if it is over the target; else pending while a gap is
-    # still open; else met. Only that gap becomes a Metric.
-    shown_start, shown_end, calendar_s, _ = max(measured, key=lambda gap: gap[2])
-    business_s = max(gap[3] for gap in measured)
+    # The gap shown is the largest in business time (the contractual figure; for 7x24 the same
+    # as calendar time), and both figures shown are that gap's, so they match its start and
+    # end. The calendar verdict judges the largest calendar gap, named in a note when it is
+    # another one.
+    shown_start, shown_end, calendar_s, business_s = max(measured, key=lambda g: (g[3], g[2]))
+    widest = max(measured, key=lambda gap: gap[2])
     notes = [f"{len(measured)} gap(s) between human updates"]
+    if widest[2] > calendar_s:
+        notes.append(
+            f"largest gap in calendar time is another: {format_exact(widest[2])} from "
+            f"{widest[0].at.isoformat()}"
+            + (f" to {widest[1].at.isoformat()}" if widest[1] is not None else " (still open)")
+            + "; the calendar verdict judges that one"
+        )
     running = gaps[-1][0] if gaps[-1][1] is None else None
     if running is not None and running is not shown_start:
-        notes.append(f"no update for {format_duration(measured[-1][2])} so far")
+        notes.append(f"no update for {format_exact(measured[-1][2])} so far")
     precision_s = precision_of(ctx, shown_start, shown_end)
-    verdict_calendar = verdict_business = Verdict.NOT_APPLICABLE
+    verdict_calendar = verdict_business = Verdict.NO_TARGET
     due: tuple[datetime | None, datetime | None] = (None, None)
     if target is not None:
         limit = target.total_seconds()
-        verdict_calendar = verdict_for(calendar_s, limit, running is None)
+        verdict_calendar = verdict_for(widest[2], limit, running is None)
         verdict_business = verdict_for(business_s, limit, running is None)
         if paused is None:
             due = deadlines(ctx.coverage, (running or shown_start).at, target)
@@ -157,4 +166,5 @@ def _largest(
         deadline_business=due[1],
         judged=judged,
         notes=tuple(notes),
+        special_days=special_days(ctx.coverage, shown_start.at, _until(ctx, shown_end)),
     )

@@ -2,7 +2,12 @@
 
 A :class:`~supportdrill.definitions.model.Coverage` is either 7x24 (every moment counts, holidays
 included) or weekly wall-clock windows in an IANA zone, minus whole local days that are public
-holidays (from the ``holidays`` package) or listed extra dates.
+holidays (from the ``holidays`` package) or listed extra dates, plus the make-up workdays the
+``holidays`` package knows (China's working Saturdays, e.g. Sat 14 Feb 2026): a weekend day the
+country works to pay for a bridge holiday. A make-up workday is covered with the hours of a regular
+workday (the first of Monday to Friday that has hours), together with any hours its own weekday
+already has. :func:`special_days` lists the holidays and make-up workdays inside an interval, so a
+report can show what the business-time figure skipped or counted.
 
 Daylight saving time: a window is wall-clock in the coverage zone, and what it contributes is the
 *real* elapsed time between its local start and local end. A ``09:00-18:00`` window is 9 h on
@@ -18,10 +23,13 @@ is done per day (the windows of a day are computed once and cached), never per m
 
 from __future__ import annotations
 
+import enum
 import functools
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -37,6 +45,9 @@ _DAY_US = _DAY_S * 1_000_000
 _EPOCH_ORDINAL = _EPOCH.toordinal()
 _SEARCH_DAYS = 3660
 """How far ahead (about ten years) to look for covered time before calling a schedule empty."""
+_PROBE_YEAR = 2026
+"""The year a holiday country is tried in at compile time: inside every table's range, so the
+probe itself never warns (India's table warns outside 2001-2035)."""
 
 
 class CoverageError(InvalidInput):
@@ -57,6 +68,8 @@ class _Schedule:
     country: str | None
     subdivision: str | None
     extra: frozenset[date]
+    workday: tuple[tuple[int, int], ...]
+    """The windows a make-up workday gets: those of the first weekday (Mon-Fri) with hours."""
 
 
 def _to_us(moment: datetime) -> int:
@@ -92,24 +105,43 @@ def _compile(coverage: Coverage) -> _Schedule:
     country = coverage.holiday_country
     if country is not None:
         # Fail now, naming the field, rather than deep inside the first lookup.
-        _holidays(country, coverage.holiday_subdivision, 2000)
+        _year(country, coverage.holiday_subdivision, _PROBE_YEAR)
+    days = tuple(_merge(day) for day in per_day)
     return _Schedule(
         zone=zone,
-        days=tuple(_merge(day) for day in per_day),
+        days=days,
         country=country,
         subdivision=coverage.holiday_subdivision,
         extra=frozenset(coverage.extra_holidays),
+        workday=next((windows for windows in days[:5] if windows), ()),
     )
 
 
+@dataclass(frozen=True)
+class _Year:
+    """One year of a country's calendar: its holidays by date, and its make-up workdays."""
+
+    holidays: Mapping[date, str]
+    makeup: frozenset[date]
+
+
 @functools.lru_cache(maxsize=512)
-def _holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+def _year(country: str, subdivision: str | None, year: int) -> _Year:
     try:
-        found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+        # Some tables warn about years they only partly know (India outside 2001-2035); the
+        # warning would reach every report that touches such a year, and says nothing the
+        # figures can act on.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # The next year too: a make-up day in late December can pay for a January holiday.
+            found = holidays.country_holidays(country, subdiv=subdivision, years=(year, year + 1))
     except NotImplementedError as exc:
         where = f"{country}/{subdivision}" if subdivision else country
         raise CoverageError(f"no public holidays known for {where!r}: {exc}") from exc
-    return frozenset(found)
+    return _Year(
+        holidays=MappingProxyType({day: name for day, name in found.items() if day.year == year}),
+        makeup=frozenset(day for day in found.weekend_workdays if day.year == year),
+    )
 
 
 def _is_holiday(schedule: _Schedule, day: date) -> bool:
@@ -117,7 +149,13 @@ def _is_holiday(schedule: _Schedule, day: date) -> bool:
         return True
     if schedule.country is None:
         return False
-    return day in _holidays(schedule.country, schedule.subdivision, day.year)
+    return day in _year(schedule.country, schedule.subdivision, day.year).holidays
+
+
+def _is_makeup(schedule: _Schedule, day: date) -> bool:
+    if schedule.country is None:
+        return False
+    return day in _year(schedule.country, schedule.subdivision, day.year).makeup
 
 
 @functools.lru_cache(maxsize=65536)
@@ -125,8 +163,10 @@ def _day_windows(schedule: _Schedule, ordinal: int) -> tuple[tuple[int, int], ..
     """The covered instants of local day ``ordinal``, as UTC microsecond (start, end) pairs."""
     day = date.fromordinal(ordinal)
     windows = schedule.days[day.weekday()]
-    if not windows or _is_holiday(schedule, day):
+    if _is_holiday(schedule, day):
         return ()
+    if _is_makeup(schedule, day):
+        windows = _merge([*windows, *schedule.workday])
     midnight = datetime(day.year, day.month, day.day)
     result = []
     for start_s, end_s in windows:
@@ -203,6 +243,11 @@ def validate_coverage(coverage: Coverage) -> None:
     _compile(coverage)
 
 
+def is_holiday(coverage: Coverage, day: date) -> bool:
+    """Whether local ``day`` is a public holiday (or a listed extra one) of ``coverage``."""
+    return _is_holiday(_schedule(coverage), day)
+
+
 def is_covered(coverage: Coverage, moment: datetime) -> bool:
     """Whether the vendor's clock runs at ``moment``."""
     micros = _utc(moment, "moment")
@@ -223,6 +268,28 @@ def next_covered(coverage: Coverage, moment: datetime) -> datetime:
     for start, _end in _windows_from(_schedule(coverage), micros):
         return _from_us(max(start, micros))
     raise CoverageError(f"coverage {coverage.label or coverage.timezone!r} has no hours")
+
+
+def covered_intervals(
+    coverage: Coverage, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The covered stretches of ``[start, end)``, merged where they touch (aware UTC); the
+    whole interval for 7x24. What a timeline plot shades."""
+    low, high = _utc(start, "start"), _utc(end, "end")
+    if high <= low:
+        return []
+    if coverage.always:
+        return [(_from_us(low), _from_us(high))]
+    merged: list[list[int]] = []
+    for piece_start, piece_end in _windows_from(_schedule(coverage), low):
+        if piece_start >= high:
+            break
+        piece = [max(piece_start, low), min(piece_end, high)]
+        if merged and piece[0] <= merged[-1][1]:
+            merged[-1][1] = piece[1]
+        else:
+            merged.append(piece)
+    return [(_from_us(a), _from_us(b)) for a, b in merged]
 
 
 def business_seconds(coverage: Coverage, start: datetime, end: datetime) -> float:
@@ -271,3 +338,42 @@ def _deadline_us(schedule: _Schedule, micros: int, remaining: int) -> int | None
             return low + remaining
         remaining -= window_end - low
     return None
+
+
+class DayKind(enum.StrEnum):
+    HOLIDAY = "holiday"
+    MAKEUP = "make-up workday"
+
+
+@dataclass(frozen=True)
+class SpecialDay:
+    """A local day inside a measured interval that the weekly hours alone do not explain."""
+
+    day: date
+    kind: DayKind
+    name: str
+
+
+def special_days(coverage: Coverage, start: datetime, end: datetime) -> tuple[SpecialDay, ...]:
+    """The holidays and make-up workdays of the local days [start, end) touches, in order.
+
+    Empty for 7x24 coverage (holidays do not stop it) and for an empty interval.
+    """
+    low, high = _utc(start, "start"), _utc(end, "end")
+    if coverage.always or high <= low:
+        return ()
+    schedule = _schedule(coverage)
+    first = _from_us(low).astimezone(schedule.zone).date()
+    last = _from_us(high - 1).astimezone(schedule.zone).date()
+    found: list[SpecialDay] = []
+    for ordinal in range(first.toordinal(), last.toordinal() + 1):
+        day = date.fromordinal(ordinal)
+        if day in schedule.extra:
+            found.append(SpecialDay(day, DayKind.HOLIDAY, "listed holiday"))
+        elif schedule.country is not None:
+            year = _year(schedule.country, schedule.subdivision, day.year)
+            if day in year.holidays:
+                found.append(SpecialDay(day, DayKind.HOLIDAY, year.holidays[day]))
+            elif day in year.makeup:
+                found.append(SpecialDay(day, DayKind.MAKEUP, "make-up workday"))
+    return tuple(found)

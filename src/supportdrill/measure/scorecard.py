@@ -14,7 +14,6 @@ from datetime import datetime
 from ..clock import require_aware
 from ..definitions.durations import format_duration
 from ..definitions.model import Coverage, Severity, SlaTarget
-from ..desks.model import AuthorRole, DeskCapabilities
 from ..timeline import (
     DeskGap,
     DrillEnded,
@@ -25,6 +24,7 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
+from ..vocabulary import AuthorRole, DeskCapabilities
 from .cadence import cadences
 from .calendar import has_hours, is_covered
 from .metrics import (
@@ -62,7 +62,8 @@ class Scorecard:
 
     ``verdict`` is the contractual one (business time, which equals calendar time for 7x24
     coverage); ``verdict_calendar`` judges the same metrics in calendar time. ``sla_met`` is True
-    when nothing judged was breached or is still open (vacuously True with no SLA target).
+    only when at least one figure was judged against a target and every judged figure met it:
+    never when nothing was judged (no target for the severity, no ticket filed).
     """
 
     severity: Severity
@@ -126,7 +127,7 @@ def _notes(
         if early:
             notes.append(f"{early} vendor repl(ies) timestamped before T0 ignored")
     if sla is None:
-        notes.append(f"no SLA target for {severity.value}: verdicts not applicable")
+        notes.append(f"no SLA target for {severity.value}: nothing is judged")
     if not coverage.always and not has_hours(coverage):
         notes.append("coverage has no hours: the business-time clock never runs")
     roleless = sum(r.author_role in ("", AuthorRole.UNKNOWN) for r in replies)
@@ -193,7 +194,7 @@ def evaluate(
         metrics=tuple(metrics),
         verdict=verdict,
         verdict_calendar=combine(metric.verdict_calendar for metric in judged),
-        sla_met=verdict in (Verdict.MET, Verdict.NOT_APPLICABLE),
+        sla_met=verdict is Verdict.MET,
         replies=_counts(replies),
         first_response_basis=ACKNOWLEDGEMENT if ack_counts else FIRST_HUMAN_RESPONSE,
         as_of=moment,

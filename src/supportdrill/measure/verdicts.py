@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from ..definitions.durations import format_duration
 from ..definitions.model import Coverage
-from .calendar import business_deadline, business_seconds, has_hours
+from .calendar import SpecialDay, business_deadline, business_seconds, has_hours, special_days
 
 
 class Verdict(enum.StrEnum):
@@ -25,7 +25,14 @@ class Verdict(enum.StrEnum):
     PENDING = "pending"
     """Not happened yet, and the target is not used up at ``as_of``."""
     NOT_APPLICABLE = "not_applicable"
-    """No target, or nothing to measure (e.g. no ticket filed)."""
+    """Nothing to measure (e.g. no ticket filed, no human update to start the cadence)."""
+    NO_TARGET = "no_target"
+    """Measured, or measurable, but the tier set promises nothing for it: not judged."""
+
+    @property
+    def judged(self) -> bool:
+        """Whether a target was actually held against a figure (met, breached or pending)."""
+        return self in (Verdict.MET, Verdict.BREACHED, Verdict.PENDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,9 @@ class Metric:
     judged: bool = False
     """This metric decides the SLA verdict (others are reported alongside)."""
     notes: tuple[str, ...] = ()
+    special_days: tuple[SpecialDay, ...] = ()
+    """Holidays and make-up workdays inside ``start → end`` (or ``as_of``): what the
+    business-time figure skipped or counted beyond the weekly hours."""
 
     @property
     def verdict(self) -> Verdict:
@@ -143,6 +153,7 @@ def judge(
     """
     extra = list(notes)
     if start is None:
+        unmeasured = Verdict.NO_TARGET if target is None else Verdict.NOT_APPLICABLE
         return Metric(
             name=name,
             start=None,
@@ -151,8 +162,8 @@ def judge(
             business_s=None,
             precision_s=0.0,
             target_s=None if target is None else target.total_seconds(),
-            verdict_calendar=Verdict.NOT_APPLICABLE,
-            verdict_business=Verdict.NOT_APPLICABLE,
+            verdict_calendar=unmeasured,
+            verdict_business=unmeasured,
             deadline_calendar=None,
             deadline_business=None,
             judged=judged,
@@ -163,7 +174,7 @@ def judge(
     target_s = None if target is None else target.total_seconds()
     deadline_calendar = deadline_business = None
     if target is None:
-        verdict_calendar = verdict_business = Verdict.NOT_APPLICABLE
+        verdict_calendar = verdict_business = Verdict.NO_TARGET
     else:
         limit = target.total_seconds()
         ended = end is not None
@@ -187,15 +198,24 @@ def judge(
         deadline_business=deadline_business,
         judged=judged,
         notes=tuple(extra),
+        special_days=special_days(coverage, start, until),
     )
 
 
-_RANK = {Verdict.BREACHED: 3, Verdict.PENDING: 2, Verdict.MET: 1, Verdict.NOT_APPLICABLE: 0}
+_RANK = {
+    Verdict.BREACHED: 4,
+    Verdict.PENDING: 3,
+    Verdict.MET: 2,
+    Verdict.NOT_APPLICABLE: 1,
+    Verdict.NO_TARGET: 0,
+}
 
 
 def combine(verdicts: Iterable[Verdict]) -> Verdict:
-    """Breached if any is; else pending if any is; else met if any is; else not applicable."""
-    best = Verdict.NOT_APPLICABLE
+    """Breached if any is; else pending if any is; else met if any is; else not applicable if
+    any is (a target was there, with nothing to measure); else no target. Met therefore needs
+    at least one figure judged and met."""
+    best = Verdict.NO_TARGET
     for verdict in verdicts:
         if _RANK[verdict] > _RANK[best]:
             best = verdict

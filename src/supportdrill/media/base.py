@@ -23,7 +23,7 @@ from .quality import HealthSample
 
 
 @dataclass(frozen=True)
-class Outage:
+class Reconnection:
     """A stretch when the stream was dead and being re-established with new peer connections.
 
     ``started_at``/``ended_at`` are stamps of the drill's clock, like every event of the
@@ -76,7 +76,7 @@ class Stream(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def outages(self) -> tuple[Outage, ...]:
+    def reconnections(self) -> tuple[Reconnection, ...]:
         """Every time the stream died and was re-established, oldest first."""
 
     @abc.abstractmethod

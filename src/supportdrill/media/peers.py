@@ -10,7 +10,7 @@ connection and first frame, sampling health, and the supervisor.
 aiortc has no ICE restart, and a peer connection whose consent expired stays dead, so the
 supervisor watches the pair: when a connection fails or no frame has arrived for the plan's
 ``dead_after``, it closes both peers and builds new ones (the target re-points its proxies),
-retrying until media flows again. Each such stretch is an :class:`Outage`: stamped with the
+retrying until media flows again. Each such stretch is a :class:`Reconnection`: stamped with the
 drill's clock, but measured in wall seconds, because an accelerated demo clock runs faster than
 the media (and changes speed during a drill).
 """
@@ -31,7 +31,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection
 from ..clock import Clock
 from ..definitions.scenarios import StreamPlan
 from ..errors import FaultError, StreamError
-from .base import Outage, Stream
+from .base import Reconnection, Stream
 from .health import ConnectionFacts, HealthSampler, PeerCounters, read_counters
 from .ice import tolerate_rtt
 from .quality import FrameLog, HealthSample
@@ -109,8 +109,8 @@ class PeerPairStream(Stream):
         self._sampler = HealthSampler(plan, self._video_log, self._audio_log)
         self._peers: PeerPair | None = None
         self._generation = 0
-        self._outages: list[Outage] = []
-        self._outage_began: list[float] = []
+        self._reconnections: list[Reconnection] = []
+        self._reconnection_began: list[float] = []
         """``time.monotonic()`` of each outage's last frame, parallel to ``_outages``."""
         self._media_mark: float | None = None
         self._media_seen_at: datetime | None = None
@@ -140,8 +140,8 @@ class PeerPairStream(Stream):
     # -- the Stream interface --------------------------------------------------------------
 
     @property
-    def outages(self) -> tuple[Outage, ...]:
-        return tuple(self._outages)
+    def reconnections(self) -> tuple[Reconnection, ...]:
+        return tuple(self._reconnections)
 
     async def start(self) -> None:
         if self._supervisor is not None:
@@ -169,7 +169,7 @@ class PeerPairStream(Stream):
             generation=peers.generation if peers else -1,
             connect_ms=self._connect_ms,
             first_frame_ms=self._first_frame_ms,
-            reconnects=sum(1 for outage in self._outages if outage.ended_at is not None),
+            reconnects=sum(1 for outage in self._reconnections if outage.ended_at is not None),
             outage_s=self._outage_seconds(),
         )
         return self._sampler.sample(self.clock.now(), facts, counters)
@@ -257,7 +257,7 @@ class PeerPairStream(Stream):
         now = time.monotonic()
         return sum(
             outage.wall_seconds if outage.wall_seconds is not None else now - began
-            for outage, began in zip(self._outages, self._outage_began, strict=True)
+            for outage, began in zip(self._reconnections, self._reconnection_began, strict=True)
         )
 
     def _media_since(self, peers: PeerPair) -> float:
@@ -295,23 +295,23 @@ class PeerPairStream(Stream):
         began = self._media_since(dead)
         started = self._media_seen_at or self.clock.now()
         log.info("stream dead (%s): rebuilding peer connections", reason)
-        self._outages.append(Outage(started, None, reason))
-        self._outage_began.append(began)
-        index = len(self._outages) - 1
+        self._reconnections.append(Reconnection(started, None, reason))
+        self._reconnection_began.append(began)
+        index = len(self._reconnections) - 1
         self._peers = None
         await dead.close()
         attempt = 0
         while not self._stopped:
             attempt += 1
-            self._outages[index] = replace(self._outages[index], attempts=attempt)
+            self._reconnections[index] = replace(self._reconnections[index], attempts=attempt)
             try:
                 self._peers = await self._establish()
             except (StreamError, FaultError) as exc:
                 log.info("reconnect attempt %d failed: %s", attempt, exc)
                 await asyncio.sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1])
                 continue
-            self._outages[index] = replace(
-                self._outages[index],
+            self._reconnections[index] = replace(
+                self._reconnections[index],
                 ended_at=self.clock.now(),
                 wall_seconds=time.monotonic() - began,
             )

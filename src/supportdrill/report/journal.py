@@ -10,7 +10,7 @@ Schema ``supportdrill.journal/1`` (keys are stable; new keys may be added, none 
     verdict     {overall, sla_met}
     metrics     [{name, start, end, calendar_s, business_s, precision_s, target_s,
                   verdict_calendar, verdict_business, deadline_calendar, deadline_business,
-                  judged, notes}]
+                  judged, notes, special_days: [{day, kind, name}]}]
     timeline    [event records: {kind, at, observed_at, precision_s, ...}], stream.health excluded
     health      [{at, healthy, metrics}] the stream's samples, if it ran
     stream      null without a stream; else {samples, unhealthy, reconnects,
@@ -109,6 +109,10 @@ def metric_record(metric: Metric) -> dict[str, Any]:
         "deadline_business": _iso(metric.deadline_business),
         "judged": metric.judged,
         "notes": list(metric.notes),
+        "special_days": [
+            {"day": day.day.isoformat(), "kind": day.kind.value, "name": day.name}
+            for day in metric.special_days
+        ],
     }
 
 

@@ -74,8 +74,8 @@ def deadline_text(metric: Metric, now: datetime, deadline: datetime | None) -> s
 
 def _verdict_text(metric: Metric) -> str:
     calendar, business = metric.verdict_calendar, metric.verdict_business
-    if business is Verdict.NOT_APPLICABLE:
-        return "—"
+    if not business.judged:
+        return "—" if business is Verdict.NOT_APPLICABLE else "no target"
     if calendar is business:
         return business.value
     return f"{business.value} (calendar: {calendar.value})"

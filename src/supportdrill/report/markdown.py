@@ -1,4 +1,9 @@
-"""The Markdown summary of a run: verdicts first, then the figures, then the whole timeline."""
+"""The Markdown summary of a run: verdicts first, then the figures, then the whole timeline.
+
+Every figure a verdict depends on is written to the second (:func:`format_exact`, rounded away
+from its target so a breach never reads as met), every deadline beside its target, and the
+headline says "SLA MET" only when at least one figure was judged and every judged one was met.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..definitions.durations import format_duration
+from ..definitions.durations import format_duration, format_exact
 from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric, Verdict
 from ..timeline import (
@@ -40,7 +45,8 @@ _MARK = {
     Verdict.MET: "✅ met",
     Verdict.BREACHED: "❌ breached",
     Verdict.PENDING: "⏳ pending",
-    Verdict.NOT_APPLICABLE: "—",
+    Verdict.NOT_APPLICABLE: "— not applicable",
+    Verdict.NO_TARGET: "— no target",
 }
 
 METRIC_TITLES = {
@@ -73,22 +79,78 @@ def _when(moment: datetime | None, zone: ZoneInfo) -> str:
     return f"{_utc(moment):%Y-%m-%d %H:%M:%S}Z ({local:%a %H:%M %Z})"
 
 
-def _metric_row(metric: Metric) -> str:
+def _figure(seconds: float | None, target_s: float | None) -> str:
+    """A verdict's figure to the second, rounded away from its target."""
+    return "—" if seconds is None else format_exact(seconds, against=target_s)
+
+
+def _deadlines(metric: Metric, zone: ZoneInfo) -> str:
+    """When the target is used up: in business time (the contractual deadline) and in calendar
+    time when that differs; why there is none otherwise."""
+    if metric.target_s is None:
+        return "—"
+    if metric.start is None:
+        return "— (no start)"
+    if metric.deadline_calendar is None:
+        return "— (moves with pauses)"
+    if metric.deadline_business is None:
+        return f"never in business time; calendar {_when(metric.deadline_calendar, zone)}"
+    business = _when(metric.deadline_business, zone)
+    if metric.deadline_business == metric.deadline_calendar:
+        return business
+    return f"{business}; calendar {_when(metric.deadline_calendar, zone)}"
+
+
+def _metric_row(metric: Metric, zone: ZoneInfo) -> str:
     title = METRIC_TITLES.get(metric.name, metric.name.replace("_", " "))
     if metric.judged:
         title = f"**{title}**"
-    precision = f"±{_duration(metric.precision_s)}" if metric.start is not None else "—"
+    precision = f"±{format_exact(metric.precision_s)}" if metric.start is not None else "—"
     waiting = " (so far)" if metric.start is not None and metric.end is None else ""
     cells = [
         title,
-        f"{_duration(metric.calendar_s)}{waiting}",
-        f"{_duration(metric.business_s)}{waiting}",
-        _duration(metric.target_s),
+        f"{_figure(metric.calendar_s, metric.target_s)}{waiting}",
+        f"{_figure(metric.business_s, metric.target_s)}{waiting}",
+        _figure(metric.target_s, None),
+        _deadlines(metric, zone),
         _MARK[metric.verdict_calendar],
         _MARK[metric.verdict_business],
         precision,
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def headline(scorecard: Scorecard, severity: str) -> str:
+    """``SLA MET`` only when something was judged and met; otherwise what happened."""
+    verdict = scorecard.verdict
+    if verdict is Verdict.NO_TARGET:
+        return f"NOT JUDGED (no SLA target for {severity})"
+    if verdict is Verdict.NOT_APPLICABLE:
+        return "NOT JUDGED (nothing to measure: no ticket was filed)"
+    return f"SLA {verdict.value.upper()}"
+
+
+def _special_day_lines(scorecard: Scorecard) -> list[str]:
+    """The holidays and make-up workdays inside each measured interval."""
+    rows = [
+        f"| {METRIC_TITLES.get(m.name, m.name)} | {d.day:%a %Y-%m-%d} | {d.kind.value}"
+        f" | {_escape(d.name)} |"
+        for m in scorecard.metrics
+        for d in m.special_days
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "## Holidays and make-up workdays inside the measured intervals",
+        "",
+        "Holidays stop the business-time clock; make-up workdays (a weekend day worked in place"
+        " of a bridge holiday) run it with a regular workday's hours.",
+        "",
+        "| figure | day | kind | name |",
+        "|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _describe(event: Event) -> tuple[str, str]:
@@ -191,7 +253,7 @@ def _desk_clock_lines(timeline: Timeline, scorecard: Scorecard) -> list[str]:
         else:
             figure = mine.business_s if clock.business_hours else mine.calendar_s
             verdict = mine.verdict_business if clock.business_hours else mine.verdict_calendar
-            our_cell = f"{_duration(figure)} {_MARK[verdict]}"
+            our_cell = f"{_figure(figure, mine.target_s)} {_MARK[verdict]}"
         cells = [
             clock.metric.replace("_", " "),
             f"`{clock.vendor_name}`",
@@ -348,7 +410,7 @@ def render_markdown(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -
     started = timeline.first(DrillStarted)
     filed = timeline.first(TicketFiled)
     coverage = drill.coverage
-    verdict = "SLA MET" if scorecard.sla_met else f"SLA {scorecard.verdict.value.upper()}"
+    verdict = headline(scorecard, drill.severity.value)
     outcome, reason = (ended.outcome.value, ended.reason) if ended else ("running", "")
     simulated = " — **simulated time** (a persona's script, not a vendor)"
     label = coverage.label or ("24x7" if coverage.always else "weekly hours")
@@ -370,11 +432,12 @@ def render_markdown(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -
         "Business time counts only the vendor's covered hours; "
         "for 7x24 tiers it equals calendar time.",
         "",
-        "| figure | calendar | business | target | calendar verdict | business verdict"
-        " | precision |",
-        "|---|---|---|---|---|---|---|",
+        "| figure | calendar | business | target | deadline (business; calendar)"
+        " | calendar verdict | business verdict | precision |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    lines.extend(_metric_row(metric) for metric in scorecard.metrics)
+    lines.extend(_metric_row(metric, zone) for metric in scorecard.metrics)
+    lines += _special_day_lines(scorecard)
     notes = [
         *scorecard.notes,
         *(f"{m.name}: {note}" for m in scorecard.metrics for note in m.notes),

@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..definitions.model import Drill
-    from ..desks.model import TicketDraft, TicketRef
-    from ..desks.tracking import VendorClock
     from ..measure.load import SurgeFigures, WindowFigures
     from ..timeline import Event, Timeline
+    from ..vocabulary import TicketDraft
 
 
 @dataclass(frozen=True)
-class InjectedFault:
+class AppliedFault:
     """What was injected, for the ``fault.injected`` event and the ticket."""
 
     profile: str
@@ -34,7 +33,7 @@ class InjectedFault:
 class FaultControl(Protocol):
     """The drill's fault: inject once, lift once; ``close`` removes and verifies on every path."""
 
-    async def inject(self) -> InjectedFault: ...
+    async def inject(self) -> AppliedFault: ...
 
     async def lift(self) -> None: ...
 
@@ -90,7 +89,7 @@ class LoadControl(Protocol):
         """Get ready without load (before the baseline: starting up is not the surge)."""
         ...
 
-    async def start(self) -> InjectedFault: ...
+    async def start(self) -> AppliedFault: ...
 
     async def sample(self) -> LoadObservation: ...
 
@@ -123,10 +122,3 @@ class StatusSource(Protocol):
         """Events for incidents not reported before, created after ``since``; those at or
         before ``t0`` (the ticket's creation) are proactive contact."""
         ...
-
-
-@runtime_checkable
-class VendorClockReader(Protocol):
-    """A desk adapter that can read the desk's own SLA clocks (Zendesk, JSM, Freshdesk agents)."""
-
-    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]: ...

@@ -21,7 +21,6 @@ from typing import Any
 from ..clock import AdjustableClock, Clock, RealClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
-from ..desks.model import TicketRef
 from ..desks.retry import with_retries
 from ..errors import (
     DeskError,
@@ -62,15 +61,15 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
+from ..vocabulary import TicketRef, VendorClockReader
 from .ports import (
+    AppliedFault,
     FaultControl,
-    InjectedFault,
     LoadControl,
     LoadObservation,
     StatusSource,
     StreamControl,
     TicketComposer,
-    VendorClockReader,
     idempotency_key,
 )
 from .watch import TicketWatcher, WatchState
@@ -291,7 +290,7 @@ class DrillRunner:
     async def _inject(self) -> None:
         await self._phase(Phase.FAULT)
         self._fault_active = True
-        parts: list[InjectedFault] = []
+        parts: list[AppliedFault] = []
         if self.load is not None:
             # The surge first: a network fault on top of it is what the drill combines.
             parts.append(await self.load.start())
@@ -425,7 +424,13 @@ class DrillRunner:
             # Persisted before the desk is called: after a crash we know to look before refiling.
             self.store.set_idempotency_key(self.run_id, key, desk=self.desk.name)
             await self.emit(
-                TicketFiling(at=now, observed_at=now, idempotency_key=key, subject=draft.subject)
+                TicketFiling(
+                    at=now,
+                    observed_at=now,
+                    idempotency_key=key,
+                    subject=draft.subject,
+                    body=draft.body,
+                )
             )
         submitted = self.clock.now()
         ref = await self.desk.find(idempotency_key=key) if intent_recorded else None
@@ -679,12 +684,12 @@ class DrillRunner:
         return self._degraded.is_set() and not self._recovered.is_set()
 
 
-def _combined(parts: Sequence[InjectedFault]) -> InjectedFault:
+def _combined(parts: Sequence[AppliedFault]) -> AppliedFault:
     """A network fault and a surge as one injected fault (the network fault names it)."""
     first = parts[0]
     if len(parts) == 1:
         return first
-    return InjectedFault(
+    return AppliedFault(
         profile=" + ".join(part.profile for part in parts),
         region=next((part.region for part in parts if part.region), ""),
         symptom="; ".join(part.symptom for part in parts if part.symptom),

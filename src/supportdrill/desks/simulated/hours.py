@@ -1,18 +1,23 @@
 """When a persona's humans work: adding *business* seconds to an instant over a coverage schedule.
 
 The ``business-hours-only`` persona counts its human delays in its own coverage (weekly hours in
-its time zone, minus public holidays): a ticket filed at 03:00 on a Saturday gets its human reply
-at the next opening plus the delay. This is the desk's side of the story, deliberately small and
-independent of :mod:`supportdrill.measure`, which judges the result; the two must not share code,
-or a bug in one would hide itself in the other.
+its time zone, minus public holidays, plus the make-up workdays the ``holidays`` package lists,
+such as China's working Saturdays): a ticket filed at 03:00 on a Saturday gets its human reply
+at the next opening plus the delay. Hours written twice (``09:00-18:00`` and ``12:00-20:00``)
+are worked once: overlapping spans are merged before any time is added.
+
+This is the desk's side of the story, deliberately small and independent of
+:mod:`supportdrill.measure`, which judges the result; the two must not share code, or a bug in
+one would hide itself in the other.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -85,36 +90,70 @@ def _holiday_table(country: str, subdivision: str | None) -> holidays.HolidayBas
     return holidays.country_holidays(country, subdiv=subdivision)
 
 
-def _is_holiday(coverage: Coverage, day: date) -> bool:
+@lru_cache(maxsize=4096)
+def _day_status(country: str, subdivision: str | None, day: date) -> tuple[bool, bool]:
+    """(public holiday, make-up workday) for ``day`` in ``country``."""
+    table = _holiday_table(country, subdivision)
+    with warnings.catch_warnings():
+        # India's table warns outside 2001-2035; a desk has no one to tell.
+        warnings.simplefilter("ignore")
+        # Touching a date fills its year; the next year's substitutions can name a make-up
+        # day in this one (late December for a January bridge).
+        off = day in table
+        _ = date(day.year + 1, 1, 1) in table
+    return off, day in table.weekend_workdays
+
+
+def _day_kind(coverage: Coverage, day: date) -> tuple[bool, bool]:
     if day in coverage.extra_holidays:
-        return True
+        return True, False
     if coverage.holiday_country is None:
-        return False
-    return day in _holiday_table(coverage.holiday_country, coverage.holiday_subdivision)
+        return False, False
+    return _day_status(coverage.holiday_country, coverage.holiday_subdivision, day)
+
+
+def _windows(coverage: Coverage, weekday: int) -> list[tuple[time, time]]:
+    return [(i.start, i.end) for i in coverage.weekly if i.weekday == weekday]
+
+
+def _day_spans(coverage: Coverage, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    off, makeup = _day_kind(coverage, day)
+    if off:
+        return []
+    windows = _windows(coverage, day.weekday())
+    if makeup:
+        # A make-up day is worked like a regular workday: the first of Mon-Fri with hours.
+        windows += next((w for w in map(partial(_windows, coverage), range(5)) if w), [])
+    spans = []
+    for start, end in windows:
+        opens = datetime.combine(day, start, zone)
+        # An end of 00:00 means midnight at the end of the day.
+        end_day = day + timedelta(days=1) if end == time(0) else day
+        closes = datetime.combine(end_day, end, zone)
+        spans.append((opens.astimezone(UTC), closes.astimezone(UTC)))
+    return sorted(spans)
 
 
 def covered_spans(coverage: Coverage, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Covered ``[open, close)`` spans in UTC, in order, from the local day of ``start`` on."""
+    """Covered ``[open, close)`` spans in UTC, in order and never overlapping, from the local
+    day of ``start`` on. Overlapping or touching hours come out as one span."""
     require_aware(start, "start")
     if coverage.always:
         yield start, datetime.max.replace(tzinfo=UTC)
         return
     zone = ZoneInfo(coverage.timezone)
     first_day = start.astimezone(zone).date() - timedelta(days=1)
+    pending: tuple[datetime, datetime] | None = None
     for offset in range(_HORIZON_DAYS):
-        day = first_day + timedelta(days=offset)
-        if _is_holiday(coverage, day):
-            continue
-        todays = sorted(
-            (interval for interval in coverage.weekly if interval.weekday == day.weekday()),
-            key=lambda interval: interval.start,
-        )
-        for interval in todays:
-            opens = datetime.combine(day, interval.start, zone)
-            # An end of 00:00 means midnight at the end of the day.
-            end_day = day + timedelta(days=1) if interval.end == time(0) else day
-            closes = datetime.combine(end_day, interval.end, zone)
-            yield opens.astimezone(UTC), closes.astimezone(UTC)
+        for opens, closes in _day_spans(coverage, first_day + timedelta(days=offset), zone):
+            if pending is not None and opens <= pending[1]:
+                pending = (pending[0], max(pending[1], closes))
+                continue
+            if pending is not None:
+                yield pending
+            pending = (opens, closes)
+    if pending is not None:
+        yield pending
 
 
 def business_add(coverage: Coverage, start: datetime, seconds: float) -> datetime:
