@@ -14,7 +14,8 @@ options below (:mod:`supportdrill.load.surge`); ``supportdrill load worker`` sta
 - The recorder collects every join the viewers report. A worker ships its joins and its count of
   watching viewers to the master with each of Locust's reports (``report_to_master``); the
   master, or the local runner, appends one JSON line a second to ``--sd-out``:
-  ``{"t", "users", "watching", "joins": [...]}``, and a last one with ``"final": true``.
+  ``{"t", "users", "watching", "ready", "joins": [...]}``, and a last one with ``"final": true``
+  (``ready``: the process can start viewers now; a full-media one once its agent is up).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from supportdrill.load.viewers import (  # noqa: F401  # Locust finds its user c
     LlHlsViewer,
     WhepSignallingViewer,
     WhepViewer,
+    agent_ready,
     start_agent,
     stop_agent,
 )
@@ -84,14 +86,20 @@ def _write(environment: Environment, path: str, *, final: bool = False) -> None:
     runner = environment.runner
     if runner is None:
         return
+    options = environment.parsed_options
+    ready = True
     if isinstance(runner, MasterRunner):
         watching = sum(RECORDER.watching.values())
     else:
         watching = WATCHING.value
+        # A full-media surge is ready once this process's media agent is (workers' agents
+        # start with their first viewer).
+        ready = options is None or options.sd_mode != "whep" or agent_ready()
     line: dict[str, Any] = {
         "t": time.time(),
         "users": runner.user_count,
         "watching": watching,
+        "ready": ready,
         "joins": RECORDER.take(),
     }
     if final:

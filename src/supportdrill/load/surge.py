@@ -93,6 +93,7 @@ class _Reading:
     users_reached: int = 0
     viewers_reached: int = 0
     final: bool = False
+    ready: bool = False
 
 
 def parse_join(record: dict[str, Any]) -> Join:
@@ -181,10 +182,10 @@ class Surge:
         )
 
     async def _until_running(self) -> None:
-        """Locust takes seconds to start: the surge is injected once its figures flow."""
+        """Locust takes seconds to start: the surge is injected once it says it is ready."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
-        while not self.out.exists():
+        while not (self._read() or self._reading.ready):
             master = self._processes[0]
             if master.returncode is not None:
                 raise LoadError(
@@ -228,6 +229,7 @@ class Surge:
             reading.users_reached = max(reading.users_reached, reading.users)
             reading.viewers_reached = max(reading.viewers_reached, reading.watching)
             reading.final = reading.final or bool(line.get("final"))
+            reading.ready = reading.ready or bool(line.get("ready", True))
         reading.joins.extend(joins)
         return joins
 

@@ -400,6 +400,11 @@ def start_agent() -> None:
     _Agent.address()
 
 
+def agent_ready() -> bool:
+    """This process's media agent is up (or was never needed: see :func:`start_agent`)."""
+    return bool(_Agent.url) and _Agent.process is not None and _Agent.process.poll() is None
+
+
 def stop_agent() -> None:
     """End this process's media agent, if it started one."""
     _Agent.stop()
