@@ -112,3 +112,32 @@ async def test_a_surge_degrades_the_stream_and_its_ticket_carries_the_figures(
         now=timeline.events[filing].at,
     )
     assert "viewer surge (hls): 8 planned" in draft.body and "joins: " in draft.body
+
+
+@pytest.mark.parametrize(
+    ("mode", "url"), [(LoadMode.LL_HLS, "SURGE_LL_HLS_URL"), (LoadMode.HTTP_FLV, "SURGE_FLV_URL")]
+)
+async def test_http_viewers_join_at_their_first_byte(
+    origin: dict[str, str], mode: LoadMode, url: str
+) -> None:
+    plan = LoadPlan(
+        mode=mode,
+        peak_viewers=2,
+        ramp_up=timedelta(seconds=1),
+        hold=timedelta(seconds=2),
+        ramp_down=timedelta(seconds=1),
+        url=origin[url],
+        sample_interval=timedelta(seconds=1),
+    )
+    surge = Surge(plan, origin[url])
+    try:
+        await surge.start()  # prepares (starts Locust) first when not prepared
+        for _ in range(60):
+            await surge.sample()
+            if not surge.running:
+                break
+            await asyncio.sleep(1)
+    finally:
+        figures = await surge.close()
+    assert figures.joined == 2 and figures.joins == 2 and not figures.failures
+    assert figures.first_p95_ms is not None and figures.viewers_reached == 2
