@@ -147,17 +147,20 @@ async def main(quick: bool) -> None:
     try:
         print(
             f"{'mode':<16} {'peak':>5} {'joined':>7} {'p50 ms':>8} {'p95 ms':>8} "
-            f"{'viewer-s':>9} {'cpu s':>7} {'viewers/process':>16}"
+            f"{'viewer-s':>9} {'cpu s':>7} {'viewers/process':>16} {'joins/cpu-s':>12}"
         )
         for mode, url, peak in modes:
             run = await surge(plan_for(mode, url, peak, hold))
             totals = run.surge.totals()
             # Viewers one Locust process keeps watching on one full core.
             per_process = run.viewer_s / run.cpu_s if run.cpu_s > 0 else float("inf")
+            # What a signalling viewer costs is its join: joins one core can do a second.
+            joins_per_cpu = totals.joins / run.cpu_s if run.cpu_s > 0 else float("inf")
             print(
                 f"{mode!s:<16} {peak:>5} {totals.joined:>4}/{totals.joins:<3}"
                 f"{totals.first_p50_ms or 0:>8.0f} {totals.first_p95_ms or 0:>8.0f} "
-                f"{run.viewer_s:>9.0f} {run.cpu_s:>7.2f} {per_process:>16.0f}"
+                f"{run.viewer_s:>9.0f} {run.cpu_s:>7.2f} {per_process:>16.0f} "
+                f"{joins_per_cpu:>12.0f}"
             )
         peak = 40 if quick else 80
         busiest: dict[int, float] = {}

@@ -141,3 +141,50 @@ async def test_http_viewers_join_at_their_first_byte(
         figures = await surge.close()
     assert figures.joined == 2 and figures.joins == 2 and not figures.failures
     assert figures.first_p95_ms is not None and figures.viewers_reached == 2
+
+
+HARNESS = """
+import asyncio, sys
+from datetime import timedelta
+from supportdrill.definitions.load import LoadMode, LoadPlan
+from supportdrill.load.surge import Surge
+
+async def main():
+    plan = LoadPlan(mode=LoadMode.HLS, peak_viewers=1, ramp_up=timedelta(seconds=1), hold=None,
+                    ramp_down=timedelta(seconds=1), url=sys.argv[1])
+    surge = Surge(plan, sys.argv[1])
+    await surge.start()
+    print(surge._processes[0].pid, flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+async def test_a_surge_ends_itself_when_its_harness_is_killed(origin: dict[str, str]) -> None:
+    # No fault outlives its drill: a SIGKILLed harness cannot end its surge, so it ends itself.
+    harness = subprocess.Popen(
+        [sys.executable, "-c", HARNESS, origin["SURGE_HLS_URL"]], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert harness.stdout is not None
+        locust = int(harness.stdout.readline())
+        assert _alive(locust)
+    finally:
+        harness.kill()
+        harness.wait(timeout=10)
+        if harness.stdout is not None:
+            harness.stdout.close()
+    for _ in range(60):
+        if not _alive(locust):
+            break
+        await asyncio.sleep(0.5)
+    assert not _alive(locust), "the surge outlived its harness"

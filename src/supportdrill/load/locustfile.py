@@ -61,6 +61,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--sd-out", default="", help="JSON lines of figures (master/local)")
     group.add_argument("--sd-stop-file", default="", help="ramp down once this exists")
     group.add_argument("--sd-go-file", default="", help="no viewers until this exists")
+    group.add_argument(
+        "--sd-orphan-quit", action="store_true", help="quit when the starting process dies"
+    )
 
 
 class Recorder:
@@ -114,11 +117,22 @@ def _writer(environment: Environment, path: str) -> None:
         _write(environment, path)
 
 
+def _quit_when_orphaned(environment: Environment, parent: int) -> None:
+    """A harness killed outright cannot end its surge: the surge ends itself (no fault
+    outlives its drill). Our parent changes when the harness that started us is gone."""
+    while os.getppid() == parent:
+        gevent.sleep(1.0)
+    if environment.runner is not None:
+        environment.runner.quit()
+
+
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     RECORD[0] = RECORDER.add
     runner = environment.runner
     options = environment.parsed_options
+    if options is not None and options.sd_orphan_quit:
+        gevent.spawn(_quit_when_orphaned, environment, os.getppid())
     if isinstance(runner, WorkerRunner):
 
         @events.report_to_master.add_listener

@@ -148,6 +148,7 @@ class Surge:
             f"--sd-out={self.out}",
             f"--sd-stop-file={self.stop_file}",
             f"--sd-go-file={self.go_file}",
+            "--sd-orphan-quit",
             *surge_options(self.plan, self.url, self.token_env),
         ]
         plan = self.plan
@@ -165,7 +166,7 @@ class Surge:
             if plan.spawn_workers:
                 for _ in range(plan.workers):
                     command = worker_command(plan.master_host, plan.master_port)
-                    self._processes.append(await self._spawn(command))
+                    self._processes.append(await self._spawn([*command, "--sd-orphan-quit"]))
         await self._until_running()
 
     async def start(self) -> AppliedFault:
