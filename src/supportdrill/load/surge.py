@@ -145,6 +145,8 @@ class Surge:
         options = [
             "--headless",
             "--only-summary",
+            # Failed joins are the figures we came for, not an error of the run.
+            "--exit-code-on-error=0",
             f"--sd-out={self.out}",
             f"--sd-stop-file={self.stop_file}",
             f"--sd-go-file={self.go_file}",
@@ -250,7 +252,8 @@ class Surge:
 
     async def sample(self) -> LoadObservation:
         master = self._processes[0] if self._processes else None
-        if master is not None and master.returncode not in (None, 0):
+        ended = master is not None and master.returncode is not None
+        if ended and master is not None and not self.stop_file.exists() and master.returncode:
             raise LoadError(f"Locust exited with status {master.returncode}: {self._log_tail()}")
         joins = self._read()
         figures = window_figures(joins)
