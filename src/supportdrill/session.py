@@ -40,7 +40,7 @@ from .faults.guard import cleanup_leftovers
 from .measure.scorecard import Scorecard
 from .report.ticket import render_ticket
 from .run.ownership import LiveAwareLedger, RunLease
-from .run.ports import FaultControl, StreamControl
+from .run.ports import FaultControl, LoadControl, StreamControl
 from .run.runner import DrillRunner, RunResult
 from .run.wiring import (
     JudgedStream,
@@ -85,6 +85,8 @@ class DrillParts:
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
     failover: FailoverControl | None = None
     """A runbook drill's backup media path and its control endpoint (``runbook.failover``)."""
+    load: LoadControl | None = None
+    """A viewer surge (the drill's ``load:``), in Locust processes of its own."""
 
 
 @contextlib.asynccontextmanager
@@ -221,7 +223,13 @@ async def drill_parts(
             stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
         stack.push_async_callback(stream.stop)
         fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
-        yield DrillParts(fault, JudgedStream(stream), choice.url, control)
+        surge = None
+        if drill.load is not None:
+            from .load import create_surge
+
+            surge = create_surge(drill.load, drill.stream)
+            stack.push_async_callback(surge.close)  # its processes end on every way out
+        yield DrillParts(fault, JudgedStream(stream), choice.url, control, load=surge)
 
 
 Say = Callable[[str], None]
@@ -430,6 +438,7 @@ async def _run_on_parts(
                 redactor=env.redactor,
                 file_at=env.file_at,
                 rate_after_filing=env.rate,
+                load=parts.load,
             )
             if desk_state is not None:
                 store.set_state(run_id, DESK_STATE, str(desk_state))

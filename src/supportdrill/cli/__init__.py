@@ -23,6 +23,7 @@ from . import (
     desk,
     export,
     importer,
+    load,
     profiles,
     proxy,
     reindex,
@@ -54,6 +55,7 @@ VERBS = (
     schedule,
     proxy,
     desk,
+    load,
 )
 """Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here."""
 
