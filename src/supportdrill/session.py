@@ -195,7 +195,7 @@ async def drill_parts(
             "a fault: needs a stream: section (the fault acts on the stream's media proxy)"
         )
     from .faults.guard import FaultSession
-    from .media.loopback import create_stream
+    from .media.base import open_stream
 
     async with contextlib.AsyncExitStack() as stack:
         needs = media_transports(drill.stream)
@@ -220,7 +220,7 @@ async def drill_parts(
                 failover_stream(drill.stream, failover, session, clock=clock)
             )
         else:
-            stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
+            stream = open_stream(drill.stream, session=session, turn=turn, clock=clock)
         stack.push_async_callback(stream.stop)
         fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
         surge = None
