@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from urllib.parse import urlencode
 
 from aiohttp import web
 from contracts.openapi import Exchange
@@ -125,6 +126,13 @@ class FakeServer:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
         return self.url
+
+    def link(self, request: web.Request, **query: str) -> str:
+        """The absolute URL of ``request`` with ``query`` changed: a next-page link.
+
+        Built from our own address (``request.url`` trips over yarl under coverage).
+        """
+        return f"{self.url}{request.path}?{urlencode({**request.query, **query})}"
 
     @property
     def url(self) -> str:
