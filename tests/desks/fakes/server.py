@@ -12,12 +12,28 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from contracts.openapi import Exchange
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request a fake served and what it answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    answer: Any = None
+    answer_headers: dict[str, str] = field(default_factory=dict)
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
