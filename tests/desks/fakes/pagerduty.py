@@ -42,6 +42,7 @@ class FakePagerDuty(FakeServer):
         r.add_get("/incidents", self.list_incidents)
         r.add_get("/incidents/{id}/log_entries", self.log_entries)
         r.add_post("/incidents/{id}/notes", self.add_note)
+        r.add_put("/incidents/{id}", self.update_incident)
         r.add_get("/abilities", self.abilities)
         r.add_get("/users", self.list_users)
 
@@ -173,6 +174,25 @@ class FakePagerDuty(FakeServer):
         self._entry(incident, "annotate_log_entry", reference, "note", content)
         note = {"id": "PWL7QXS", "user": reference, "content": content, "created_at": stamp()}
         return web.json_response({"note": note})
+
+    async def update_incident(self, request: web.Request) -> web.Response:
+        """ "Update an incident": a user (``From``) acknowledges or resolves it; the log entry's
+        agent is that user (``user_reference``), as PagerDuty records a person's action."""
+        user = request.headers.get("From")
+        if not user:
+            return web.json_response({"error": {"message": "From header required"}}, status=400)
+        incident = self.incidents.get(request.match_info["id"])
+        if incident is None:
+            return web.json_response({"error": {"message": "Not Found"}}, status=404)
+        data = await request.json()
+        status = data.get("incident", {}).get("status")
+        if status not in ("acknowledged", "resolved"):
+            return web.json_response({"error": {"message": "Invalid status"}}, status=400)
+        incident["status"] = status
+        agent = {"id": "PRSP0ND", "type": "user_reference", "summary": user}
+        kind = "acknowledge_log_entry" if status == "acknowledged" else "resolve_log_entry"
+        self._entry(incident["id"], kind, agent, "website")
+        return web.json_response({"incident": incident})
 
     async def abilities(self, request: web.Request) -> web.Response:
         return web.json_response({"abilities": ["teams", "read_only_users", "urgencies"]})
