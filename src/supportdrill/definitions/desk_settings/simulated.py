@@ -126,3 +126,6 @@ def _delays(settings: Mapping[str, str], persona: str) -> dict[str, float]:
             raise SettingsError(key, str(exc)) from exc
         delays[step] = delay.total_seconds()
     return delays
+
+
+SETTINGS = SimulatedSettings
