@@ -4,6 +4,9 @@ the toxic list's order, proxy updates and the router's own answers."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from .conftest import Api, Server, error, free_port, is_up, running
@@ -194,6 +197,23 @@ def _slash_names(api: Api) -> None:
         answer = api.get(path)
         assert (answer.status_code, answer.text) == (404, "404 page not found\n")
     assert api.delete("/proxies/a%2Fb").status_code == 404
+
+
+def test_config_flag_creates_proxies_on_startup(server: Server, tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "proxies.json"
+    proxies = [
+        {"name": "one", "listen": f"localhost:{port}", "upstream": "127.0.0.1:9"},
+        {"name": "two", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "enabled": False},
+    ]
+    config.write_text(json.dumps(proxies), encoding="utf-8")
+    with running(server.kind, "-config", str(config), "-seed", "7") as own:
+        api = Api(own)
+        with api.http:
+            held = api.get("/proxies").json()
+    assert sorted(held) == ["one", "two"]
+    assert (held["one"]["listen"], held["one"]["enabled"]) == (f"127.0.0.1:{port}", True)
+    assert held["two"]["enabled"] is False
 
 
 def test_update_keeps_what_is_left_out(api: Api) -> None:
