@@ -17,6 +17,7 @@ async def test_each_call_goes_to_the_server_holding_the_proxy() -> None:
         split = SplitBackend(tcp=tcp, udp=udp)
         try:
             assert split.url == tcp.url
+            assert split.describe() == f"{tcp.url} (TCP); UDP on an embedded relay at {udp.url}"
             assert split.home_of(Transport.TCP) == tcp.url
             assert split.home_of(Transport.UDP) is None
             assert await split.transports() == {Transport.TCP, Transport.UDP}
