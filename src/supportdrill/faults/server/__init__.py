@@ -7,6 +7,7 @@ starts it inside the current event loop for a drill when no ``TOXIPROXY_URL`` is
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -96,6 +97,9 @@ async def serve(
                 await server.registry.populate(list(config))
             except ApiError as exc:
                 raise InvalidConfiguration(f"-config: {exc.message}") from exc
+        # Everything loaded so far lives as long as the process: keep it out of the collector's
+        # full passes, which otherwise walk it all and stall every delayed chunk meanwhile.
+        gc.freeze()
         if ready is not None:
             ready(server.url)
         await asyncio.Event().wait()
