@@ -150,6 +150,12 @@ def test_bad_toxic_updates_get_gos_error_texts(api: Api) -> None:
     )
     assert error(api.post("/proxies/p/toxics/nope", json={})) == (404, "toxic not found")
     assert error(api.post("/proxies/nope/toxics/l", json={})) == (404, "proxy not found")
+    assert error(api.post("/proxies/p/toxics/l", content="[]")) == (
+        400,
+        "bad request body: json: cannot unmarshal array into Go value of type struct { "
+        'Attributes interface {} "json:\\"attributes\\""; Toxicity float32 '
+        '"json:\\"toxicity\\"" }',
+    )
     unchanged = api.post("/proxies/p/toxics/l", content="null")
     assert unchanged.status_code == 200 and unchanged.json()["attributes"]["latency"] == 0
 
@@ -173,6 +179,11 @@ def test_populate_with_nothing_and_bad_bodies(api: Api) -> None:
     for body in ("[]", "null"):
         response = api.post("/populate", content=body)
         assert (response.status_code, response.json()) == (201, {"proxies": None})
+    assert error(api.post("/populate", content="{}")) == (
+        400,
+        "bad request body: json: cannot unmarshal object into Go value of type []struct { "
+        'toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }',
+    )
     response = api.post("/populate", content='[{"name":5}]')
     assert response.json() == {
         "error": "bad request body: json: cannot unmarshal number into Go struct field .name of "

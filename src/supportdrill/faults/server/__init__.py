@@ -19,6 +19,7 @@ from ...errors import InvalidConfiguration
 from .answers import ApiError
 from .api import REGISTRY_KEY, make_app
 from .registry import VERSION, Registry
+from .timeslice import ask_for_short_slice
 
 __all__ = ["VERSION", "EmbeddedToxiproxy", "serve"]
 
@@ -100,6 +101,7 @@ async def serve(
         # Everything loaded so far lives as long as the process: keep it out of the collector's
         # full passes, which otherwise walk it all and stall every delayed chunk meanwhile.
         gc.freeze()
+        ask_for_short_slice()  # see timeslice.py: delayed chunks leave on time on a busy host
         if ready is not None:
             ready(server.url)
         await asyncio.Event().wait()
