@@ -313,12 +313,13 @@ async def run_drill_file(
     drill_text = path.read_text(encoding="utf-8")
     _check_writable(reports_dir)
     _check_simulated(drill, simulated_start, simulated_rate)
-    store = RunStore(store_path)
-    try:
-        await sweep_leftovers(store, say)
-        async with environment(
-            drill, simulated_start=simulated_start, simulated_rate=simulated_rate, filing=True
-        ) as env:
+    # The desk first (its settings and secrets), then the store: a refused desk creates nothing.
+    async with environment(
+        drill, simulated_start=simulated_start, simulated_rate=simulated_rate, filing=True
+    ) as env:
+        store = RunStore(store_path)
+        try:
+            await sweep_leftovers(store, say)
             store.guard_secrets(env.redactor)
             _restart_simulated_clock(env.clock)
             run_id = new_run_id(env.clock.now())
@@ -352,9 +353,9 @@ async def run_drill_file(
                     )
                 with _live_view(runner, enabled=live):
                     result = await runner.run()
-        return _finish(store, result, reports_dir)
-    finally:
-        store.close()
+            return _finish(store, result, reports_dir)
+        finally:
+            store.close()
 
 
 async def resume_run(
