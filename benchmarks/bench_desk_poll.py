@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "desks"))
 from fakes.zendesk import AGENT, FakeZendesk
 
 from supportdrill.desks.http import DeskHttp
-from supportdrill.desks.model import TicketDraft
 from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.secrets import Redactor
+from supportdrill.vocabulary import TicketDraft
 
 TOKEN = "bench-token-0123456789"
 

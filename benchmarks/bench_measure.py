@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
 from supportdrill.definitions.model import Coverage, Severity, SlaTarget, Weekday, WeeklyInterval
-from supportdrill.desks.model import AuthorRole, DeskReply
 from supportdrill.measure import aggregate, classify_reply, evaluate
 from supportdrill.timeline import (
     CustomerMessage,
@@ -43,6 +42,7 @@ from supportdrill.timeline import (
     event_from_record,
     event_to_record,
 )
+from supportdrill.vocabulary import AuthorRole, DeskReply
 
 WORKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
 

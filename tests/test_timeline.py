@@ -41,6 +41,9 @@ def samples() -> list[tl.Event]:
             breached=False,
         ),
         tl.Note(**base, text="hello"),
+        tl.AlertDelivery(
+            **base, alert="breach", channel="webhook", target="${SLACK_URL}", delivered=True
+        ),
         tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
     ]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import os
 import sys
@@ -44,10 +45,11 @@ from .run.wiring import (
     PlannedFault,
     StatuspagePoller,
     fault_backend,
+    media_transports,
     toxiproxy_at,
 )
 from .secrets import Redactor, redacting
-from .store import RunStore
+from .store import RunStore, StoreTarget, parse_store
 from .store.runs import new_run_id
 from .timeline import Outcome
 
@@ -168,7 +170,8 @@ async def drill_parts(
     from .media.loopback import create_stream
 
     async with contextlib.AsyncExitStack() as stack:
-        backend, choice = await stack.enter_async_context(fault_backend())
+        needs = media_transports(drill.stream)
+        backend, choice = await stack.enter_async_context(fault_backend(needs=needs))
         # The embedded server dies with the harness, its proxies with it: no record to keep.
         ledger = MemoryLedger() if choice.embedded else store
         session = await stack.enter_async_context(
@@ -253,10 +256,12 @@ def _restart_simulated_clock(clock: Clock) -> None:
 def _finish(store: RunStore, result: RunResult, reports_dir: Path) -> DrillRun:
     """Load and score the stored run once, and write its reports."""
     from .report.build import load_run, scorecard_of, write_report_files
+    from .report.index import index_run
 
     facts, timeline = load_run(store, result.run_id)
     scorecard = scorecard_of(facts, timeline)
     paths = write_report_files(facts, timeline, scorecard, reports_dir)
+    index_run(store, facts, scorecard)  # the scorecard's figures, kept once the run has ended
     return DrillRun(
         run_id=result.run_id,
         outcome=result.outcome,
@@ -301,15 +306,24 @@ def _check_simulated(drill: Drill, start: str | None, rate: float | None) -> Non
 async def run_drill_file(
     path: Path,
     *,
-    store_path: Path,
+    store_path: StoreTarget,
     reports_dir: Path,
     live: bool = False,
     simulated_start: str | None = None,
     simulated_rate: float | None = None,
     say: Say = quiet,
+    run_id: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> DrillRun:
-    """Load the drill at ``path``, run it on its parts, store every event and write its reports."""
+    """Load the drill at ``path``, run it on its parts, store every event and write its reports.
+
+    ``run_id`` and ``labels`` are the scheduler's: the id it claimed and the series it belongs to.
+    """
     drill = load_drill(path)
+    if labels:
+        # A scheduled run carries its series (schedule=NAME) beside the drill's own labels.
+        drill = dataclasses.replace(drill, labels={**drill.labels, **labels})
+    chosen_id = run_id
     drill_text = path.read_text(encoding="utf-8")
     _check_writable(reports_dir)
     _check_simulated(drill, simulated_start, simulated_rate)
@@ -322,7 +336,7 @@ async def run_drill_file(
             await sweep_leftovers(store, say)
             store.guard_secrets(env.redactor)
             _restart_simulated_clock(env.clock)
-            run_id = new_run_id(env.clock.now())
+            run_id = chosen_id or new_run_id(env.clock.now())
             async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
                 _restart_simulated_clock(env.clock)
                 runner = DrillRunner(
@@ -359,7 +373,12 @@ async def run_drill_file(
 
 
 async def resume_run(
-    run_id: str, *, store_path: Path, reports_dir: Path, live: bool = False, say: Say = quiet
+    run_id: str,
+    *,
+    store_path: StoreTarget,
+    reports_dir: Path,
+    live: bool = False,
+    say: Say = quiet,
 ) -> DrillRun:
     """Continue a run a crash interrupted: same ticket, same figures."""
     store = RunStore(store_path)
@@ -439,9 +458,9 @@ async def check_desk(path: Path) -> list[str]:
         return await check(config, redactor=redactor)
 
 
-async def cleanup_faults(store_path: Path) -> Cleanup:
+async def cleanup_faults(store_path: StoreTarget) -> Cleanup:
     """``supportdrill cleanup``: remove the faults of runs that did not end."""
-    if not store_path.exists():
+    if not parse_store(store_path).exists():
         return Cleanup(store_found=False)
     store = RunStore(store_path)
     try:

@@ -180,6 +180,8 @@ class TicketFiling(Event):
     kind: ClassVar[str] = "ticket.filing"
     idempotency_key: str
     subject: str = ""
+    body: str = ""
+    """The ticket's body as sent: the evidence the vendor was given (reports show it)."""
 
 
 @_register
@@ -291,6 +293,27 @@ class Note(Event):
     kind: ClassVar[str] = "note"
     text: str
     level: str = "info"
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class AlertDelivery(Event):
+    """One attempt-series to deliver an alert about this run (a scheduled drill's breach, abort
+    or failure to start): where to (secrets redacted), how many attempts, and whether it got
+    through."""
+
+    kind: ClassVar[str] = "alert.delivery"
+    alert: str
+    """breach, abort or cannot_start."""
+    channel: str
+    """webhook or email."""
+    target: str
+    """The receiver, redacted: a URL without its query, or the variable that holds it."""
+    delivered: bool
+    attempts: int = 1
+    status: str = ""
+    """The receiver's last answer (an HTTP status, an SMTP reply)."""
+    error: str = ""
 
 
 @_register

@@ -16,8 +16,8 @@ from supportdrill.definitions.faults import (
     format_profiles,
 )
 from supportdrill.definitions.loader import build_drill
+from supportdrill.definitions.toxics import Direction, Transport
 from supportdrill.errors import InvalidDrill
-from supportdrill.faults.catalog import Protocol, Stream
 
 HEAD = (
     "name: fault-drill\n"
@@ -29,7 +29,7 @@ HEAD = (
 
 
 def fault_of(body: str) -> FaultPlan:
-    # A fault acts on a stream's media, so a drill with one needs a stream too.
+    # A fault acts on a stream's media, so a drill with one needs a direction too.
     drill = build_drill(HEAD + body + "stream: {scenario: showroom}\n", "drill.yaml")
     assert drill.fault is not None
     return drill.fault
@@ -46,16 +46,16 @@ def test_a_profile_keeps_its_numbers_and_source() -> None:
     assert plan.source == BUILTIN_PROFILES["sea-mobile-peak"].source
     (hold,) = plan.phases
     assert hold.kind is PhaseKind.HOLD and hold.duration is None and hold.steps == 1
-    by_kind = {(t.type, t.protocol, t.streams): t for t in hold.toxics}
+    by_kind = {(t.type, t.transport, t.directions): t for t in hold.toxics}
     # 9000 kbps down, 3000 up, as KB/s on the media datagrams only.
-    down = by_kind["bandwidth", Protocol.UDP, (Stream.DOWNSTREAM,)]
+    down = by_kind["bandwidth", Transport.UDP, (Direction.DOWNSTREAM,)]
     assert down.attributes == {"rate": 1125.0}
-    assert by_kind["bandwidth", Protocol.UDP, (Stream.UPSTREAM,)].attributes == {"rate": 375.0}
-    latency = by_kind["latency", Protocol.UDP, BOTH].attributes
+    assert by_kind["bandwidth", Transport.UDP, (Direction.UPSTREAM,)].attributes == {"rate": 375.0}
+    latency = by_kind["latency", Transport.UDP, BOTH].attributes
     assert latency == {"latency": 47, "jitter": 30, "reorder": False}
-    assert by_kind["latency", Protocol.TCP, BOTH].attributes == {"latency": 47, "jitter": 30}
-    assert by_kind["loss", Protocol.UDP, BOTH].attributes == {"probability": 0.02, "burst": 3.0}
-    assert plan.protocols == {Protocol.UDP, Protocol.TCP}
+    assert by_kind["latency", Transport.TCP, BOTH].attributes == {"latency": 47, "jitter": 30}
+    assert by_kind["loss", Transport.UDP, BOTH].attributes == {"probability": 0.02, "burst": 3.0}
+    assert plan.transports == {Transport.UDP, Transport.TCP}
 
 
 def test_a_profile_can_be_renamed_for_the_ticket() -> None:
@@ -97,13 +97,13 @@ def test_every_builtin_profile_is_cited_and_applicable() -> None:
             assert phase.toxics
             for toxic in phase.toxics:
                 assert 0.0 <= toxic.toxicity <= 1.0
-                assert toxic.streams and set(toxic.start) <= set(toxic.attributes)
+                assert toxic.directions and set(toxic.start) <= set(toxic.attributes)
 
 
 def test_testrtc_and_loadero_profiles_use_the_sources_figures() -> None:
     drop = BUILTIN_PROFILES["testrtc-call-drop"]
     assert drop.numbers == "50 kbps, 500 ms, 20.0% loss"
-    udp = {t.type: t.attributes for t in drop.phases[0].toxics if t.protocol is Protocol.UDP}
+    udp = {t.type: t.attributes for t in drop.phases[0].toxics if t.transport is Transport.UDP}
     assert udp["bandwidth"]["rate"] == 6.25 and udp["loss"]["probability"] == 0.2
     # testRTC's regular 4G adds no latency: no latency toxic, so nothing is added on TCP either.
     regular = BUILTIN_PROFILES["testrtc-regular-4g"].phases[0].toxics
@@ -113,7 +113,7 @@ def test_testrtc_and_loadero_profiles_use_the_sources_figures() -> None:
     assert latency_only.numbers == "-/- kbps, 0.0% loss, 500 ms ± 50 ms"
     assert {t.type for t in latency_only.phases[0].toxics} == {"latency"}
     # Loss-only profiles touch only the media path.
-    assert BUILTIN_PROFILES["loadero-100-percent-packetloss"].plan().protocols == {Protocol.UDP}
+    assert BUILTIN_PROFILES["loadero-100-percent-packetloss"].plan().transports == {Transport.UDP}
 
 
 def test_the_profile_table_lists_numbers_kinds_protocols_and_sources() -> None:
@@ -152,19 +152,19 @@ def test_a_ramp_steps_from_its_start_to_its_end() -> None:
 def test_a_ramp_leaves_switches_and_unramped_values_alone() -> None:
     toxic = ToxicPlan(
         "latency",
-        Protocol.UDP,
+        Transport.UDP,
         attributes={"latency": 400, "jitter": 50, "reorder": True},
         start={"latency": 0, "reorder": False},
     )
     assert toxic.at(0.25) == {"latency": 100, "jitter": 50, "reorder": True}
     # A start value for an attribute the end does not set holds still.
-    held = ToxicPlan("bandwidth", Protocol.UDP, attributes={}, start={"rate": 10.0})
+    held = ToxicPlan("bandwidth", Transport.UDP, attributes={}, start={"rate": 10.0})
     assert held.at(0.5) == {"rate": 10.0}
 
 
 def test_plans_are_frozen_copies() -> None:
     given = {"rate": 1.0}
-    toxic = ToxicPlan("bandwidth", Protocol.UDP, attributes=given)
+    toxic = ToxicPlan("bandwidth", Transport.UDP, attributes=given)
     given["rate"] = 2.0
     assert toxic.attributes == {"rate": 1.0}
     with pytest.raises(TypeError):
@@ -192,12 +192,12 @@ def test_explicit_toxics_are_one_held_phase() -> None:
     assert plan.symptom == "edge drops half the packets"
     (hold,) = plan.phases
     loss, latency, down = hold.toxics
-    assert loss == ToxicPlan("loss", Protocol.UDP, BOTH, 1.0, {"probability": 0.5, "burst": 1.0})
+    assert loss == ToxicPlan("loss", Transport.UDP, BOTH, 1.0, {"probability": 0.5, "burst": 1.0})
     assert latency == ToxicPlan(
-        "latency", Protocol.TCP, (Stream.UPSTREAM,), 0.25, {"latency": 120, "jitter": 0}
+        "latency", Transport.TCP, (Direction.UPSTREAM,), 0.25, {"latency": 120, "jitter": 0}
     )
-    assert down == ToxicPlan(DOWN, Protocol.TCP)
-    assert plan.protocols == {Protocol.UDP, Protocol.TCP}
+    assert down == ToxicPlan(DOWN, Transport.TCP)
+    assert plan.transports == {Transport.UDP, Transport.TCP}
 
 
 def test_explicit_phases_ramp_hold_and_flap() -> None:
@@ -225,14 +225,14 @@ def test_explicit_phases_ramp_hold_and_flap() -> None:
     assert bandwidth.start == {"rate": 500.0}
     assert bandwidth.attributes == {"rate": 50.0, "queue": 64}
     assert bandwidth.at(0.5) == {"rate": 275.0, "queue": 64}
-    assert bandwidth.streams == (Stream.DOWNSTREAM,)
+    assert bandwidth.directions == (Direction.DOWNSTREAM,)
     assert flap.kind is PhaseKind.FLAP and flap.period == timedelta(minutes=2)
     assert flap.duration == timedelta(minutes=10) and flap.steps == 1
     assert hold.kind is PhaseKind.HOLD and hold.until == "first_human_response"
     assert hold.duration is None
     (latency,) = hold.toxics
     assert latency.start == {"reorder": True} and latency.at(0.5)["reorder"] is False
-    assert plan.protocols == {Protocol.UDP}
+    assert plan.transports == {Transport.UDP}
 
 
 def test_a_ramp_with_its_own_steps_on_tcp_then_a_bursty_loss() -> None:
@@ -250,11 +250,11 @@ def test_a_ramp_with_its_own_steps_on_tcp_then_a_bursty_loss() -> None:
     ramp, hold = plan.phases
     assert ramp.kind is PhaseKind.RAMP and ramp.steps == 3
     (bandwidth,) = ramp.toxics
-    assert (bandwidth.protocol, bandwidth.streams) == (Protocol.TCP, (Stream.DOWNSTREAM,))
+    assert (bandwidth.transport, bandwidth.directions) == (Transport.TCP, (Direction.DOWNSTREAM,))
     assert bandwidth.at(0.5)["rate"] == 275
     (loss,) = hold.toxics
-    assert loss.protocol is Protocol.UDP and loss.attributes == {"probability": 0.1, "burst": 4.0}
-    assert plan.protocols == {Protocol.UDP, Protocol.TCP}
+    assert loss.transport is Transport.UDP and loss.attributes == {"probability": 0.1, "burst": 4.0}
+    assert plan.transports == {Transport.UDP, Transport.TCP}
 
 
 def test_a_null_attributes_block_means_the_defaults() -> None:

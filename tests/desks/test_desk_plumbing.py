@@ -17,7 +17,6 @@ from supportdrill.clock import VirtualClock
 from supportdrill.definitions.model import DeskConfig, DeskKind
 from supportdrill.definitions.packaged import examples_dir
 from supportdrill.desks.http import DeskHttp, parse_retry_after, parse_timestamp
-from supportdrill.desks.model import DeskReply, TicketDraft
 from supportdrill.desks.registry import create_desk, describe_desk
 from supportdrill.desks.retry import with_retries
 from supportdrill.desks.zendesk import ZendeskDesk
@@ -33,6 +32,7 @@ from supportdrill.errors import (
 )
 from supportdrill.secrets import RedactingFilter, Redactor, SecretValue, resolve_secrets
 from supportdrill.timeline import DeskGap, event_to_record
+from supportdrill.vocabulary import DeskReply, TicketDraft
 
 TOKEN = "zd-secret-token-123"
 

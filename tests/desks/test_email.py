@@ -21,11 +21,11 @@ import aiosmtplib
 import pytest
 
 from supportdrill.desks.email import EmailDesk, MailSettings
-from supportdrill.desks.model import DeskReply, TicketDraft, TicketRef
 from supportdrill.errors import DeskAuthFailed
 from supportdrill.measure.classify import classify_reply
 from supportdrill.secrets import SecretValue
 from supportdrill.timeline import ReplyClass
+from supportdrill.vocabulary import DeskReply, TicketDraft, TicketRef
 
 pytestmark = pytest.mark.mailserver
 

@@ -9,9 +9,9 @@ from fakes.jsm import AGENT, AUTOMATION, FakeJsm
 
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.jsm import JsmDesk
-from supportdrill.desks.model import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
 from supportdrill.measure.classify import classify_reply
 from supportdrill.timeline import ReplyClass, StatusCategory
+from supportdrill.vocabulary import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
 
 DRAFT = TicketDraft(subject="[P0][DRILL] Stream degraded", body="Frozen video.", severity="P0")
 

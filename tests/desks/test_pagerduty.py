@@ -8,11 +8,11 @@ import pytest
 from fakes.pagerduty import ROUTING_KEY, FakePagerDuty
 
 from supportdrill.desks.http import DeskHttp
-from supportdrill.desks.model import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
 from supportdrill.desks.pagerduty import PagerDutyDesk
 from supportdrill.measure.classify import classify_reply
 from supportdrill.secrets import SecretValue
 from supportdrill.timeline import ReplyClass, StatusCategory
+from supportdrill.vocabulary import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
 
 DRAFT = TicketDraft(subject="[P0][DRILL] Stream degraded", body="Frozen video.", severity="P0")
 

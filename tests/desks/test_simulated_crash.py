@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from supportdrill.desks.model import TicketDraft
 from supportdrill.desks.simulated import SimulatedDesk, idempotency_tag
 from supportdrill.store import RunStore
 from supportdrill.timeline import TicketFiling
+from supportdrill.vocabulary import TicketDraft
 
 DESK = textwrap.dedent(
     """
@@ -31,7 +31,7 @@ HARNESS = textwrap.dedent(
     """
     import asyncio, sys
     from datetime import UTC, datetime
-    from supportdrill.desks.model import TicketDraft
+    from supportdrill.vocabulary import TicketDraft
     from supportdrill.desks.simulated import SimulatedDesk
     from supportdrill.store import RunStore
     from supportdrill.timeline import TicketFiling

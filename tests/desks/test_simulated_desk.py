@@ -13,14 +13,6 @@ import pytest
 from simulated_support import JAKARTA, SATURDAY_0300_JAKARTA, Start
 
 from supportdrill.clock import VirtualClock
-from supportdrill.desks.model import (
-    AuthorRole,
-    DeskEvent,
-    DeskReply,
-    DeskStatusChange,
-    TicketDraft,
-    TicketRef,
-)
 from supportdrill.desks.simulated import (
     HolidayRules,
     SimulatedDesk,
@@ -30,6 +22,14 @@ from supportdrill.desks.simulated import (
 )
 from supportdrill.errors import DeskAuthFailed, DeskRejected, InvalidConfiguration
 from supportdrill.timeline import StatusCategory
+from supportdrill.vocabulary import (
+    AuthorRole,
+    DeskEvent,
+    DeskReply,
+    DeskStatusChange,
+    TicketDraft,
+    TicketRef,
+)
 
 DRAFT = TicketDraft(
     subject="[P0][DRILL] Stream degraded from Jakarta: frozen video",

@@ -10,7 +10,6 @@ import pytest
 from aiohttp import web
 from simulated_support import Start
 
-from supportdrill.desks.model import TicketDraft
 from supportdrill.desks.simulated import FaultMode, SimulatedDesk
 from supportdrill.errors import (
     DeskAuthFailed,
@@ -21,6 +20,7 @@ from supportdrill.errors import (
     DeskUnavailable,
     InvalidConfiguration,
 )
+from supportdrill.vocabulary import TicketDraft
 
 DRAFT = TicketDraft(subject="[P0][DRILL] down", body="Frozen video.", severity="P0")
 

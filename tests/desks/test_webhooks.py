@@ -30,11 +30,11 @@ from fakes.webhooks import (
 
 from supportdrill.definitions.model import DeskConfig, DeskKind
 from supportdrill.desks.base import Desk
-from supportdrill.desks.model import DeskReply, TicketDraft, TicketRef
 from supportdrill.desks.registry import check_desk, create_desk
 from supportdrill.desks.webhooks import JIRA, WebhookReceiver, WebhookStats, parse_listen
 from supportdrill.errors import InvalidConfiguration
 from supportdrill.secrets import Redactor, SecretValue
+from supportdrill.vocabulary import DeskReply, TicketDraft, TicketRef
 
 PD_SECRET = "pd-webhook-S3cret-4f8a1c"
 JIRA_SECRET = "jira-webhook-S3cret-77d2"

@@ -10,13 +10,13 @@ from fakes.zendesk import AGENT, INTEGRATION, FakeZendesk
 
 from supportdrill.clock import VirtualClock
 from supportdrill.desks.http import DeskHttp
-from supportdrill.desks.model import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
 from supportdrill.desks.retry import with_retries
 from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.errors import DeskAuthFailed
 from supportdrill.measure.classify import classify_reply
 from supportdrill.secrets import Redactor
 from supportdrill.timeline import DeskGap, ReplyClass, StatusCategory
+from supportdrill.vocabulary import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
 
 TOKEN = "zd-secret-token-123"
 DRAFT = TicketDraft(

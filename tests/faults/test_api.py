@@ -244,6 +244,6 @@ async def test_backend_unavailable() -> None:
 
 
 def backend_protocol() -> object:
-    from supportdrill.faults.catalog import Protocol
+    from supportdrill.definitions.toxics import Transport
 
-    return Protocol.TCP
+    return Transport.TCP

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from supportdrill.definitions.faults import BUILTIN_PROFILES, FaultPlan, Phase, PhaseKind, ToxicPlan
+from supportdrill.definitions.toxics import Direction, Transport
 from supportdrill.faults.base import ToxicSpec
-from supportdrill.faults.catalog import Protocol, Stream
 from supportdrill.faults.guard import FaultSession, cleanup_leftovers
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 
@@ -23,7 +23,7 @@ from .conftest import SqliteLedger
 LATENCY = FaultPlan(
     "custom",
     phases=(
-        Phase(PhaseKind.HOLD, (ToxicPlan("latency", Protocol.TCP, attributes={"latency": 50}),)),
+        Phase(PhaseKind.HOLD, (ToxicPlan("latency", Transport.TCP, attributes={"latency": 50}),)),
     ),
 )
 
@@ -39,7 +39,7 @@ async def test_session_applies_and_removes_only_its_own(
         assert ledger.open_fault_ownerships() == [("r1", backend.url, "sd-r1-signalling")]
         await faults.apply(LATENCY)
         held = await backend.proxy("sd-r1-signalling")
-        assert held is not None and {t.stream for t in held.toxics} == set(Stream)
+        assert held is not None and {t.direction for t in held.toxics} == set(Direction)
         await faults.lift()
         held = await backend.proxy("sd-r1-signalling")
         assert held is not None and held.toxics == ()
@@ -81,8 +81,8 @@ async def test_phases_ramp_flap_and_down(
 ) -> None:
     ramp = ToxicPlan(
         "bandwidth",
-        Protocol.TCP,
-        (Stream.DOWNSTREAM,),
+        Transport.TCP,
+        (Direction.DOWNSTREAM,),
         attributes={"rate": 100},
         start={"rate": 500},
     )
@@ -92,7 +92,7 @@ async def test_phases_ramp_flap_and_down(
             Phase(PhaseKind.RAMP, (ramp,), timedelta(seconds=0.2), steps=4),
             Phase(
                 PhaseKind.FLAP,
-                (ToxicPlan("down", Protocol.TCP),),
+                (ToxicPlan("down", Transport.TCP),),
                 timedelta(seconds=0.2),
                 period=timedelta(seconds=0.1),
             ),
@@ -117,7 +117,7 @@ async def test_builtin_profile_applies_to_matching_protocols(
 ) -> None:
     async with FaultSession(backend, run_id="r5", ledger=ledger) as faults:
         await faults.add_proxy("signalling", f"127.0.0.1:{echo_port}")
-        await faults.add_proxy("media", f"127.0.0.1:{udp_echo[0]}", protocol="udp")
+        await faults.add_proxy("media", f"127.0.0.1:{udp_echo[0]}", transport="udp")
         await faults.apply(BUILTIN_PROFILES["sea-mobile-peak"].plan())
         media = await backend.proxy("sd-r5-media")
         signalling = await backend.proxy("sd-r5-signalling")

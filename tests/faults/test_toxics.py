@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from supportdrill.definitions.toxics import Direction
 from supportdrill.faults.base import ProxyState, ToxicSpec
-from supportdrill.faults.catalog import Stream
 from supportdrill.faults.server.registry import Toxic
 from supportdrill.faults.server.udp import _FlowToxic, apply_toxic
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
@@ -45,7 +45,7 @@ async def test_upstream_latency_only_delays_requests(
     backend: ToxiproxyBackend, echo_port: int
 ) -> None:
     proxy = await _proxy(backend, echo_port)
-    spec = ToxicSpec("up", "latency", Stream.UPSTREAM, attributes={"latency": 80})
+    spec = ToxicSpec("up", "latency", Direction.UPSTREAM, attributes={"latency": 80})
     await backend.add_toxic("t", spec)
     reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
     assert 0.05 <= await _rtt(reader, writer) <= 0.3
@@ -83,7 +83,7 @@ async def test_bandwidth_100_kb_per_s_moves_a_megabyte_in_ten_seconds(
     server = await asyncio.start_server(sink, "127.0.0.1", 0)
     try:
         proxy = await _proxy(backend, server.sockets[0].getsockname()[1])
-        spec = ToxicSpec("bw", "bandwidth", Stream.UPSTREAM, attributes={"rate": 100})
+        spec = ToxicSpec("bw", "bandwidth", Direction.UPSTREAM, attributes={"rate": 100})
         await backend.add_toxic("t", spec)
         _, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
         started = time.perf_counter()
@@ -132,7 +132,7 @@ async def test_timeout_closes_after_delay(backend: ToxiproxyBackend, echo_port: 
 
 async def test_reset_peer_resets(backend: ToxiproxyBackend, echo_port: int) -> None:
     proxy = await _proxy(backend, echo_port)
-    await backend.add_toxic("t", ToxicSpec("rst", "reset_peer", Stream.UPSTREAM))
+    await backend.add_toxic("t", ToxicSpec("rst", "reset_peer", Direction.UPSTREAM))
     reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
     writer.write(b"boom")
     with pytest.raises(ConnectionResetError):
@@ -203,7 +203,7 @@ async def test_udp_loss_ten_percent(
 ) -> None:
     port, echo = udp_echo
     proxy = await backend.create_proxy("u", "127.0.0.1:0", f"127.0.0.1:{port}", "udp")
-    spec = ToxicSpec("loss", "loss", Stream.UPSTREAM, attributes={"probability": 0.1})
+    spec = ToxicSpec("loss", "loss", Direction.UPSTREAM, attributes={"probability": 0.1})
     await backend.add_toxic("u", spec)
     sent = 10_000
     async with udp_client(proxy.port) as (transport, _):
@@ -227,7 +227,7 @@ async def test_udp_latency_and_blackhole(
         transport.sendto(b"x")
         await asyncio.sleep(0.4)
         assert 0.06 <= client.arrived[0] - sent <= 0.3
-        await backend.add_toxic("u", ToxicSpec("bh", "blackhole", Stream.UPSTREAM))
+        await backend.add_toxic("u", ToxicSpec("bh", "blackhole", Direction.UPSTREAM))
         transport.sendto(b"y")
         await asyncio.sleep(0.3)
         assert client.replies == [b"x"]
@@ -248,9 +248,9 @@ async def test_udp_survives_missing_upstream(backend: ToxiproxyBackend) -> None:
 
 
 def _toxic(kind: str, **attrs: object) -> Toxic:
-    from supportdrill.faults.catalog import Protocol, check_attributes
+    from supportdrill.definitions.toxics import Transport, check_attributes
 
-    return Toxic("t", kind, Stream.UPSTREAM, 1.0, check_attributes(Protocol.UDP, kind, attrs))
+    return Toxic("t", kind, Direction.UPSTREAM, 1.0, check_attributes(Transport.UDP, kind, attrs))
 
 
 def test_gilbert_elliott_loss_comes_in_bursts() -> None:

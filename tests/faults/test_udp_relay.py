@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from supportdrill.definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
+from supportdrill.definitions.toxics import Transport
 from supportdrill.errors import FaultError, FaultNotVerified, FaultRejected
 from supportdrill.faults.base import ToxicSpec
-from supportdrill.faults.catalog import Protocol
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.server import EmbeddedToxiproxy, udp
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
@@ -136,10 +136,10 @@ async def test_update_keeps_a_downed_proxy_down(backend: ToxiproxyBackend) -> No
 async def test_session_retarget_follows_the_plan(
     backend: ToxiproxyBackend, ledger: SqliteLedger
 ) -> None:
-    outage = FaultPlan("outage", phases=(Phase(PhaseKind.HOLD, (ToxicPlan(DOWN, Protocol.UDP),)),))
+    outage = FaultPlan("outage", phases=(Phase(PhaseKind.HOLD, (ToxicPlan(DOWN, Transport.UDP),)),))
     async with _echo() as (port_a, _), _echo() as (port_b, echo_b):
         async with FaultSession(backend, run_id="rt", ledger=ledger) as faults:
-            made = await faults.add_proxy("media", f"127.0.0.1:{port_a}", protocol="udp")
+            made = await faults.add_proxy("media", f"127.0.0.1:{port_a}", transport="udp")
             await faults.apply(outage)
             moved = await faults.retarget(made.name, f"127.0.0.1:{port_b}")
             assert (moved.upstream, moved.enabled) == (f"127.0.0.1:{port_b}", False)
@@ -185,7 +185,8 @@ async def test_update_proxy_refusals(backend: ToxiproxyBackend, server: Embedded
         answer = await api.post("/proxies/u", json={"upstream": 9})
         assert answer.status_code == 400
         assert answer.json()["error"] == (
-            "bad request body: json: cannot unmarshal number into Go value of type string"
+            "bad request body: json: cannot unmarshal number into Go struct field Proxy.upstream "
+            "of type string"
         )
         answer = await api.post("/proxies/u", json={"enabled": "yes"})
         assert answer.status_code == 400

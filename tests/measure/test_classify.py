@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportdrill.desks.model import AuthorRole, DeskReply
 from supportdrill.measure.classify import (
     BUILTIN_ACK_PATTERNS,
     ClassifierError,
@@ -18,6 +17,7 @@ from supportdrill.measure.classify import (
     is_vendor_message,
 )
 from supportdrill.timeline import ReplyClass
+from supportdrill.vocabulary import AuthorRole, DeskReply
 
 T0 = datetime(2026, 11, 21, 19, 0, tzinfo=UTC)
 HUMAN_BODY = "Hi, I'm looking at the Jakarta edge now. Can you send the viewer's trace id?"

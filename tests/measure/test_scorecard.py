@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from supportdrill.definitions.model import Coverage, Severity, SlaTarget
-from supportdrill.desks.model import DeskCapabilities
 from supportdrill.measure import (
     Verdict,
     evaluate,
@@ -27,6 +26,7 @@ from supportdrill.timeline import (
     TicketResolved,
     Timeline,
 )
+from supportdrill.vocabulary import DeskCapabilities
 
 from .timelines import ALWAYS, COMMON_P0, POLL_S, SHANGHAI_OFFICE, Builder, minutes
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from supportdrill.definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
+from supportdrill.definitions.toxics import Transport
 from supportdrill.errors import FaultError
 from supportdrill.faults.base import ToxicSpec
-from supportdrill.faults.catalog import Protocol
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media.route import OwnProxies, UdpProxyRoute
@@ -43,7 +43,7 @@ async def test_own_proxies_retarget_keeps_toxics_and_a_downed_proxy_down(
 
 
 async def test_session_retarget_keeps_the_plans_outage(backend: ToxiproxyBackend) -> None:
-    outage = FaultPlan("outage", phases=(Phase(PhaseKind.HOLD, (ToxicPlan(DOWN, Protocol.UDP),)),))
+    outage = FaultPlan("outage", phases=(Phase(PhaseKind.HOLD, (ToxicPlan(DOWN, Transport.UDP),)),))
     async with FaultSession(backend, run_id="route1", ledger=MemoryLedger()) as session:
         route = UdpProxyRoute(session)
         listen = await route.publisher_ready(FIRST)

@@ -20,8 +20,9 @@ from aiohttp import web
 
 from supportdrill.definitions.faults import BUILTIN_PROFILES
 from supportdrill.definitions.scenarios import StreamPlan, StreamTarget, StreamThresholds
+from supportdrill.definitions.toxics import Direction
 from supportdrill.errors import InvalidConfiguration, StreamError
-from supportdrill.faults.base import Stream, ToxicSpec
+from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media import whip
@@ -98,7 +99,7 @@ async def test_a_whip_stream_is_healthy_and_stop_deletes_both_sessions(
         (ToxicSpec("blackout", "blackhole"), ("media-whip", "media-whep")),
         # Publisher → ingest media is the ingest proxy's *upstream* direction.
         (
-            ToxicSpec("loss30", "loss", Stream.UPSTREAM, attributes={"probability": 0.3}),
+            ToxicSpec("loss30", "loss", Direction.UPSTREAM, attributes={"probability": 0.3}),
             ("media-whip",),
         ),
         (ToxicSpec("loss30", "loss", attributes={"probability": 0.3}), ("media-whep",)),

@@ -75,4 +75,6 @@ async def test_vendors_compared_over_their_runs(tmp_path: Path) -> None:
          "--include-simulated", "--vendor", "fastco", "--format", "json"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert [v["vendor"] for v in json.loads(cli.stdout)["vendors"]] == ["fastco"]
+    scorecard = json.loads(cli.stdout)
+    assert scorecard["schema"] == "supportdrill.scorecard/1"
+    assert {group["vendor"] for group in scorecard["groups"]} == {"fastco"}

@@ -11,11 +11,11 @@ from desks.fakes.zendesk import AGENT, REQUESTER, FakeZendesk
 from supportdrill.clock import RealClock
 from supportdrill.definitions.model import DeskConfig, DeskKind, TierSet, Vendor
 from supportdrill.desks.http import DeskHttp
-from supportdrill.desks.model import TicketDraft
 from supportdrill.desks.tracking import drill_token
 from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.run.watch import TicketWatcher, WatchState
 from supportdrill.timeline import CustomerMessage, Event, ReplyClass, VendorReply
+from supportdrill.vocabulary import TicketDraft
 
 TOKEN = "zd-watch-token-4242"
 VENDOR = Vendor(

@@ -49,7 +49,7 @@ async def test_planned_fault_applies_to_the_sessions_proxy_and_lifts() -> None:
                 fault = PlannedFault(session, plan)
                 with pytest.raises(FaultError, match="no proxy was created"):
                     await fault.inject()
-                await session.add_proxy("media-udp", "127.0.0.1:9", protocol="udp")
+                await session.add_proxy("media-udp", "127.0.0.1:9", transport="udp")
                 assert [row[2] for row in ledger.open_fault_ownerships()] == ["sd-r1-media-udp"]
                 injected = await fault.inject()
                 assert injected.profile == "loadero-10-percent-packetloss"

@@ -1,4 +1,5 @@
-"""The run store against a real SQLite file: runs, events, tickets, state, the fault ledger."""
+"""The run store on both backends (a SQLite file, a PostgreSQL schema): runs, events, tickets,
+state, the fault ledger."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from backends import raw_sql
 from store_samples import T0, every_event_kind
 
 from supportdrill.definitions.loader import build_drill
-from supportdrill.desks.model import TicketRef
 from supportdrill.errors import RunNotFound, StoreError
 from supportdrill.store import SCHEMA_VERSION, RunStatus, RunStore, default_store_path
 from supportdrill.timeline import EVENT_KINDS, Note, Outcome, event_to_record
+from supportdrill.vocabulary import TicketRef
 
 
 def _run(store: RunStore, **overrides: object) -> str:
@@ -36,11 +38,11 @@ def test_every_event_kind_round_trips(store: RunStore) -> None:
     assert [event_to_record(e) for e in timeline] == [event_to_record(e) for e in events]
 
 
-def test_events_survive_reopening(store_path: Path) -> None:
-    with RunStore(store_path) as store:
+def test_events_survive_reopening(store_url: str) -> None:
+    with RunStore(store_url) as store:
         run_id = _run(store)
         store.append_many(run_id, every_event_kind())
-    with RunStore(store_path) as reopened:
+    with RunStore(store_url) as reopened:
         assert list(reopened.events(run_id)) == every_event_kind()
 
 
@@ -128,15 +130,15 @@ def test_run_state_keeps_the_latest_value(store: RunStore) -> None:
     assert store.state(run_id, "desk_cursor") == "b"
 
 
-def test_fault_ownership_ledger(store_path: Path) -> None:
-    with RunStore(store_path) as store:
+def test_fault_ownership_ledger(store_url: str) -> None:
+    with RunStore(store_url) as store:
         assert store.open_fault_ownerships() == []
         store.record_fault_ownership("run-a", "http://127.0.0.1:8474", "drill-a-media")
         store.record_fault_ownership("run-a", "http://127.0.0.1:8474", "drill-a-media")
         store.record_fault_ownership("run-a", "http://127.0.0.1:8474", "drill-a-signal")
         store.record_fault_ownership("run-b", "http://127.0.0.1:9999", "drill-b-media")
     # A crash between recording and clearing: the next start sees what is still owned.
-    with RunStore(store_path) as store:
+    with RunStore(store_url) as store:
         assert store.open_fault_ownerships() == [
             ("run-a", "http://127.0.0.1:8474", "drill-a-media"),
             ("run-a", "http://127.0.0.1:8474", "drill-a-signal"),
@@ -181,24 +183,28 @@ def test_one_store_shared_between_threads(store: RunStore) -> None:
     assert len(texts) == 200 and len(set(texts)) == 200
 
 
-def test_schema_version_is_recorded(store_path: Path) -> None:
-    RunStore(store_path).close()
-    with sqlite3.connect(store_path) as db:
-        versions = [row[0] for row in db.execute("SELECT version FROM schema_migrations")]
-        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-    assert versions == list(range(1, SCHEMA_VERSION + 1))
-    assert mode == "wal"
+def test_schema_version_is_recorded(store_url: str) -> None:
+    RunStore(store_url).close()
+    RunStore(store_url).close()  # opening again applies nothing twice
+    rows = raw_sql(store_url, "SELECT version FROM schema_migrations ORDER BY version")
+    assert [row[0] for row in rows] == list(range(1, SCHEMA_VERSION + 1))
 
 
-def test_a_newer_schema_is_refused(store_path: Path) -> None:
+def test_a_sqlite_store_is_in_wal_mode(store_path: Path) -> None:
     RunStore(store_path).close()
     with sqlite3.connect(store_path) as db:
-        db.execute(
-            "INSERT INTO schema_migrations VALUES (?, 'from the future', '2030-01-01')",
-            (SCHEMA_VERSION + 1,),
-        )
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_newer_schema_is_refused(store_url: str) -> None:
+    RunStore(store_url).close()
+    raw_sql(
+        store_url,
+        "INSERT INTO schema_migrations VALUES (?, 'from the future', '2030-01-01')",
+        (SCHEMA_VERSION + 1,),
+    )
     with pytest.raises(StoreError, match=rf"schema version {SCHEMA_VERSION + 1}, newer"):
-        RunStore(store_path)
+        RunStore(store_url)
 
 
 def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
@@ -208,11 +214,12 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
         RunStore(bogus)
 
 
-def test_a_corrupt_event_names_run_and_sequence(store: RunStore, store_path: Path) -> None:
+def test_a_corrupt_event_names_run_and_sequence(store: RunStore, store_url: str) -> None:
     run_id = _run(store)
     store.append(run_id, every_event_kind()[0])
-    with sqlite3.connect(store_path) as db:
-        db.execute('UPDATE events SET record = \'{"kind": "no.such"}\' WHERE run_id = ?', (run_id,))
+    raw_sql(
+        store_url, "UPDATE events SET record = ? WHERE run_id = ?", ('{"kind": "no.such"}', run_id)
+    )
     with pytest.raises(StoreError, match=rf"run {run_id} event #1 cannot be read"):
         store.events(run_id)
 

@@ -20,19 +20,39 @@ from . import (
     cleanup,
     demo,
     desk,
+    export,
+    importer,
     profiles,
     proxy,
+    reindex,
     report,
     resume,
     run,
     runs,
+    schedule,
     scorecard,
     validate,
 )
 from .options import store_help
 from .result import CommandResult, ExitCode, emit
 
-VERBS = (validate, run, demo, resume, runs, report, scorecard, profiles, cleanup, proxy, desk)
+VERBS = (
+    validate,
+    run,
+    demo,
+    resume,
+    runs,
+    report,
+    scorecard,
+    reindex,
+    export,
+    importer,
+    profiles,
+    cleanup,
+    schedule,
+    proxy,
+    desk,
+)
 """Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..store.connection import STORE_ENV, default_store_path
+from ..store.location import STORE_ENV, StoreTarget, parse_store
 
 
 def add_reports_option(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
@@ -19,14 +19,19 @@ def add_live_option(parser: argparse.ArgumentParser) -> None:
 
 
 def store_help() -> str:
-    return f"run store (SQLite file); default ${STORE_ENV} or .supportdrill/runs.db"
+    return (
+        "run store: a SQLite file, sqlite:///path or postgresql://user@host:port/db; "
+        f"default ${STORE_ENV} or .supportdrill/runs.db"
+    )
 
 
-def store_path(args: argparse.Namespace) -> Path:
-    """``--store``, else ``$SUPPORTDRILL_STORE``, else the default (one rule, in store/)."""
-    return Path(args.store) if args.store else default_store_path()
+def store_path(args: argparse.Namespace) -> StoreTarget:
+    """``--store``, else ``$SUPPORTDRILL_STORE``, else the default (one rule, in store/): a file
+    path or a store URL. A URL of an unknown kind is bad input here, before anything starts."""
+    location = parse_store(args.store or None)
+    return location.path if location.path is not None else str(location.dsn)
 
 
 def reports_dir(args: argparse.Namespace) -> Path:
     reports = getattr(args, "reports", None)
-    return Path(reports) if reports else store_path(args).parent / "reports"
+    return Path(reports) if reports else parse_store(store_path(args)).reports_dir()

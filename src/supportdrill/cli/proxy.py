@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import contextlib
 
-from ..faults.server import serve
+from ..faults.server import VERSION, serve
+from ..faults.server_flags import add_toxiproxy_flags, read_flags
 from .result import CommandResult, run_async, say
 
 HELP = "the embedded Toxiproxy-compatible server"
@@ -17,18 +18,28 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     verbs = proxy.add_subparsers(dest="proxy_command", required=True, parser_class=type(proxy))
     parser = verbs.add_parser("serve", help="serve the Toxiproxy API")
     parser.set_defaults(handler=execute)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8474)
+    add_toxiproxy_flags(parser)  # toxiproxy-server's own flags: a drop-in for the binary
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    if args.version:
+        return CommandResult(
+            lines=(f"toxiproxy-server version {VERSION} (supportdrill's embedded server)",)
+        )
+    flags = read_flags(args)
+    notes: tuple[str, ...] = ()
+    if args.proxy_metrics or args.runtime_metrics:
+        notes = ("supportdrill proxy: the metrics flags are accepted; no /metrics",)
+
     def ready(url: str) -> None:
         say(f"supportdrill proxy: Toxiproxy-compatible API on {url}")
 
     async def until_stopped() -> None:
         # SIGINT and SIGTERM cancel the server: that is how it is meant to stop.
         with contextlib.suppress(asyncio.CancelledError):
-            await serve(args.host, args.port, ready=ready)
+            await serve(flags.host, flags.port, ready=ready, config=flags.config, seed=flags.seed)
 
+    for note in notes:
+        say(note)
     run_async(until_stopped())
     return CommandResult()

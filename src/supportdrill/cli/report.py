@@ -15,7 +15,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser("report", help=HELP, description=HELP)
     parser.set_defaults(handler=execute)
     parser.add_argument("run_id")
-    parser.add_argument("--format", choices=["markdown", "json", "paths"], default="markdown")
+    parser.add_argument(
+        "--format", choices=["markdown", "json", "html", "paths"], default="markdown"
+    )
     add_reports_option(parser, "where report files are written")
 
 

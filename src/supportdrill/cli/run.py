@@ -24,6 +24,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--rate", type=float, help="simulated desk only: simulated seconds per wall second"
     )
+    parser.add_argument("--run-id", help="the run's id (the scheduler chooses it)")
+    parser.add_argument(
+        "--label", action="append", type=_label, metavar="KEY=VALUE", help="extra run label"
+    )
+
+
+def _label(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return key, value
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
@@ -36,6 +47,8 @@ def execute(args: argparse.Namespace) -> CommandResult:
             simulated_start=args.simulate_at,
             simulated_rate=args.rate,
             say=say,
+            run_id=args.run_id,
+            labels=dict(args.label or ()),
         )
     )
     return finished(run, ExitCode.OK if run.sla_met else ExitCode.FAILED)

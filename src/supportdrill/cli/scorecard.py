@@ -1,14 +1,23 @@
-"""``supportdrill scorecard``: vendors side by side over their finished runs (p50/p90/max)."""
+"""``supportdrill scorecard``: vendors side by side per severity and time window.
+
+p50/p90/max of acknowledgement, first human response and resolution; SLA compliance with its
+confidence interval; diagnosis accuracy; an hour-of-week heat map; optionally the outage cost.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from ..report.compare import compare_store, comparison_json, render_comparison
+from ..errors import InvalidInput
+from ..report.scorecard_html import render_html
+from ..report.vendor_scorecard import load, render_json, render_markdown
 from .options import store_path
 from .result import CommandResult
 
-HELP = "the vendor scorecard: vendors side by side over their finished runs (p50/p90/max)"
+HELP = (
+    "the vendor scorecard: vendors side by side per severity and time window (p50/p90/max, "
+    "SLA compliance with its confidence interval, diagnosis accuracy, hour-of-week heat map)"
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,15 +30,28 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="also runs on simulated time (a persona's script, not a vendor)",
     )
-    parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    parser.add_argument("--format", choices=["md", "markdown", "json", "html"], default="md")
+    parser.add_argument(
+        "--revenue-per-minute",
+        type=float,
+        help="what a minute of outage costs you (e.g. 30000 at a mid-size platform's peak): "
+        "adds each vendor's outage cost",
+    )
+    parser.add_argument(
+        "--currency", default="", help="the currency's name for --revenue-per-minute"
+    )
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
-    summaries = compare_store(
+    if args.revenue_per_minute is not None and not args.revenue_per_minute >= 0:
+        raise InvalidInput("--revenue-per-minute must be a number, not negative")
+    card = load(
         store_path(args),
         vendors=args.vendor or (),
         severity=args.severity,
         include_simulated=args.include_simulated,
+        revenue_per_minute=args.revenue_per_minute,
+        currency=args.currency,
     )
-    text = comparison_json(summaries) if args.format == "json" else render_comparison(summaries)
-    return CommandResult(lines=(text,))
+    renderers = {"json": render_json, "html": render_html}
+    return CommandResult(lines=(renderers.get(args.format, render_markdown)(card),))

@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 
-from ..faults.catalog import (
+from .reader import Section, suggest
+from .toxics import (
     AttributeValue,
-    Protocol,
-    Stream,
+    Direction,
     ToxicInvalid,
+    Transport,
     check_attributes,
     check_toxicity,
     toxic_types,
 )
-from .reader import Section, suggest
 
 DOWN = "down"
 """A pseudo toxic: the proxy is disabled, so connections are refused (edge outage)."""
 
-BOTH = (Stream.UPSTREAM, Stream.DOWNSTREAM)
+BOTH = (Direction.UPSTREAM, Direction.DOWNSTREAM)
 
 
 class PhaseKind(enum.StrEnum):
@@ -41,8 +41,8 @@ class PhaseKind(enum.StrEnum):
 @dataclass(frozen=True)
 class ToxicPlan:
     type: str
-    protocol: Protocol
-    streams: tuple[Stream, ...] = BOTH
+    transport: Transport
+    directions: tuple[Direction, ...] = BOTH
     toxicity: float = 1.0
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
     start: Mapping[str, AttributeValue] = field(default_factory=dict)
@@ -85,8 +85,8 @@ class FaultPlan:
     source: str = ""
 
     @property
-    def protocols(self) -> frozenset[Protocol]:
-        return frozenset(t.protocol for phase in self.phases for t in phase.toxics)
+    def transports(self) -> frozenset[Transport]:
+        return frozenset(t.transport for phase in self.phases for t in phase.toxics)
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,15 @@ def _conditions(
     burst: float = 1.0,
 ) -> tuple[ToxicPlan, ...]:
     """Media (UDP) toxics for the conditions, plus latency on TCP signalling/TURN."""
-    udp, tcp = Protocol.UDP, Protocol.TCP
+    udp, tcp = Transport.UDP, Transport.TCP
     toxics: list[ToxicPlan] = []
     if latency_ms or jitter_ms:
         timing = {"latency": latency_ms, "jitter": jitter_ms}
         toxics.append(ToxicPlan("latency", udp, attributes={**timing, "reorder": False}))
         toxics.append(ToxicPlan("latency", tcp, attributes=timing))
-    for kbps, stream in ((down_kbps, Stream.DOWNSTREAM), (up_kbps, Stream.UPSTREAM)):
+    for kbps, direction in ((down_kbps, Direction.DOWNSTREAM), (up_kbps, Direction.UPSTREAM)):
         if kbps:
-            toxics.append(ToxicPlan("bandwidth", udp, (stream,), attributes={"rate": kbps / 8}))
+            toxics.append(ToxicPlan("bandwidth", udp, (direction,), attributes={"rate": kbps / 8}))
     if loss_pct:
         attrs = {"probability": loss_pct / 100, "burst": burst}
         toxics.append(ToxicPlan("loss", udp, attributes=attrs))
@@ -294,8 +294,8 @@ def _builtin() -> dict[str, FaultProfile]:
         )
     aiortc = "research/aiortc-feasibility.md (faults on the TURN TCP leg, measured)"
     collapse = (
-        ToxicPlan("bandwidth", Protocol.UDP, attributes={"rate": 50.0}, start={"rate": 2500.0}),
-        ToxicPlan("bandwidth", Protocol.TCP, attributes={"rate": 50}, start={"rate": 2500}),
+        ToxicPlan("bandwidth", Transport.UDP, attributes={"rate": 50.0}, start={"rate": 2500.0}),
+        ToxicPlan("bandwidth", Transport.TCP, attributes={"rate": 50}, start={"rate": 2500}),
     )
     add(
         "bandwidth-collapse",
@@ -309,8 +309,8 @@ def _builtin() -> dict[str, FaultProfile]:
         ),
     )
     blackout = (
-        ToxicPlan("blackhole", Protocol.UDP),
-        ToxicPlan("timeout", Protocol.TCP, attributes={"timeout": 0}),
+        ToxicPlan("blackhole", Transport.UDP),
+        ToxicPlan("timeout", Transport.TCP, attributes={"timeout": 0}),
     )
     add(
         "blackout",
@@ -321,8 +321,8 @@ def _builtin() -> dict[str, FaultProfile]:
         _hold(blackout),
     )
     flap = (
-        ToxicPlan("bandwidth", Protocol.UDP, attributes={"rate": 125.0}),
-        ToxicPlan("bandwidth", Protocol.TCP, attributes={"rate": 125}),
+        ToxicPlan("bandwidth", Transport.UDP, attributes={"rate": 125.0}),
+        ToxicPlan("bandwidth", Transport.TCP, attributes={"rate": 125}),
     )
     add(
         "flapping-link",
@@ -334,12 +334,12 @@ def _builtin() -> dict[str, FaultProfile]:
     )
     spike = (
         ToxicPlan(
-            "latency", Protocol.UDP, attributes={"latency": 300, "jitter": 0, "reorder": False}
+            "latency", Transport.UDP, attributes={"latency": 300, "jitter": 0, "reorder": False}
         ),
-        ToxicPlan("latency", Protocol.TCP, attributes={"latency": 300, "jitter": 0}),
+        ToxicPlan("latency", Transport.TCP, attributes={"latency": 300, "jitter": 0}),
     )
     add("latency-spike", "any", "latency spike", aiortc, "+300 ms each way", _hold(spike))
-    outage = (ToxicPlan(DOWN, Protocol.UDP), ToxicPlan(DOWN, Protocol.TCP))
+    outage = (ToxicPlan(DOWN, Transport.UDP), ToxicPlan(DOWN, Transport.TCP))
     add(
         "edge-outage",
         "any",
@@ -355,12 +355,12 @@ BUILTIN_PROFILES: Mapping[str, FaultProfile] = MappingProxyType(_builtin())
 
 
 def format_profiles() -> str:
-    """The table ``supportdrill profiles`` prints: name, numbers, protocols, source."""
+    """The table ``supportdrill profiles`` prints: name, numbers, transports, source."""
     lines = []
     for profile in BUILTIN_PROFILES.values():
-        protocols = sorted({t.protocol.value for p in profile.phases for t in p.toxics})
+        transports = sorted({t.transport.value for p in profile.phases for t in p.toxics})
         kinds = "+".join(dict.fromkeys(p.kind.value for p in profile.phases))
-        lines.append(f"{profile.name:34} {profile.numbers}  [{kinds}; {'/'.join(protocols)}]")
+        lines.append(f"{profile.name:34} {profile.numbers}  [{kinds}; {'/'.join(transports)}]")
         lines.append(f"{'':34} source: {profile.source}")
     return "\n".join(lines)
 
@@ -370,12 +370,12 @@ def format_profiles() -> str:
 
 def _toxic(section: Section) -> tuple[ToxicPlan, ...]:
     section.only(["type", "protocol", "stream", "toxicity", "attributes", "from"])
-    protocol = section.choice("protocol", Protocol, Protocol.UDP)
+    transport = section.choice("protocol", Transport, Transport.UDP)
     kind = section.string("type")
-    streams_text = section.string("stream", "both")
-    if streams_text not in ("both", "upstream", "downstream"):
-        section.fail(f"{streams_text!r} is not one of both, upstream, downstream", "stream")
-    streams = BOTH if streams_text == "both" else (Stream(streams_text),)
+    directions_text = section.string("stream", "both")
+    if directions_text not in ("both", "upstream", "downstream"):
+        section.fail(f"{directions_text!r} is not one of both, upstream, downstream", "stream")
+    directions = BOTH if directions_text == "both" else (Direction(directions_text),)
     toxicity = section.number("toxicity", 1.0)
     try:
         check_toxicity(toxicity)
@@ -392,23 +392,23 @@ def _toxic(section: Section) -> tuple[ToxicPlan, ...]:
             values.append({})
             continue
         try:
-            checked = check_attributes(protocol, kind, given)
+            checked = check_attributes(transport, kind, given)
         except ToxicInvalid as exc:
             if exc.field == "type":
-                known = [*sorted(check_types(protocol)), DOWN]
+                known = [*sorted(check_types(transport)), DOWN]
                 section.fail(
-                    f"unknown {protocol} toxic type {kind!r}{suggest(kind, known)}", "type"
+                    f"unknown {transport} toxic type {kind!r}{suggest(kind, known)}", "type"
                 )
             assert raw is not None
             raw.fail(exc.message, exc.field)
         values.append(
             {k: v for k, v in checked.items() if k in given} if key == "from" else checked
         )
-    return (ToxicPlan(kind, protocol, streams, toxicity, values[0], values[1]),)
+    return (ToxicPlan(kind, transport, directions, toxicity, values[0], values[1]),)
 
 
-def check_types(protocol: Protocol) -> list[str]:
-    return list(toxic_types(protocol))
+def check_types(transport: Transport) -> list[str]:
+    return list(toxic_types(transport))
 
 
 def _phase(section: Section) -> Phase:

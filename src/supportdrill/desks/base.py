@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .model import DeskCapabilities, DeskPoll, TicketDraft, TicketRef
+from ..vocabulary import DeskCapabilities, DeskPoll, TicketDraft, TicketRef
 
 if TYPE_CHECKING:
     from .webhooks import WebhookReceiver

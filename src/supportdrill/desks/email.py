@@ -38,8 +38,8 @@ import aiosmtplib
 from ..clock import Clock, RealClock
 from ..errors import DeskAuthFailed, DeskError, DeskProtocolError, DeskTimeout, DeskUnavailable
 from ..secrets import Redactor, SecretValue
+from ..vocabulary import AuthorRole, DeskCapabilities, DeskPoll, DeskReply, TicketDraft, TicketRef
 from .base import Desk
-from .model import AuthorRole, DeskCapabilities, DeskPoll, DeskReply, TicketDraft, TicketRef
 from .tracking import Cursor, drill_token, key_digest, with_token
 
 CAPABILITIES = DeskCapabilities(

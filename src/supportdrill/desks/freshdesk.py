@@ -21,9 +21,7 @@ from typing import Any
 from ..clock import Clock, RealClock
 from ..errors import DeskRejected
 from ..timeline import StatusCategory
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
-from .model import (
+from ..vocabulary import (
     AuthorRole,
     DeskCapabilities,
     DeskEvent,
@@ -32,8 +30,11 @@ from .model import (
     DeskStatusChange,
     TicketDraft,
     TicketRef,
+    VendorClock,
 )
-from .tracking import Cursor, VendorClock, drill_tag, drill_token, first_carrying_token, with_token
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .tracking import Cursor, drill_tag, drill_token, first_carrying_token, with_token
 
 PRIORITIES = {"P0": 4, "P1": 3, "P2": 2, "P3": 1}
 STATUSES = {

@@ -16,9 +16,7 @@ from typing import Any
 
 from ..clock import Clock, RealClock
 from ..timeline import StatusCategory
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
-from .model import (
+from ..vocabulary import (
     AuthorRole,
     DeskCapabilities,
     DeskEvent,
@@ -28,6 +26,8 @@ from .model import (
     TicketDraft,
     TicketRef,
 )
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, drill_token, first_carrying_token, with_token
 
 VENDOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")

@@ -25,9 +25,7 @@ from typing import Any
 
 from ..clock import Clock, RealClock
 from ..timeline import StatusCategory
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
-from .model import (
+from ..vocabulary import (
     AuthorRole,
     DeskCapabilities,
     DeskEvent,
@@ -36,8 +34,11 @@ from .model import (
     DeskStatusChange,
     TicketDraft,
     TicketRef,
+    VendorClock,
 )
-from .tracking import Cursor, VendorClock, drill_token, with_token
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .tracking import Cursor, drill_token, with_token
 from .webhooks import WebhookReceiver
 
 API = "/rest/servicedeskapi"

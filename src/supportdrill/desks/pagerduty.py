@@ -28,9 +28,7 @@ from ..clock import Clock, RealClock
 from ..errors import DeskProtocolError
 from ..secrets import SecretValue
 from ..timeline import StatusCategory
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
-from .model import (
+from ..vocabulary import (
     AuthorRole,
     DeskCapabilities,
     DeskEvent,
@@ -40,6 +38,8 @@ from .model import (
     TicketDraft,
     TicketRef,
 )
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, key_digest
 from .webhooks import WebhookReceiver
 

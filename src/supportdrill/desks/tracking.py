@@ -6,8 +6,6 @@
 - :class:`Cursor` is the opaque ``since`` string of :meth:`Desk.poll`: the message ids already
   returned, the last status seen and the last ETag. It survives a harness restart because the
   runner stores it as text.
-- :class:`VendorClock` is one of the desk's own SLA clocks (Zendesk SLA policy metrics, JSM
-  /sla cycles, Freshdesk fr_due_by/due_by), reported beside ours as a cross-check.
 """
 
 from __future__ import annotations
@@ -19,11 +17,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import DeskProtocolError
+from ..vocabulary import DeskPoll
 from .http import json_object
-from .model import DeskPoll, TicketRef
 
 TOKEN_PREFIX = "SD-"
 _TOKEN_RE = re.compile(r"\[SD-([0-9a-f]{10})\]")
@@ -122,33 +120,6 @@ class Cursor:
         merged = dict(self.extra)
         merged.update(values)
         return replace(self, extra=tuple(sorted(merged.items())))
-
-
-@dataclass(frozen=True)
-class VendorClock:
-    """One of the desk's own SLA clocks, as the desk reports it."""
-
-    metric: str
-    """Ours: first_response, next_reply, periodic_update, resolution or other."""
-    vendor_name: str
-    """The desk's own name for it ("reply_time", "Time to first response", "fr_due_by")."""
-    source: str
-    """The endpoint it came from."""
-    started_at: datetime | None = None
-    breach_at: datetime | None = None
-    completed_at: datetime | None = None
-    goal_s: float | None = None
-    elapsed_s: float | None = None
-    breached: bool | None = None
-    paused: bool | None = None
-    business_hours: bool | None = None
-    """True when the desk counts this clock in its business hours, None when it does not say."""
-
-
-class VendorClockReader(Protocol):
-    """Implemented by adapters that can read the desk's SLA clocks (agent access only)."""
-
-    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]: ...
 
 
 def empty_poll(cursor: Cursor, server_time: datetime | None) -> DeskPoll:

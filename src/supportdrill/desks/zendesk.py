@@ -24,9 +24,7 @@ from typing import Any
 from ..clock import Clock, RealClock
 from ..errors import DeskAuthFailed, DeskProtocolError, InvalidConfiguration
 from ..timeline import StatusCategory
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
-from .model import (
+from ..vocabulary import (
     AuthorRole,
     DeskCapabilities,
     DeskEvent,
@@ -35,11 +33,13 @@ from .model import (
     DeskStatusChange,
     TicketDraft,
     TicketRef,
+    VendorClock,
 )
+from .base import Desk
+from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 from .tracking import (
     SEVERITY_WORDS,
     Cursor,
-    VendorClock,
     drill_tag,
     drill_token,
     first_carrying_token,

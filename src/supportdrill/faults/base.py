@@ -9,20 +9,24 @@ then ignores). A disagreement raises :class:`~supportdrill.errors.FaultNotVerifi
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
-from ..errors import FaultNotVerified, FaultRejected
-from .catalog import (
+from ..definitions.toxics import (
     AttributeValue,
-    Protocol,
-    Stream,
+    Direction,
     ToxicInvalid,
+    Transport,
     check_attributes,
     check_toxicity,
 )
+from ..errors import FaultNotVerified, FaultRejected, InvalidConfiguration
+
+TRANSPORTS_HEADER = "X-Supportdrill-Transports"
+"""Sent by the embedded server on ``/version`` (``tcp,udp``); a real Toxiproxy has none."""
 
 
 def _frozen(mapping: Mapping[str, AttributeValue]) -> Mapping[str, AttributeValue]:
@@ -35,31 +39,31 @@ class ToxicSpec:
 
     name: str
     type: str
-    stream: Stream = Stream.DOWNSTREAM
+    direction: Direction = Direction.DOWNSTREAM
     toxicity: float = 1.0
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "stream", Stream(self.stream))
+        object.__setattr__(self, "direction", Direction(self.direction))
         object.__setattr__(self, "attributes", _frozen(self.attributes))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "type": self.type,
-            "stream": str(self.stream),
+            "stream": str(self.direction),
             "toxicity": self.toxicity,
             "attributes": dict(self.attributes),
         }
 
-    def checked(self, protocol: Protocol) -> ToxicSpec:
+    def checked(self, transport: Transport) -> ToxicSpec:
         """This spec with every attribute filled in, or :class:`FaultRejected` (status 400)."""
         try:
-            attributes = check_attributes(protocol, self.type, self.attributes)
+            attributes = check_attributes(transport, self.type, self.attributes)
             toxicity = check_toxicity(self.toxicity)
         except ToxicInvalid as exc:
             raise FaultRejected(f"toxic {self.name!r}: {exc}", status=400) from exc
-        return ToxicSpec(self.name, self.type, self.stream, toxicity, attributes)
+        return ToxicSpec(self.name, self.type, self.direction, toxicity, attributes)
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,12 @@ class ToxicState:
 
     name: str
     type: str
-    stream: Stream
+    direction: Direction
     toxicity: float
     attributes: Mapping[str, AttributeValue]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "stream", Stream(self.stream))
+        object.__setattr__(self, "direction", Direction(self.direction))
         object.__setattr__(self, "attributes", _frozen(self.attributes))
 
     @classmethod
@@ -81,14 +85,14 @@ class ToxicState:
         return cls(
             name=str(data["name"]),
             type=str(data["type"]),
-            stream=Stream(data.get("stream", "downstream")),
+            direction=Direction(data.get("stream", "downstream")),
             toxicity=float(data.get("toxicity", 1.0)),
             attributes=dict(data.get("attributes") or {}),
         )
 
     def matches(self, spec: ToxicSpec) -> bool:
         """Whether the server holds what ``spec`` asked for (toxicity is a float32 there)."""
-        if (self.name, self.type, self.stream) != (spec.name, spec.type, spec.stream):
+        if (self.name, self.type, self.direction) != (spec.name, spec.type, spec.direction):
             return False
         if abs(self.toxicity - spec.toxicity) > 1e-6:
             return False
@@ -103,7 +107,7 @@ class ProxyState:
     listen: str
     upstream: str
     enabled: bool
-    protocol: Protocol = Protocol.TCP
+    transport: Transport = Transport.TCP
     toxics: tuple[ToxicState, ...] = ()
 
     @classmethod
@@ -113,7 +117,7 @@ class ProxyState:
             listen=str(data["listen"]),
             upstream=str(data["upstream"]),
             enabled=bool(data["enabled"]),
-            protocol=Protocol(data.get("protocol", "tcp")),
+            transport=Transport(data.get("protocol", "tcp")),
             toxics=tuple(ToxicState.from_json(t) for t in data.get("toxics") or ()),
         )
 
@@ -129,12 +133,24 @@ class FaultBackend(abc.ABC):
     """A Toxiproxy-API server. Public methods verify; subclasses implement the raw calls."""
 
     url: str
+    ephemeral: bool = False
+    """True when the server lives in this process (the embedded one): its proxies die with the
+    harness, and there is nothing for ``cleanup_leftovers`` to find."""
+
+    def home_of(self, transport: Transport) -> str | None:
+        """Where a new proxy of ``transport`` will live (the URL ownership is recorded under), or
+        None when it dies with this process and needs no record."""
+        return None if self.ephemeral else self.url
+
+    async def transports(self) -> frozenset[Transport]:
+        """What the server can proxy: Toxiproxy is TCP-only; ours says it does UDP too."""
+        return frozenset({Transport.TCP})
 
     # -- raw calls ---------------------------------------------------------------------------
 
     @abc.abstractmethod
     async def _create_proxy(
-        self, name: str, listen: str, upstream: str, protocol: Protocol
+        self, name: str, listen: str, upstream: str, transport: Transport
     ) -> None: ...
 
     @abc.abstractmethod
@@ -176,16 +192,16 @@ class FaultBackend(abc.ABC):
         return found
 
     async def create_proxy(
-        self, name: str, listen: str, upstream: str, protocol: Protocol | str = "tcp"
+        self, name: str, listen: str, upstream: str, transport: Transport | str = "tcp"
     ) -> ProxyState:
-        protocol = Protocol(protocol)
-        await self._create_proxy(name, listen, upstream, protocol)
+        transport = Transport(transport)
+        await self._create_proxy(name, listen, upstream, transport)
         made = await self._require(name, "create proxy")
         wanted_port = listen.rsplit(":", 1)[-1]
         if (
             made.upstream != upstream
             or not made.enabled
-            or made.protocol is not protocol
+            or made.transport is not transport
             or (wanted_port not in ("", "0") and made.listen.rsplit(":", 1)[-1] != wanted_port)
         ):
             raise FaultNotVerified(f"create proxy {name!r}: the server holds {made}")
@@ -193,14 +209,14 @@ class FaultBackend(abc.ABC):
 
     async def add_toxic(self, proxy: str, toxic: ToxicSpec) -> ToxicState:
         current = await self._require(proxy, "add toxic")
-        toxic = toxic.checked(current.protocol)
+        toxic = toxic.checked(current.transport)
         await self._add_toxic(proxy, toxic)
         return await self._verify_toxic(proxy, toxic, "add toxic")
 
     async def update_toxic(self, proxy: str, toxic: ToxicSpec) -> ToxicState:
         """Change a toxic's attributes and toxicity in place (PATCH), without a gap."""
         current = await self._require(proxy, "update toxic")
-        toxic = toxic.checked(current.protocol)
+        toxic = toxic.checked(current.transport)
         await self._update_toxic(proxy, toxic)
         return await self._verify_toxic(proxy, toxic, "update toxic")
 
@@ -279,3 +295,58 @@ class FaultBackend(abc.ABC):
                 await self.delete_proxy(held.name)
                 removed.append(held.name)
         return removed
+
+
+UdpRule = Literal["split", "refuse"]
+"""What :func:`open_backend` does when a drill needs UDP and the server cannot proxy it:
+``split`` puts UDP proxies on an embedded relay beside it, ``refuse`` raises."""
+
+
+@contextlib.asynccontextmanager
+async def open_backend(
+    url: str | None = None,
+    *,
+    needs: Iterable[Transport] = (),
+    udp: UdpRule = "split",
+    timeout: float = 10.0,
+) -> AsyncIterator[FaultBackend]:
+    """The fault server a drill uses, reachable and released on the way out.
+
+    ``url`` (``http://host:port``) names a Toxiproxy-API server, real or ours; None starts the
+    embedded server in this process. ``needs`` are the transports the drill will proxy: when
+    that includes UDP and the server is a real Toxiproxy (TCP only, its issue #39), ``udp``
+    decides. The check happens here, before anything starts.
+    """
+    # Imported here, as aiortc's create_signaling does: the interface module stays light.
+    from .server import EmbeddedToxiproxy
+    from .toxiproxy_backend import ToxiproxyBackend
+
+    async with contextlib.AsyncExitStack() as stack:
+        if url is None:
+            server = await stack.enter_async_context(EmbeddedToxiproxy())
+            embedded = ToxiproxyBackend(server.url, timeout=timeout)
+            stack.push_async_callback(embedded.aclose)
+            embedded.ephemeral = True
+            yield embedded
+            return
+        remote = ToxiproxyBackend(url, timeout=timeout)
+        stack.push_async_callback(remote.aclose)
+        await remote.state()  # reachable, or a clear error before anything starts
+        if Transport.UDP not in set(needs) or Transport.UDP in await remote.transports():
+            yield remote
+            return
+        if udp == "refuse":
+            raise InvalidConfiguration(
+                f"the fault server at {remote.url} cannot proxy UDP (a real Toxiproxy is "
+                "TCP-only, its issue #39), and this drill's media is UDP. Either unset "
+                "TOXIPROXY_URL (the embedded server does both), point it at `supportdrill "
+                "proxy serve`, or let supportdrill split the faults: TCP on your Toxiproxy, "
+                "UDP on an embedded relay"
+            )
+        from .split import SplitBackend
+
+        server = await stack.enter_async_context(EmbeddedToxiproxy())
+        relay = ToxiproxyBackend(server.url, timeout=timeout)
+        stack.push_async_callback(relay.aclose)
+        relay.ephemeral = True
+        yield SplitBackend(tcp=remote, udp=relay)

@@ -21,9 +21,9 @@ from typing import Protocol as TypingProtocol
 
 from ..clock import Clock, RealClock
 from ..definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
+from ..definitions.toxics import AttributeValue, Transport
 from ..errors import FaultError, FaultRejected, InvalidConfiguration
 from .base import FaultBackend, ProxyState, ToxicSpec
-from .catalog import AttributeValue, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,8 @@ class FaultSession:
         self._applied: Desired = {}
         self._down: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._owned: list[str] = []
+        """Every proxy name this session created or tried to, verified or not."""
 
     async def __aenter__(self) -> FaultSession:
         return self
@@ -113,15 +115,21 @@ class FaultSession:
         role: str,
         upstream: str,
         *,
-        protocol: Protocol | str = Protocol.TCP,
+        transport: Transport | str = Transport.TCP,
         listen: str = "127.0.0.1:0",
     ) -> ProxyState:
-        """A proxy of this run's in front of ``upstream``; point the stream at its ``listen``."""
+        """A proxy of this run's in front of ``upstream``; point the direction at its ``listen``."""
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", role):
             raise InvalidConfiguration(f"proxy role {role!r}: use lower-case letters and digits")
         name = self.prefix + role
-        self.ledger.record_fault_ownership(self.run_id, self.backend.url, name)
-        state = await self.backend.create_proxy(name, listen, upstream, protocol)
+        transport = Transport(transport)
+        home = self.backend.home_of(transport)
+        if home is not None:
+            self.ledger.record_fault_ownership(self.run_id, home, name)
+        # Owned from here on, whatever the create answers: a server that took the proxy but
+        # holds it wrongly (a real Toxiproxy asked for UDP makes TCP) must still see it deleted.
+        self._owned.append(name)
+        state = await self.backend.create_proxy(name, listen, upstream, transport)
         self.proxies[name] = state
         return state
 
@@ -194,15 +202,15 @@ class FaultSession:
         down: set[str] = set()
         for proxy in self.proxies.values():
             for index, plan in enumerate(toxics):
-                if plan.protocol is not proxy.protocol:
+                if plan.transport is not proxy.transport:
                     continue
                 if plan.type == DOWN:
                     down.add(proxy.name)
                     continue
                 attributes: Mapping[str, AttributeValue] = plan.at(fraction)
-                for stream in plan.streams:
-                    name = f"sd-{index}-{plan.type}-{stream}"
-                    spec = ToxicSpec(name, plan.type, stream, plan.toxicity, attributes)
+                for direction in plan.directions:
+                    name = f"sd-{index}-{plan.type}-{direction}"
+                    spec = ToxicSpec(name, plan.type, direction, plan.toxicity, attributes)
                     desired[(proxy.name, name)] = spec
         return desired, down
 
@@ -241,13 +249,14 @@ class FaultSession:
             await self.lift()
         except FaultError as exc:
             errors.append(exc)
-        for name in list(self.proxies):
+        for name in list(self._owned):
             try:
                 await _delete_verified(self.backend, name)
             except FaultError as exc:
                 errors.append(exc)
                 continue  # the record stays, so cleanup_leftovers can try again
-            del self.proxies[name]
+            self._owned.remove(name)
+            self.proxies.pop(name, None)
             self.ledger.clear_fault_ownership(self.run_id, name)
         if errors:
             raise FaultError(f"could not remove every fault of run {self.run_id}: {errors[0]}")

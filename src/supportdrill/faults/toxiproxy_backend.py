@@ -5,7 +5,7 @@ no timeouts, keeps the server's host and port on a class, raises only on 400/404
 other errors pass silently. So: calls run in a worker thread under one lock (the class is
 shared), every request gets a timeout and is recorded, a recorded error status becomes
 :class:`FaultRejected`, and the base class reads every change back. What the library lacks
-(toxic update via PATCH, proxy update, the ``protocol`` field of our UDP extension, one-call
+(toxic update via PATCH, proxy update, the ``transport`` field of our UDP extension, one-call
 state) goes through httpx against the same server.
 """
 
@@ -25,9 +25,9 @@ import toxiproxy
 import toxiproxy.api
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 
+from ..definitions.toxics import Transport
 from ..errors import FaultBackendUnavailable, FaultRejected, InvalidConfiguration
-from .base import FaultBackend, ProxyState, ToxicSpec
-from .catalog import Protocol
+from .base import TRANSPORTS_HEADER, FaultBackend, ProxyState, ToxicSpec
 
 T = TypeVar("T")
 ENV_URL = "TOXIPROXY_URL"
@@ -152,14 +152,23 @@ class ToxiproxyBackend(FaultBackend):
             raise FaultBackendUnavailable(f"version: nothing listens at {self.url}")
         return str(json.loads(raw)["version"])
 
+    async def transports(self) -> frozenset[Transport]:
+        """TCP, plus UDP when the server says so (ours does, in a header a real one lacks)."""
+        try:
+            response = await self._http.get("/version")
+        except httpx.TransportError as exc:
+            raise FaultBackendUnavailable(f"version: {self.url}: {exc!r}") from exc
+        named = response.headers.get(TRANSPORTS_HEADER, "tcp").split(",")
+        return frozenset(Transport(t.strip()) for t in named if t.strip() in set(Transport))
+
     async def state(self) -> tuple[ProxyState, ...]:
         data = await self._request("list proxies", "GET", "/proxies")
         return tuple(ProxyState.from_json(item) for item in data.values())
 
     async def _create_proxy(
-        self, name: str, listen: str, upstream: str, protocol: Protocol
+        self, name: str, listen: str, upstream: str, transport: Transport
     ) -> None:
-        if protocol is Protocol.UDP:
+        if transport is Transport.UDP:
             body = {"name": name, "listen": listen, "upstream": upstream, "protocol": "udp"}
             await self._request(f"create proxy {name!r}", "POST", "/proxies", body)
             return

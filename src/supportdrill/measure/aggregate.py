@@ -40,6 +40,11 @@ class MetricSummary:
     """Counts of the contractual (business-time) verdict."""
 
 
+def pooled_name(name: str) -> str:
+    """The name a metric is summarised under: ``next_reply_2`` → ``next_reply``."""
+    return _NUMBERED.sub("", name)
+
+
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """The ``fraction`` quantile of ``values`` by linear interpolation; None when empty."""
     if not 0 <= fraction <= 1:
@@ -80,5 +85,5 @@ def aggregate(scorecards: Iterable[Scorecard]) -> tuple[MetricSummary, ...]:
     for card in scorecards:
         for metric in card.metrics:
             if metric.start is not None:
-                grouped.setdefault(_NUMBERED.sub("", metric.name), []).append(metric)
+                grouped.setdefault(pooled_name(metric.name), []).append(metric)
     return tuple(_summary(name, metrics) for name, metrics in grouped.items())

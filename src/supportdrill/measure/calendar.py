@@ -243,6 +243,11 @@ def validate_coverage(coverage: Coverage) -> None:
     _compile(coverage)
 
 
+def is_holiday(coverage: Coverage, day: date) -> bool:
+    """Whether local ``day`` is a public holiday (or a listed extra one) of ``coverage``."""
+    return _is_holiday(_schedule(coverage), day)
+
+
 def is_covered(coverage: Coverage, moment: datetime) -> bool:
     """Whether the vendor's clock runs at ``moment``."""
     micros = _utc(moment, "moment")
@@ -263,6 +268,28 @@ def next_covered(coverage: Coverage, moment: datetime) -> datetime:
     for start, _end in _windows_from(_schedule(coverage), micros):
         return _from_us(max(start, micros))
     raise CoverageError(f"coverage {coverage.label or coverage.timezone!r} has no hours")
+
+
+def covered_intervals(
+    coverage: Coverage, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The covered stretches of ``[start, end)``, merged where they touch (aware UTC); the
+    whole interval for 7x24. What a timeline plot shades."""
+    low, high = _utc(start, "start"), _utc(end, "end")
+    if high <= low:
+        return []
+    if coverage.always:
+        return [(_from_us(low), _from_us(high))]
+    merged: list[list[int]] = []
+    for piece_start, piece_end in _windows_from(_schedule(coverage), low):
+        if piece_start >= high:
+            break
+        piece = [max(piece_start, low), min(piece_end, high)]
+        if merged and piece[0] <= merged[-1][1]:
+            merged[-1][1] = piece[1]
+        else:
+            merged.append(piece)
+    return [(_from_us(a), _from_us(b)) for a, b in merged]
 
 
 def business_seconds(coverage: Coverage, start: datetime, end: datetime) -> float:

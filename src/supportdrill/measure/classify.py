@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..clock import require_aware
-from ..desks.model import AuthorRole, DeskReply
 from ..errors import InvalidInput
 from ..timeline import ReplyClass
+from ..vocabulary import AuthorRole, DeskReply
 
 AUTOMATED_CHANNELS = frozenset(
     {"rule", "trigger", "automation", "bot", "app", "system", "workflow", "auto_reply"}

@@ -14,7 +14,6 @@ from datetime import datetime
 from ..clock import require_aware
 from ..definitions.durations import format_duration
 from ..definitions.model import Coverage, Severity, SlaTarget
-from ..desks.model import AuthorRole, DeskCapabilities
 from ..timeline import (
     DeskGap,
     DrillEnded,
@@ -25,6 +24,7 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
+from ..vocabulary import AuthorRole, DeskCapabilities
 from .cadence import cadences
 from .calendar import has_hours, is_covered
 from .metrics import (

@@ -34,7 +34,7 @@ class ProxyBackend(Protocol):
 
     url: str
 
-    async def create_proxy(self, name: str, listen: str, upstream: str, protocol: Any) -> Any: ...
+    async def create_proxy(self, name: str, listen: str, upstream: str, transport: Any) -> Any: ...
 
     async def proxy(self, name: str) -> Any: ...
 
@@ -52,7 +52,7 @@ class ProxyOwner(Protocol):
     def backend(self) -> Any: ...
 
     async def add_proxy(
-        self, role: str, upstream: str, *, protocol: Any = ..., listen: str = ...
+        self, role: str, upstream: str, *, transport: Any = ..., listen: str = ...
     ) -> Any: ...
 
     async def retarget(self, name: str, upstream: str) -> Any:
@@ -70,10 +70,10 @@ class OwnProxies:
         self.names: list[str] = []
 
     async def add_proxy(
-        self, role: str, upstream: str, *, protocol: Any = "tcp", listen: str = f"{LOOPBACK}:0"
+        self, role: str, upstream: str, *, transport: Any = "tcp", listen: str = f"{LOOPBACK}:0"
     ) -> Any:
         name = self.prefix + role
-        state = await self.backend.create_proxy(name, listen, upstream, protocol)
+        state = await self.backend.create_proxy(name, listen, upstream, transport)
         self.names.append(name)
         return state
 
@@ -156,8 +156,8 @@ class _ProxyRoute(MediaRoute):
     def proxy_names(self) -> tuple[str, ...]:
         return (self.name,) if self.name else ()
 
-    async def _create(self, upstream: str, protocol: str) -> Address:
-        state = await self.owner.add_proxy(self.role, upstream, protocol=protocol)
+    async def _create(self, upstream: str, transport: str) -> Address:
+        state = await self.owner.add_proxy(self.role, upstream, transport=transport)
         self.name = str(state.name)
         return _hostport(str(state.listen))
 

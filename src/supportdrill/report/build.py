@@ -9,6 +9,7 @@ from ..definitions.loader import build_drill
 from ..measure.scorecard import Scorecard, evaluate
 from ..store import RunStore
 from ..timeline import DrillEnded, DrillStarted, Timeline
+from .html import render_html
 from .journal import RunFacts, build_journal
 from .markdown import render_markdown
 
@@ -41,7 +42,8 @@ def scorecard_for(store: RunStore, run_id: str) -> Scorecard:
 
 
 def write_reports(store: RunStore, run_id: str, out_dir: Path) -> dict[str, Path]:
-    """Write the journal and the Markdown summary; return their paths by kind."""
+    """Write the journal, the Markdown summary and the HTML report; return their paths by
+    kind."""
     facts, timeline = load_run(store, run_id)
     return write_report_files(facts, timeline, scorecard_of(facts, timeline), out_dir)
 
@@ -59,4 +61,6 @@ def write_report_files(
         json.dumps(journal, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     markdown_path.write_text(render_markdown(facts, timeline, scorecard), encoding="utf-8")
-    return {"journal": journal_path, "markdown": markdown_path}
+    html_path = out_dir / f"{run_id}.html"
+    html_path.write_text(render_html(facts, timeline, scorecard), encoding="utf-8")
+    return {"journal": journal_path, "markdown": markdown_path, "html": html_path}

@@ -8,21 +8,23 @@ from pathlib import Path
 from ..definitions.durations import format_exact
 from ..errors import InvalidConfiguration
 from ..measure.verdicts import Metric
-from ..store import RunStore
+from ..store import RunStore, StoreTarget, parse_store
 from .build import load_run, scorecard_of, write_reports
+from .html import render_html
 from .journal import build_journal
 from .markdown import render_markdown
 
 
-def _open(store_path: Path) -> RunStore:
-    if not store_path.exists():
+def _open(store_path: StoreTarget) -> RunStore:
+    location = parse_store(store_path)
+    if not location.exists():
         raise InvalidConfiguration(
-            f"no run store at {store_path} (run a drill first, or pass --store)"
+            f"no run store at {location.display} (run a drill first, or pass --store)"
         )
     return RunStore(store_path)
 
 
-def list_runs(store_path: Path, *, limit: int = 20, vendor: str | None = None) -> str:
+def list_runs(store_path: StoreTarget, *, limit: int = 20, vendor: str | None = None) -> str:
     store = _open(store_path)
     try:
         runs = store.runs(limit=limit, vendor=vendor)
@@ -54,13 +56,15 @@ def _first_human(metric: Metric | None) -> str:
     return format_exact(metric.calendar_s, against=metric.target_s)
 
 
-def render_report(store_path: Path, run_id: str, *, fmt: str, out_dir: Path) -> str:
+def render_report(store_path: StoreTarget, run_id: str, *, fmt: str, out_dir: Path) -> str:
     store = _open(store_path)
     try:
         facts, timeline = load_run(store, run_id)
         card = scorecard_of(facts, timeline)
         if fmt == "json":
             return json.dumps(build_journal(facts, timeline, card), indent=2, ensure_ascii=False)
+        if fmt == "html":
+            return render_html(facts, timeline, card)
         if fmt == "paths":
             paths = write_reports(store, run_id, out_dir)
             return "\n".join(f"{kind} report: {path}" for kind, path in paths.items())

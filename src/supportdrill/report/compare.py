@@ -10,9 +10,8 @@ and marked when included.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from ..definitions.durations import format_duration
@@ -20,10 +19,11 @@ from ..definitions.loader import build_drill
 from ..definitions.model import Drill
 from ..measure.aggregate import MetricSummary, aggregate
 from ..measure.scorecard import Scorecard
-from ..store import RunStore
+from ..store import RunStore, StoreTarget
 from ..store.model import RunStatus
-from ..timeline import DrillStarted
+from ..timeline import DrillStarted, Timeline
 from .build import scorecard_of
+from .index import index_missing
 from .journal import RunFacts
 
 HEADLINE_METRICS = ("first_human_response", "acknowledgement", "update_cadence", "first_resolution")
@@ -122,14 +122,27 @@ def comparison_json(summaries: Sequence[VendorSummary]) -> str:
     return json.dumps({"schema": "supportdrill.compare/1", "vendors": data}, indent=2)
 
 
-def compare_store(
-    store_path: Path,
+@dataclass(frozen=True)
+class ScoredRun:
+    """One finished run, scored with the drill it ran."""
+
+    run_id: str
+    vendor: str
+    severity: str
+    simulated: bool
+    drill: Drill
+    timeline: Timeline
+    card: Scorecard
+
+
+def scored_runs(
+    store_path: StoreTarget,
     *,
     vendors: Sequence[str] = (),
     severity: str | None = None,
     include_simulated: bool = False,
-) -> tuple[VendorSummary, ...]:
-    """Every finished run in the store, scored with the drill it ran, summarised per vendor."""
+) -> Iterator[ScoredRun]:
+    """Every finished run in the store (of these vendors, this severity), scored."""
     store = RunStore(store_path)
     try:
         finished = [
@@ -140,7 +153,6 @@ def compare_store(
         ]
         timelines = store.timelines([run.run_id for run in finished])
         drills: dict[tuple[str, str], Drill] = {}
-        rows: list[tuple[str, str, bool, Scorecard]] = []
         for run in finished:
             timeline = timelines.get(run.run_id)
             if timeline is None:
@@ -156,7 +168,53 @@ def compare_store(
                 key, build_drill(record.drill_text, record.drill_path or "drill.yaml")
             )
             card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
-            rows.append((run.vendor, run.severity, simulated, card))
-        return summarise(rows)
+            yield ScoredRun(run.run_id, run.vendor, run.severity, simulated, drill, timeline, card)
     finally:
         store.close()
+
+
+def compare_store(
+    store_path: StoreTarget,
+    *,
+    vendors: Sequence[str] = (),
+    severity: str | None = None,
+    include_simulated: bool = False,
+) -> tuple[VendorSummary, ...]:
+    """Every finished run in the store, summarised per vendor from the scorecard index (runs
+    not indexed yet are scored and indexed first), aggregated in SQL."""
+    store = RunStore(store_path)
+    try:
+        index_missing(store)
+        groups = store.score_figures(
+            vendors=vendors, severity=severity, include_simulated=include_simulated
+        )
+    finally:
+        store.close()
+    return tuple(
+        VendorSummary(
+            vendor=group.vendor,
+            severity=group.severity,
+            runs=group.runs,
+            sla_met=group.sla_met,
+            simulated=group.simulated,
+            metrics=tuple(MetricSummary(**asdict(figures)) for figures in group.metrics),
+        )
+        for group in groups
+    )
+
+
+def compare_store_rescored(
+    store_path: StoreTarget,
+    *,
+    vendors: Sequence[str] = (),
+    severity: str | None = None,
+    include_simulated: bool = False,
+) -> tuple[VendorSummary, ...]:
+    """:func:`compare_store` the slow way, without the index: every finished run's timeline
+    loaded and scored again. The benchmark's baseline, and the index's test oracle."""
+    return summarise(
+        (run.vendor, run.severity, run.simulated, run.card)
+        for run in scored_runs(
+            store_path, vendors=vendors, severity=severity, include_simulated=include_simulated
+        )
+    )

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from ..definitions.durations import format_duration
 from ..definitions.model import Drill
-from ..desks.model import TicketDraft
 from ..run.ports import idempotency_key
 from ..timeline import (
     BaselineHealthy,
@@ -23,6 +22,7 @@ from ..timeline import (
     StreamHealth,
     Timeline,
 )
+from ..vocabulary import TicketDraft
 from .figures import text_table
 from .health import StreamStory, stream_story
 

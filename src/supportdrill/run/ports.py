@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..definitions.model import Drill
-    from ..desks.model import TicketDraft, TicketRef
-    from ..desks.tracking import VendorClock
     from ..timeline import Event, Timeline
+    from ..vocabulary import TicketDraft
 
 
 @dataclass(frozen=True)
@@ -83,10 +82,3 @@ class StatusSource(Protocol):
         """Events for incidents not reported before, created after ``since``; those at or
         before ``t0`` (the ticket's creation) are proactive contact."""
         ...
-
-
-@runtime_checkable
-class VendorClockReader(Protocol):
-    """A desk adapter that can read the desk's own SLA clocks (Zendesk, JSM, Freshdesk agents)."""
-
-    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]: ...

@@ -21,7 +21,6 @@ from typing import Any
 from ..clock import AdjustableClock, Clock, RealClock, SettableClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
-from ..desks.model import TicketRef
 from ..desks.retry import with_retries
 from ..errors import (
     DeskError,
@@ -60,12 +59,12 @@ from ..timeline import (
     Timeline,
     VendorReply,
 )
+from ..vocabulary import TicketRef, VendorClockReader
 from .ports import (
     FaultControl,
     StatusSource,
     StreamControl,
     TicketComposer,
-    VendorClockReader,
     idempotency_key,
 )
 from .watch import TicketWatcher, WatchState
@@ -423,7 +422,13 @@ class DrillRunner:
             # Persisted before the desk is called: after a crash we know to look before refiling.
             self.store.set_idempotency_key(self.run_id, key, desk=self.desk.name)
             await self.emit(
-                TicketFiling(at=now, observed_at=now, idempotency_key=key, subject=draft.subject)
+                TicketFiling(
+                    at=now,
+                    observed_at=now,
+                    idempotency_key=key,
+                    subject=draft.subject,
+                    body=draft.body,
+                )
             )
         submitted = self.clock.now()
         ref = await self.desk.find(idempotency_key=key) if intent_recorded else None

@@ -16,11 +16,11 @@ from datetime import datetime
 from ..clock import Clock
 from ..definitions.model import Vendor
 from ..desks.base import Desk
-from ..desks.model import DeskPoll, DeskReply, DeskStatusChange, TicketRef
 from ..desks.retry import RETRYABLE, with_retries
 from ..errors import DeskAuthFailed, DeskRejected, DrillFailed
 from ..measure.classify import classify_reply, is_vendor_message
 from ..timeline import CustomerMessage, Event, TicketStatus, VendorReply
+from ..vocabulary import DeskPoll, DeskReply, DeskStatusChange, TicketRef
 
 log = logging.getLogger(__name__)
 

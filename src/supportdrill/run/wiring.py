@@ -12,14 +12,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..definitions.faults import DOWN, FaultPlan
+from ..definitions.scenarios import MediaPath, StreamPlan
+from ..definitions.toxics import Transport
 from ..desks.statuspage import StatuspageWatcher
 from ..errors import FaultError, InvalidConfiguration
-from ..faults.base import FaultBackend
+from ..faults.base import FaultBackend, open_backend
 from ..faults.guard import FaultSession
 from ..media.base import Stream
 from ..media.judge import HealthState, TransitionKind
@@ -38,11 +40,11 @@ def describe_toxics(plan: FaultPlan) -> tuple[str, ...]:
     for phase in plan.phases:
         for toxic in phase.toxics:
             if toxic.type == DOWN:
-                text = f"{toxic.protocol} down (connections refused)"
+                text = f"{toxic.transport} down (connections refused)"
             else:
                 attributes = [f"{k}={v}" for k, v in sorted(toxic.attributes.items())]
-                streams = ",".join(str(s) for s in toxic.streams)
-                words = [str(toxic.protocol), toxic.type, *attributes, f"({streams})"]
+                directions = ",".join(str(s) for s in toxic.directions)
+                words = [str(toxic.transport), toxic.type, *attributes, f"({directions})"]
                 text = " ".join(words)
             if toxic.toxicity < 1:
                 text += f" toxicity={toxic.toxicity:g}"
@@ -65,12 +67,12 @@ class PlannedFault:
                 "the fault has nothing to act on: no proxy was created (the stream makes its "
                 "media proxy when it starts)"
             )
-        protocols = {proxy.protocol for proxy in self.session.proxies.values()}
-        if not protocols & self.plan.protocols:
+        transports = {proxy.transport for proxy in self.session.proxies.values()}
+        if not transports & self.plan.transports:
             raise FaultError(
                 f"fault {self.plan.profile!r} has toxics for "
-                f"{', '.join(sorted(map(str, self.plan.protocols)))} only, but the stream's "
-                f"media crosses a {', '.join(sorted(map(str, protocols)))} proxy"
+                f"{', '.join(sorted(map(str, self.plan.transports)))} only, but the stream's "
+                f"media crosses a {', '.join(sorted(map(str, transports)))} proxy"
             )
         await self.session.apply(self.plan)
         return AppliedFault(
@@ -128,31 +130,21 @@ class BackendChoice:
 
 @contextlib.asynccontextmanager
 async def fault_backend(
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None, *, needs: Iterable[Transport] = ()
 ) -> AsyncIterator[tuple[FaultBackend, BackendChoice]]:
-    """A real Toxiproxy when ``TOXIPROXY_URL`` is set, else the embedded server in-process."""
-    from ..faults.toxiproxy_backend import ToxiproxyBackend
-
+    """A real Toxiproxy when ``TOXIPROXY_URL`` is set, else the embedded server in-process;
+    UDP proxies a real Toxiproxy cannot hold go to an embedded relay beside it."""
     environ = os.environ if env is None else env
     url = environ.get(TOXIPROXY_URL, "").strip()
-    if url:
-        if not url.startswith(("http://", "https://")):
-            raise InvalidConfiguration(f"{TOXIPROXY_URL}={url!r} is not an http(s) URL")
-        backend = ToxiproxyBackend(url)
-        try:
-            await backend.state()  # reachable, or a clear error before anything starts
-            yield backend, BackendChoice(url, embedded=False)
-        finally:
-            await backend.aclose()
-        return
-    from ..faults.server import EmbeddedToxiproxy
+    if url and not url.startswith(("http://", "https://")):
+        raise InvalidConfiguration(f"{TOXIPROXY_URL}={url!r} is not an http(s) URL")
+    async with open_backend(url or None, needs=needs) as backend:
+        yield backend, BackendChoice(backend.url, embedded=backend.ephemeral)
 
-    async with EmbeddedToxiproxy() as server:
-        backend = ToxiproxyBackend(server.url)
-        try:
-            yield backend, BackendChoice(server.url, embedded=True)
-        finally:
-            await backend.aclose()
+
+def media_transports(plan: StreamPlan) -> frozenset[Transport]:
+    """What the stream's media proxy will be: TCP for the TURN/TCP path, else UDP."""
+    return frozenset({Transport.TCP if plan.path is MediaPath.TURN_TCP else Transport.UDP})
 
 
 def toxiproxy_at(url: str) -> FaultBackend:
@@ -202,5 +194,6 @@ __all__ = [
     "StatuspagePoller",
     "describe_toxics",
     "fault_backend",
+    "media_transports",
     "toxiproxy_at",
 ]

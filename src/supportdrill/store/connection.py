@@ -1,18 +1,15 @@
-"""The run store's SQLite connection: opening, pragmas, migrations, transactions, the secret guard.
+"""The run store's connection: opening either backend, migrations, transactions, the secret guard.
 
-One SQLite file in WAL mode, opened in autocommit mode: every write method of the store wraps its
-statements in :meth:`Database._transaction`, which commits before returning — so a harness killed
-with SIGKILL loses nothing it appended. A lock makes one connection safe to share between threads
-(the fault layer's signal and exit hooks).
+Every write method of the store wraps its statements in :meth:`Database._transaction`, which
+commits before returning — so a harness killed with SIGKILL loses nothing it appended. A lock in
+the backend makes one connection safe to share between threads (the fault layer's signal and
+exit hooks). Which engine is underneath is the :mod:`.backend` seam's business.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -21,15 +18,11 @@ from typing import Any, Self
 from ..clock import require_aware
 from ..errors import RunNotFound, StoreError
 from ..secrets import Redactor
-from .schema import migrate, refuse_foreign
+from .backend import Backend, Tx, connect
+from .location import DEFAULT_STORE, STORE_ENV, StoreTarget, default_store_path, parse_store
+from .schema import migrate
 
-DEFAULT_STORE = Path(".supportdrill") / "runs.db"
-STORE_ENV = "SUPPORTDRILL_STORE"
-
-
-def default_store_path() -> Path:
-    """``$SUPPORTDRILL_STORE``, else ``./.supportdrill/runs.db``."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "Database", "default_store_path", "stamp"]
 
 
 def stamp(moment: datetime) -> str:
@@ -39,41 +32,34 @@ def stamp(moment: datetime) -> str:
 
 
 class Database:
-    """The connection under :class:`~supportdrill.store.runs.RunStore`."""
+    """The connection under :class:`~supportdrill.store.runs.RunStore`.
 
-    def __init__(self, path: str | Path | None = None, *, synchronous: str = "FULL") -> None:
-        self.path = Path(path) if path is not None else default_store_path()
-        if synchronous.upper() not in ("FULL", "NORMAL", "OFF"):
-            raise ValueError("synchronous must be FULL, NORMAL or OFF")
-        self._lock = threading.RLock()
+    ``target`` is a SQLite file path, ``sqlite:///path`` or ``postgresql://…`` (default
+    ``$SUPPORTDRILL_STORE``, else ``./.supportdrill/runs.db``).
+    """
+
+    def __init__(self, target: StoreTarget | None = None, *, synchronous: str = "FULL") -> None:
+        self.location = parse_store(target)
+        self.path: Path | None = self.location.path
+        """The SQLite file (None on PostgreSQL)."""
+        self.where = self.location.display
         self._secrets = Redactor()
-        where = str(self.path)
+        self.backend: Backend = connect(self.location, synchronous=synchronous)
         try:
-            if where != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{where}: cannot open the run store: {exc}") from exc
-        try:
-            refuse_foreign(self._db, where)
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit survives power loss too; NORMAL survives a killed process only.
-            self._db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self.schema_version = migrate(self._db, where)
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise StoreError(f"{where}: not a supportdrill run store: {exc}") from exc
+            self.schema_version = migrate(self.backend)
+        except StoreError as exc:
+            self.backend.close()
+            if self.backend.dialect == "sqlite" and "file is not a database" in str(exc):
+                raise StoreError(f"{self.where}: not a supportdrill run store: {exc}") from exc
+            raise
         except BaseException:
-            self._db.close()
+            self.backend.close()
             raise
 
     # ---- plumbing
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.backend.close()
 
     def __enter__(self) -> Self:
         return self
@@ -86,30 +72,11 @@ class Database:
     ) -> None:
         self.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise StoreError(f"{self.path}: {exc}") from exc
-            except BaseException:
-                self._rollback()
-                raise
-
-    def _rollback(self) -> None:
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+    def _transaction(self) -> AbstractContextManager[Tx]:
+        return self.backend.transaction()
 
     def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, parameters).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: {exc}") from exc
+        return self.backend.query(sql, parameters)
 
     def guard_secrets(self, secrets: Redactor | Iterable[str]) -> None:
         """Refuse, from now on, any write that contains a secret (desk tokens, passwords).
@@ -131,4 +98,13 @@ class Database:
 
     def _require_run(self, run_id: str) -> None:
         if not self._query("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)):
-            raise RunNotFound(f"no run {run_id!r} in {self.path}")
+            raise RunNotFound(f"no run {run_id!r} in {self.where}")
+
+    def _lock_run(self, tx: Tx, run_id: str) -> None:
+        """Inside a write: :class:`RunNotFound` unless the run exists, and hold its row until
+        the transaction ends (two writers appending to one run take turns)."""
+        found = tx.execute(
+            "SELECT 1 FROM runs WHERE run_id = ?" + self.backend.for_update(), (run_id,)
+        ).fetchone()
+        if not found:
+            raise RunNotFound(f"no run {run_id!r} in {self.where}")

@@ -1,10 +1,10 @@
 """The run store: every run, its events, its ticket references, and the fault ownership ledger.
 
-One SQLite file (WAL mode). Every write is its own committed transaction before the method
-returns, so a harness killed with SIGKILL loses nothing it appended: ``resume`` reads the
-timeline back exactly. Calls are synchronous and quick (an indexed insert); the runner may call
-them from the event loop. A lock makes one ``RunStore`` safe to share between threads (the fault
-layer's signal and exit hooks).
+A SQLite file (WAL mode) or a PostgreSQL database, the same interface on both. Every write is
+its own committed transaction before the method returns, so a harness killed with SIGKILL loses
+nothing it appended: ``resume`` reads the timeline back exactly. Calls are synchronous and quick
+(an indexed insert); the runner may call them from the event loop. A lock makes one
+``RunStore`` safe to share between threads (the fault layer's signal and exit hooks).
 
 Secrets never belong here: drills hold environment variable *names*, events hold no credentials.
 As a second line of defence, :meth:`RunStore.guard_secrets` makes every write that contains a
@@ -20,15 +20,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..definitions.model import Drill
-from ..desks.model import TicketRef
 from ..errors import RunNotFound, StoreError
 from ..timeline import Event, Outcome, Timeline, event_from_record, event_to_record
-from .connection import DEFAULT_STORE, STORE_ENV, Database, default_store_path, stamp
+from ..vocabulary import TicketRef
+from .connection import DEFAULT_STORE, STORE_ENV, default_store_path, stamp
 from .model import RunRecord, RunStatus, RunSummary, TicketRecord
+from .scores import ScoreTables
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "RunStore", "default_store_path", "new_run_id"]
 
-# SQLite's default limit on bound parameters is 32766; past a few hundred ids, one scan is faster.
+# Both engines limit bound parameters (SQLite 32766); past a few hundred ids, one scan is faster.
 _MAX_IN_LIST = 500
 _SUMMARY_COLUMNS = "run_id, drill, vendor, desk, severity, started_at, ended_at, outcome, status"
 
@@ -42,11 +43,12 @@ def new_run_id(started_at: datetime) -> str:
     return f"{started_at.astimezone(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
 
 
-class RunStore(Database):
-    """The SQLite run store at ``path`` (default :func:`default_store_path`), created on demand.
+class RunStore(ScoreTables):
+    """The run store at ``target``: a SQLite file (created on demand) or a ``postgresql://`` URL
+    (default ``$SUPPORTDRILL_STORE``, else ``./.supportdrill/runs.db``).
 
-    ``synchronous="FULL"`` (the default) makes each commit survive power loss too; ``NORMAL``
-    survives a killed process only; ``OFF`` is for bulk imports and benchmarks.
+    On SQLite, ``synchronous="FULL"`` (the default) makes each commit survive power loss too;
+    ``NORMAL`` survives a killed process only; ``OFF`` is for bulk imports and benchmarks.
     """
 
     # ---- runs
@@ -80,13 +82,15 @@ class RunStore(Database):
             stamp(started_at),
         )
         with self._transaction() as db:
-            if db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
-                raise StoreError(f"run {run_id!r} already exists in {self.path}")
-            db.execute(
+            # ON CONFLICT rather than a look first: two processes picking one id cannot both win.
+            inserted = db.execute(
                 "INSERT INTO runs (run_id, drill, vendor, desk, severity, drill_path, "
-                "drill_digest, drill_text, labels, started_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "drill_digest, drill_text, labels, started_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (run_id) DO NOTHING",
                 values,
-            )
+            ).rowcount
+        if not inserted:
+            raise StoreError(f"run {run_id!r} already exists in {self.where}")
         return run_id
 
     def create_run_for(
@@ -119,7 +123,7 @@ class RunStore(Database):
                 (Outcome(outcome).value, stamp(ended_at), run_id),
             ).rowcount
         if not changed:
-            raise RunNotFound(f"no run {run_id!r} in {self.path}")
+            raise RunNotFound(f"no run {run_id!r} in {self.where}")
 
     def runs(
         self,
@@ -155,7 +159,7 @@ class RunStore(Database):
             (run_id,),
         )
         if not rows:
-            raise RunNotFound(f"no run {run_id!r} in {self.path}")
+            raise RunNotFound(f"no run {run_id!r} in {self.where}")
         row = rows[0]
         summary = _summary(row[:9])
         return RunRecord(
@@ -186,8 +190,7 @@ class RunStore(Database):
             for event in events
         ]
         with self._transaction() as db:
-            if not db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
-                raise RunNotFound(f"no run {run_id!r} in {self.path}")
+            self._lock_run(db, run_id)
             last = db.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM events WHERE run_id = ?", (run_id,)
             ).fetchone()[0]
@@ -234,11 +237,11 @@ class RunStore(Database):
 
     def set_idempotency_key(self, run_id: str, idempotency_key: str, *, desk: str) -> None:
         """Record the key *before* calling the desk; recording it again is harmless."""
-        self._require_run(run_id)
         with self._transaction() as db:
+            self._lock_run(db, run_id)
             db.execute(
-                "INSERT OR IGNORE INTO tickets (run_id, idempotency_key, desk, recorded_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO tickets (run_id, idempotency_key, desk, recorded_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, idempotency_key) DO NOTHING",
                 (run_id, idempotency_key, desk, stamp(datetime.now(UTC))),
             )
 
@@ -246,7 +249,7 @@ class RunStore(Database):
         """The run's (latest) idempotency key, if one was recorded."""
         rows = self._query(
             "SELECT idempotency_key FROM tickets WHERE run_id = ? ORDER BY recorded_at DESC, "
-            "rowid DESC LIMIT 1",
+            "idempotency_key DESC LIMIT 1",
             (run_id,),
         )
         return str(rows[0][0]) if rows else None
@@ -255,8 +258,7 @@ class RunStore(Database):
         """Record the desk's reference for the ticket filed under ``idempotency_key``."""
         extra = self._clean(json.dumps(dict(ref.extra), sort_keys=True), "ticket extra")
         with self._transaction() as db:
-            if not db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
-                raise RunNotFound(f"no run {run_id!r} in {self.path}")
+            self._lock_run(db, run_id)
             db.execute(
                 "INSERT INTO tickets (run_id, idempotency_key, desk, recorded_at, ticket_id, "
                 "created_at, url, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -289,7 +291,7 @@ class RunStore(Database):
     def tickets(self, run_id: str) -> list[TicketRecord]:
         rows = self._query(
             "SELECT idempotency_key, desk, recorded_at, ticket_id, created_at, url, extra "
-            "FROM tickets WHERE run_id = ? ORDER BY recorded_at, rowid",
+            "FROM tickets WHERE run_id = ? ORDER BY recorded_at, idempotency_key",
             (run_id,),
         )
         records = []
@@ -317,8 +319,8 @@ class RunStore(Database):
     # ---- small per-run state (e.g. the desk poll cursor), for resume
 
     def set_state(self, run_id: str, name: str, value: str) -> None:
-        self._require_run(run_id)
         with self._transaction() as db:
+            self._lock_run(db, run_id)
             db.execute(
                 "INSERT INTO run_state (run_id, name, value) VALUES (?, ?, ?) "
                 "ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value",
@@ -337,15 +339,16 @@ class RunStore(Database):
         """Record that ``run_id`` owns ``proxy`` on the Toxiproxy API at ``backend_url``."""
         with self._transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO fault_ownership (run_id, backend_url, proxy, recorded_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO fault_ownership (run_id, backend_url, proxy, recorded_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, backend_url, proxy) DO NOTHING",
                 (run_id, backend_url, proxy, stamp(datetime.now(UTC))),
             )
 
     def open_fault_ownerships(self) -> list[tuple[str, str, str]]:
         """Every ``(run_id, backend_url, proxy)`` not yet cleared, oldest first."""
         rows = self._query(
-            "SELECT run_id, backend_url, proxy FROM fault_ownership ORDER BY recorded_at, rowid"
+            "SELECT run_id, backend_url, proxy FROM fault_ownership "
+            "ORDER BY recorded_at, run_id, backend_url, proxy"
         )
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 

@@ -1,17 +1,23 @@
-"""The run store's SQLite schema and its migrations.
+"""The run store's schema and its migrations, one list for SQLite and PostgreSQL.
 
 Each migration is applied once, in order, inside one transaction, and recorded in
 ``schema_migrations``. A store written by a newer supportdrill (a version this code does not
 know) is refused rather than half-understood: its runs would be misread.
+
+The scripts are written in the SQL both engines accept (TEXT timestamps, INTEGER flags, DOUBLE
+PRECISION figures). The one SQLite-only clause, ``WITHOUT ROWID`` (a storage hint), is dropped
+on PostgreSQL. A new table for another part of the harness (the scheduler's leases, a run's
+fault lease) is a new :class:`Migration` at the end of :data:`MIGRATIONS`, never an edit to one
+already released.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..errors import NotARunStore, StoreError
+from ..errors import StoreError
+from .backend import Backend, Tx
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,14 @@ class Migration:
     version: int
     description: str
     script: str
+
+    def statements(self, dialect: str) -> list[str]:
+        script = self.script
+        if dialect != "sqlite":
+            script = script.replace("WITHOUT ROWID", "")
+        # Split on ';' (no statement here contains one inside a string).
+        lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+        return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -85,76 +99,76 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "per-run scores and metrics, materialised when a run ends (the scorecard's index)",
+        """
+        -- One row per finished run that has been scored; vendor and severity are copied from
+        -- runs so the scorecard reads one table per figure.
+        CREATE TABLE run_scores (
+            run_id         TEXT PRIMARY KEY REFERENCES runs (run_id),
+            vendor         TEXT NOT NULL,
+            severity       TEXT NOT NULL,
+            simulated      INTEGER NOT NULL,
+            sla_met        INTEGER NOT NULL,
+            scorer_version INTEGER NOT NULL,
+            scored_at      TEXT NOT NULL
+        );
+
+        -- One row per metric that started; name is pooled (next_reply_2 -> next_reply) and
+        -- position keeps the scorecard's order.
+        CREATE TABLE run_metrics (
+            run_id     TEXT NOT NULL REFERENCES run_scores (run_id) ON DELETE CASCADE,
+            position   INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            vendor     TEXT NOT NULL,
+            severity   TEXT NOT NULL,
+            simulated  INTEGER NOT NULL,
+            ended      INTEGER NOT NULL,
+            calendar_s DOUBLE PRECISION,
+            business_s DOUBLE PRECISION,
+            verdict    TEXT NOT NULL,
+            PRIMARY KEY (run_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_metrics_calendar ON run_metrics (vendor, severity, name, calendar_s);
+        CREATE INDEX run_metrics_business ON run_metrics (vendor, severity, name, business_s);
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
-def refuse_foreign(connection: sqlite3.Connection, where: str) -> None:
-    """Refuse a database that holds tables but no supportdrill schema: another application's
-    file named by mistake. Checked before anything is written (not even the WAL pragma), so
-    the file is left exactly as it was."""
-    try:
-        tables = {
-            name
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        }
-    except sqlite3.DatabaseError as exc:
-        raise NotARunStore(f"{where}: not a supportdrill run store: {exc}") from exc
-    if tables and "schema_migrations" not in tables:
-        shown = ", ".join(sorted(tables)[:5])
-        raise NotARunStore(
-            f"{where}: not a supportdrill run store (it holds other tables: {shown}); "
-            "refusing to add ours to it — pass another --store"
-        )
-
-
-def current_version(connection: sqlite3.Connection) -> int:
+def current_version(tx: Tx) -> int:
     """The highest migration applied, 0 for an empty database."""
-    connection.execute(
+    tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    row = connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+    row = tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
     return int(row[0])
 
 
-def migrate(connection: sqlite3.Connection, where: str) -> int:
-    """Bring the schema up to :data:`SCHEMA_VERSION`; the version it is at afterwards.
-
-    ``connection`` must be in autocommit mode (``isolation_level=None``).
-    """
-    # IMMEDIATE takes the write lock first, so two processes opening a new store at once do not
-    # both apply migration 1.
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        version = current_version(connection)
+def migrate(backend: Backend) -> int:
+    """Bring the schema up to :data:`SCHEMA_VERSION`; the version it is at afterwards."""
+    # Two processes opening a new store at once must not both apply migration 1: SQLite's
+    # BEGIN IMMEDIATE and PostgreSQL's advisory lock make the second wait, then find it done.
+    with backend.transaction() as tx:
+        backend.exclusive(tx, "migrations")
+        version = current_version(tx)
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"{where}: the store has schema version {version}, newer than this supportdrill "
-                f"knows ({SCHEMA_VERSION}); upgrade supportdrill to read it"
+                f"{backend.where}: the store has schema version {version}, newer than this "
+                f"supportdrill knows ({SCHEMA_VERSION}); upgrade supportdrill to read it"
             )
         for migration in MIGRATIONS:
             if migration.version <= version:
                 continue
-            for statement in _statements(migration.script):
-                connection.execute(statement)
-            connection.execute(
+            for statement in migration.statements(backend.dialect):
+                tx.execute(statement)
+            tx.execute(
                 "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.description, datetime.now(UTC).isoformat()),
             )
             version = migration.version
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return version
-
-
-def _statements(script: str) -> list[str]:
-    # executescript() would COMMIT our transaction first; split on ';' instead (no statement
-    # here contains one inside a string).
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]

@@ -27,8 +27,7 @@ from ...errors import (
     InvalidConfiguration,
 )
 from ...timeline import StatusCategory
-from ..base import Desk
-from ..model import (
+from ...vocabulary import (
     AuthorRole,
     DeskCapabilities,
     DeskEvent,
@@ -38,6 +37,7 @@ from ..model import (
     TicketDraft,
     TicketRef,
 )
+from ..base import Desk
 from .cursor import Cursor
 
 PRIORITY_OF_SEVERITY: Mapping[str, str] = {

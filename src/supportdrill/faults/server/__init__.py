@@ -7,11 +7,15 @@ starts it inside the current event loop for a drill when no ``TOXIPROXY_URL`` is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
+from ...errors import InvalidConfiguration
+from .answers import ApiError
 from .api import REGISTRY_KEY, make_app
 from .registry import VERSION, Registry
 
@@ -66,16 +70,34 @@ class EmbeddedToxiproxy:
         await self.stop()
 
 
-async def serve(host: str, port: int, *, ready: Callable[[str], None] | None = None) -> None:
+async def serve(
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[str], None] | None = None,
+    config: Sequence[Mapping[str, Any]] | None = None,
+    seed: int | None = None,
+) -> None:
     """Serve the API on ``host:port`` until cancelled; every proxy is closed on the way out.
 
-    ``ready`` gets the URL once listening (with port 0, the port the system picked).
+    ``config`` is applied first, as ``/populate`` would (toxiproxy-server's ``-config``); a
+    proxy it cannot create stops the start with :class:`InvalidConfiguration`. ``seed`` makes
+    the toxics' randomness repeatable. ``ready`` gets the URL once listening (with port 0, the
+    port the system picked).
     """
+    if seed is not None:
+        random.seed(seed)
     server = EmbeddedToxiproxy(host, port)
     await server.start()
-    if ready is not None:
-        ready(server.url)
     try:
+        if config is not None:
+            assert server.registry is not None
+            try:
+                await server.registry.populate(list(config))
+            except ApiError as exc:
+                raise InvalidConfiguration(f"-config: {exc.message}") from exc
+        if ready is not None:
+            ready(server.url)
         await asyncio.Event().wait()
     finally:
         await server.stop()

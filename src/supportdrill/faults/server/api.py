@@ -6,14 +6,19 @@ them: the JSON ``{"error": ..., "status": ...}`` plus a newline, as text/plain.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from ..catalog import Protocol
-from .registry import VERSION, ApiError, Registry
+from ...definitions.toxics import Transport
+from ..base import TRANSPORTS_HEADER
+from .answers import ApiError
+from .gojson import decode
+from .registry import VERSION, Registry
 from .tcp import TcpProxy
 from .udp import UdpProxy
 
@@ -21,8 +26,12 @@ REGISTRY_KEY = web.AppKey("registry", Registry)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))  # Go's encoding/json writes no spaces
+
+
 def _error(err: ApiError) -> web.Response:
-    body = json.dumps({"error": err.message, "status": err.status}) + "\n"
+    body = _dumps({"error": err.message, "status": err.status}) + "\n"
     return web.Response(
         status=err.status,
         text=body,
@@ -31,23 +40,32 @@ def _error(err: ApiError) -> web.Response:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(data), content_type="application/json")
+    return web.Response(status=status, text=_dumps(data), content_type="application/json")
 
 
 async def _body(request: web.Request) -> Any:
-    text = await request.text()
-    if not text.strip():
-        raise ApiError("bad request body: EOF", 400)
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ApiError(f"bad request body: invalid character: {exc}", 400) from exc
+    return decode(await request.text())
+
+
+def _request_id() -> str:
+    # Toxiproxy's ids are xids: 12 bytes in lower-case base32hex, 20 characters.
+    return base64.b32hexencode(os.urandom(12)).decode("ascii").lower()[:20]
 
 
 @web.middleware
 async def _toxiproxy_manners(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await _answer(request, handler)
+    response.headers["X-Toxiproxy-Request-Id"] = _request_id()
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.headers.get("User-Agent", "").startswith("Mozilla/"):
         return web.Response(status=403, text="User agent not allowed\n")
+    if "%2f" in request.raw_path.lower():
+        # Go's router matches the decoded path, where %2F is a '/': a proxy whose name has a
+        # '/' can be created but never addressed, and neither can one spelled with %2F.
+        return _not_found()
     try:
         return await handler(request)
     except ApiError as err:
@@ -55,7 +73,15 @@ async def _toxiproxy_manners(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPMethodNotAllowed:
         return web.Response(status=405)
     except web.HTTPNotFound:
-        return web.Response(status=404, text="404 page not found\n")
+        return _not_found()
+
+
+def _not_found() -> web.Response:
+    return web.Response(
+        status=404,
+        text="404 page not found\n",
+        headers={"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _registry(request: web.Request) -> Registry:
@@ -73,10 +99,13 @@ async def proxy_create(request: web.Request) -> web.Response:
 
 async def populate(request: web.Request) -> web.Response:
     try:
-        proxies = await _registry(request).populate(await _body(request))
-    except ApiError as err:
-        return _json({"error": err.message, "status": err.status, "proxies": None}, err.status)
-    return _json({"proxies": [p.to_json() for p in proxies] or None}, 201)
+        proxies, err = await _registry(request).populate(await _body(request))
+    except ApiError as refused:  # Toxiproxy answers every /populate with its "proxies" list
+        proxies, err = [], refused
+    listed = [p.to_json() for p in proxies] or None
+    if err is not None:
+        return _json({"error": err.message, "status": err.status, "proxies": listed}, err.status)
+    return _json({"proxies": listed}, 201)
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -102,7 +131,7 @@ async def proxy_delete(request: web.Request) -> web.Response:
 
 async def toxic_index(request: web.Request) -> web.Response:
     proxy = _registry(request).get(request.match_info["proxy"])
-    return _json([t.to_json() for t in proxy.toxics])
+    return _json([t.to_json() for t in proxy.listed_toxics()])
 
 
 async def toxic_create(request: web.Request) -> web.Response:
@@ -133,14 +162,15 @@ async def toxic_delete(request: web.Request) -> web.Response:
 async def version(request: web.Request) -> web.Response:
     return web.Response(
         text=f'{{"version": "{VERSION}"}}\n',
-        headers={"Content-Type": "application/json;charset=utf-8"},
+        # The second header is ours: it tells our backend this server proxies UDP as well.
+        headers={"Content-Type": "application/json;charset=utf-8", TRANSPORTS_HEADER: "tcp,udp"},
     )
 
 
 def make_app(registry: Registry | None = None) -> web.Application:
     """The API application; its proxies are closed when the app shuts down."""
     app = web.Application(middlewares=[_toxiproxy_manners])
-    app[REGISTRY_KEY] = registry or Registry({Protocol.TCP: TcpProxy, Protocol.UDP: UdpProxy})
+    app[REGISTRY_KEY] = registry or Registry({Transport.TCP: TcpProxy, Transport.UDP: UdpProxy})
 
     async def _close(app: web.Application) -> None:
         await app[REGISTRY_KEY].close()

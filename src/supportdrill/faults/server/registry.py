@@ -14,33 +14,44 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import AttributeValue, Protocol, Stream, ToxicInvalid, check_attributes
+from ...definitions.toxics import (
+    AttributeValue,
+    Direction,
+    ToxicInvalid,
+    Transport,
+    check_attributes,
+    toxic_types,
+)
+from .addresses import resolve_listen
+from .answers import (
+    BAD_REQUEST_BODY,
+    INVALID_STREAM,
+    INVALID_TOXIC_TYPE,
+    MISSING_FIELD,
+    PROXY_EXISTS,
+    PROXY_NOT_FOUND,
+    TOXIC_EXISTS,
+    TOXIC_NOT_FOUND,
+    ApiError,
+)
+from .gojson import (
+    bool_field,
+    field_error,
+    float32_field,
+    go_attributes,
+    string_field,
+    value_error,
+)
 
 VERSION = "2.12.0"
 """The Toxiproxy release whose API we speak; ``/version`` reports it."""
 
-
-class ApiError(Exception):
-    """An answer with Toxiproxy's ``{"error": ..., "status": ...}`` body."""
-
-    def __init__(self, message: str, status: int) -> None:
-        self.message = message
-        self.status = status
-        super().__init__(message)
-
-    def joined(self, detail: str) -> ApiError:
-        return ApiError(f"{self.message}: {detail}", self.status)
-
-
-# The texts are api.go's, word for word.
-BAD_REQUEST_BODY = ApiError("bad request body", 400)
-MISSING_FIELD = ApiError("missing required field", 400)
-PROXY_NOT_FOUND = ApiError("proxy not found", 404)
-PROXY_EXISTS = ApiError("proxy already exists", 409)
-INVALID_STREAM = ApiError("stream was invalid, can be either upstream or downstream", 400)
-INVALID_TOXIC_TYPE = ApiError("invalid toxic type", 400)
-TOXIC_EXISTS = ApiError("toxic already exists", 409)
-TOXIC_NOT_FOUND = ApiError("toxic not found", 404)
+POPULATE_TYPE = 'struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }'
+UPDATE_TOXIC_TYPE = (
+    'struct { Attributes interface {} "json:\\"attributes\\""; '
+    'Toxicity float32 "json:\\"toxicity\\"" }'
+)
+"""Go's names for the anonymous structs /populate and a toxic update decode into."""
 
 _serial = itertools.count(1)
 
@@ -51,12 +62,15 @@ class Toxic:
 
     name: str
     type: str
-    stream: Stream
+    direction: Direction
     toxicity: float
     attributes: dict[str, AttributeValue]
     removed: bool = False
+    stream_text: str = ""
+    """The ``stream`` as the client wrote it (any case, as Toxiproxy keeps and echoes it)."""
 
     def __post_init__(self) -> None:
+        self.stream_text = self.stream_text or str(self.direction)
         # Links key their per-connection state on this, so an update is seen as the same toxic.
         self.serial = next(_serial)
 
@@ -65,15 +79,15 @@ class Toxic:
             "attributes": dict(self.attributes),
             "name": self.name,
             "type": self.type,
-            "stream": str(self.stream),
-            "toxicity": self.toxicity,
+            "stream": self.stream_text,
+            "toxicity": _number(self.toxicity),
         }
 
 
 class Proxy(abc.ABC):
     """A named listener relaying to ``upstream`` through its toxics."""
 
-    protocol: Protocol
+    transport: Transport
 
     def __init__(self, name: str, listen: str, upstream: str) -> None:
         self.name = name
@@ -89,13 +103,17 @@ class Proxy(abc.ABC):
             "upstream": self.upstream,
             "enabled": self.enabled,
         }
-        if self.protocol is not Protocol.TCP:
-            data["protocol"] = str(self.protocol)  # our extension; TCP keeps Toxiproxy's shape
-        data["toxics"] = [t.to_json() for t in self.toxics]
+        if self.transport is not Transport.TCP:
+            data["protocol"] = str(self.transport)  # our extension; TCP keeps Toxiproxy's shape
+        data["toxics"] = [t.to_json() for t in self.listed_toxics()]
         return data
 
-    def toxics_for(self, stream: Stream) -> list[Toxic]:
-        return [t for t in self.toxics if t.stream is stream]
+    def listed_toxics(self) -> list[Toxic]:
+        """As Toxiproxy lists them: every upstream toxic first, then the downstream ones."""
+        return sorted(self.toxics, key=lambda t: t.direction is Direction.DOWNSTREAM)
+
+    def toxics_for(self, direction: Direction) -> list[Toxic]:
+        return [t for t in self.toxics if t.direction is direction]
 
     async def start(self) -> None:
         """Listen, or raise :class:`ApiError` 500 with the OS's words, as Toxiproxy does."""
@@ -127,46 +145,64 @@ class Proxy(abc.ABC):
         return next((t for t in self.toxics if t.name == name), None)
 
     def add_toxic(self, body: Any) -> Toxic:
+        """toxic_collection.go's AddToxicJson, its checks in its order."""
+        body = {} if body is None else body
         if not isinstance(body, dict):
-            raise BAD_REQUEST_BODY.joined(_json_type_error(body, "toxics.ToxicWrapper"))
-        stream_text = body.get("stream", "downstream")
-        if stream_text == "":
-            stream_text = "downstream"
-        if stream_text not in ("upstream", "downstream"):
-            raise INVALID_STREAM
-        toxic_type = body.get("type", "")
-        name = body.get("name") or f"{toxic_type}_{stream_text}"
-        if not isinstance(toxic_type, str) or not isinstance(name, str):
-            raise BAD_REQUEST_BODY.joined("json: name and type must be strings")
+            raise value_error(body, "toxics.ToxicWrapper")
+        name = string_field(body, "name", "ToxicWrapper")
+        toxic_type = string_field(body, "type", "ToxicWrapper")
+        stream_text = string_field(body, "stream", "ToxicWrapper", "downstream")
+        toxicity = float32_field(body, "toxicity", "ToxicWrapper", 1.0)
+        raw = body.get("attributes")
+        if raw is not None and not isinstance(raw, dict):
+            raise field_error(raw, "ToxicWrapper.attributes", "toxics.NoopToxic")
         try:
-            attributes = check_attributes(self.protocol, toxic_type, _attrs(body))
-        except ToxicInvalid as exc:
-            if exc.field == "type":
-                raise INVALID_TOXIC_TYPE from exc
-            raise BAD_REQUEST_BODY.joined(str(exc)) from exc
+            direction = Direction(stream_text.lower())
+        except ValueError:
+            raise INVALID_STREAM from None
+        name = name or f"{toxic_type}_{stream_text}"
+        if toxic_type not in toxic_types(self.transport):
+            raise INVALID_TOXIC_TYPE
         if self.find(name) is not None:
             raise TOXIC_EXISTS
-        toxicity = _toxicity(body.get("toxicity", 1.0))
-        toxic = Toxic(name, toxic_type, Stream(stream_text), toxicity, attributes)
+        attributes = self._attributes(toxic_type, raw, "ToxicWrapper", None)
+        toxic = Toxic(
+            name, toxic_type, direction, _toxicity(toxicity), attributes, stream_text=stream_text
+        )
         self.toxics.append(toxic)
         self.toxics_changed()
         return toxic
+
+    def _attributes(
+        self,
+        toxic_type: str,
+        raw: object,
+        struct: str,
+        base: Mapping[str, AttributeValue] | None,
+    ) -> dict[str, AttributeValue]:
+        # TCP toxics decode as Go does (integers, its type errors); then our range checks.
+        if self.transport is Transport.TCP:
+            given: Mapping[str, object] = go_attributes(toxic_type, raw, struct)
+        elif raw is None or isinstance(raw, dict):
+            given = raw or {}
+        else:
+            raise field_error(raw, f"{struct}.attributes", "attributes")
+        try:
+            return check_attributes(self.transport, toxic_type, given, base=base)
+        except ToxicInvalid as exc:
+            raise BAD_REQUEST_BODY.joined(str(exc)) from exc
 
     def update_toxic(self, name: str, body: Any) -> Toxic:
         toxic = self.find(name)
         if toxic is None:
             raise TOXIC_NOT_FOUND
+        body = {} if body is None else body
         if not isinstance(body, dict):
-            raise BAD_REQUEST_BODY.joined(_json_type_error(body, "struct"))
-        try:
-            attributes = check_attributes(
-                self.protocol, toxic.type, _attrs(body), base=toxic.attributes
-            )
-        except ToxicInvalid as exc:
-            raise BAD_REQUEST_BODY.joined(str(exc)) from exc
-        toxicity = _toxicity(body.get("toxicity", toxic.toxicity))
+            raise value_error(body, UPDATE_TOXIC_TYPE)
+        toxicity = float32_field(body, "toxicity", "", toxic.toxicity)
+        attributes = self._attributes(toxic.type, body.get("attributes"), "", toxic.attributes)
         toxic.attributes = attributes
-        toxic.toxicity = toxicity
+        toxic.toxicity = _toxicity(toxicity)
         self.toxics_changed()
         return toxic
 
@@ -185,32 +221,23 @@ class Proxy(abc.ABC):
         self.toxics_changed()
 
 
-def _attrs(body: Mapping[str, Any]) -> Mapping[str, object]:
-    attributes = body.get("attributes") or {}
-    if not isinstance(attributes, dict):
-        raise BAD_REQUEST_BODY.joined(_json_type_error(attributes, "attributes"))
-    return attributes
+def _number(value: float) -> float | int:
+    # Go writes a float32 of 1 as 1, not 1.0.
+    return int(value) if value.is_integer() else value
 
 
-def _toxicity(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BAD_REQUEST_BODY.joined(_json_type_error(value, "toxicity of type float32"))
+def _toxicity(value: float) -> float:
     # Toxiproxy accepts any float here; a toxicity outside 0..1 is meaningless, so we refuse it
     # in the same shape as its validated-toxic errors.
-    if not 0.0 <= float(value) <= 1.0:
-        raise BAD_REQUEST_BODY.joined(f"toxicity must be between 0 and 1, got {value}")
-    return float(value)
-
-
-def _json_type_error(value: object, target: str) -> str:
-    kind = {dict: "object", list: "array", str: "string", bool: "bool"}.get(type(value), "number")
-    return f"json: cannot unmarshal {kind} into Go value of type {target}"
+    if not 0.0 <= value <= 1.0:
+        raise BAD_REQUEST_BODY.joined(f"toxicity must be between 0 and 1, got {_number(value)}")
+    return value
 
 
 class Registry:
     """Every proxy by name (proxy_collection.go)."""
 
-    def __init__(self, factories: Mapping[Protocol, type[Proxy]]) -> None:
+    def __init__(self, factories: Mapping[Transport, type[Proxy]]) -> None:
         self.proxies: dict[str, Proxy] = {}
         self._factories = factories
         # One change at a time: a stop and start of one request must not interleave with
@@ -223,32 +250,17 @@ class Registry:
             raise PROXY_NOT_FOUND
         return proxy
 
-    def build(self, body: Mapping[str, Any], where: str = "") -> tuple[Proxy, bool]:
-        name, upstream = body.get("name") or "", body.get("upstream") or ""
-        if not isinstance(name, str) or not isinstance(upstream, str):
-            raise BAD_REQUEST_BODY.joined("json: name and upstream must be strings")
-        if not name:
-            raise MISSING_FIELD.joined(f"name{where}")
-        if not upstream:
-            raise MISSING_FIELD.joined(f"upstream{where}")
-        listen = body.get("listen") or "127.0.0.1:0"
-        enabled = body.get("enabled", True)
-        protocol_text = body.get("protocol", "tcp")
-        if protocol_text not in ("tcp", "udp") or not isinstance(listen, str):
-            raise BAD_REQUEST_BODY.joined(f"protocol must be tcp or udp, got {protocol_text!r}")
-        if not isinstance(enabled, bool):
-            raise BAD_REQUEST_BODY.joined(_json_type_error(enabled, "bool"))
-        proxy = self._factories[Protocol(protocol_text)](name, listen, upstream)
-        return proxy, enabled
+    def build(self, fields: ProxyFields) -> Proxy:
+        return self._factories[fields.transport](fields.name, fields.listen, fields.upstream)
 
     async def create(self, body: Any) -> Proxy:
-        if not isinstance(body, dict):
-            raise BAD_REQUEST_BODY.joined(_json_type_error(body, "toxiproxy.Proxy"))
-        proxy, enabled = self.build(body)
+        fields = ProxyFields.read(body, "toxiproxy.Proxy", "Proxy")
+        fields.require()
+        proxy = self.build(fields)
         async with self._lock:
             if proxy.name in self.proxies:
                 raise PROXY_EXISTS
-            if enabled:
+            if fields.enabled:
                 await proxy.start()
             self.proxies[proxy.name] = proxy
         return proxy
@@ -257,18 +269,14 @@ class Registry:
         """Toxiproxy's proxy.Update: a new listen or upstream restarts the listener, ``enabled``
         defaults to what it was, and the toxics stay."""
         proxy = self.get(name)
+        body = {} if body is None else body
         if not isinstance(body, dict):
-            raise BAD_REQUEST_BODY.joined(_json_type_error(body, "toxiproxy.Proxy"))
-        listen = body.get("listen", proxy.listen)
-        upstream = body.get("upstream", proxy.upstream)
-        enabled = body.get("enabled", proxy.enabled)
-        for text in (listen, upstream):
-            if not isinstance(text, str):
-                raise BAD_REQUEST_BODY.joined(_json_type_error(text, "string"))
-        if not isinstance(enabled, bool):
-            raise BAD_REQUEST_BODY.joined(_json_type_error(enabled, "bool"))
+            raise value_error(body, "toxiproxy.Proxy")
+        listen = string_field(body, "listen", "Proxy", proxy.listen)
+        upstream = string_field(body, "upstream", "Proxy", proxy.upstream)
+        enabled = bool_field(body, "enabled", "Proxy", proxy.enabled)
         async with self._lock:
-            if (listen, upstream) != (proxy.listen, proxy.upstream):
+            if resolve_listen(listen) != proxy.listen or upstream != proxy.upstream:
                 # stop() releases the port before it returns (udp.py and tcp.py close their
                 # sockets synchronously), so the restart below can bind the same one.
                 await proxy.stop()
@@ -291,38 +299,42 @@ class Registry:
                 await proxy.start()
                 proxy.reset_toxics()
 
-    async def populate(self, body: Any) -> list[Proxy]:
-        """Create or replace proxies in bulk; all are checked before any is changed."""
+    async def populate(self, body: Any) -> tuple[list[Proxy], ApiError | None]:
+        """proxy_collection.go's PopulateJson: every entry is read and checked first; then
+        they are applied in order (a proxy whose listen and upstream are unchanged is kept,
+        with its toxics; a changed one is replaced), stopping at the first that fails. The
+        proxies applied so far are returned with that failure."""
+        body = [] if body is None else body
         if not isinstance(body, list):
-            raise BAD_REQUEST_BODY.joined(_json_type_error(body, "[]struct"))
-        planned: list[tuple[Proxy, bool]] = []
-        seen: set[str] = set()
-        for index, item in enumerate(body, start=1):
-            if not isinstance(item, dict):
-                raise BAD_REQUEST_BODY.joined(_json_type_error(item, "struct"))
-            proxy, enabled = self.build(item, f" at proxy {index}")
-            if proxy.name in seen:
-                raise ApiError(f"duplicate proxy name {proxy.name!r}", 500)
-            seen.add(proxy.name)
-            planned.append((proxy, enabled))
-        result = []
+            raise value_error(body, f"[]{POPULATE_TYPE}")
+        entries = [ProxyFields.read(item, POPULATE_TYPE, "") for item in body]
+        for index, fields in enumerate(entries, start=1):
+            fields.require(f" at proxy {index}")
+        applied: list[Proxy] = []
         async with self._lock:
-            for proxy, enabled in planned:
-                existing = self.proxies.get(proxy.name)
-                if existing is not None:
-                    if (existing.listen, existing.upstream, existing.protocol) == (
-                        _requested(proxy, existing),
-                        proxy.upstream,
-                        proxy.protocol,
-                    ):
-                        result.append(existing)
-                        continue
-                    await existing.stop()
-                if enabled:
-                    await proxy.start()
-                self.proxies[proxy.name] = proxy
-                result.append(proxy)
-        return result
+            for fields in entries:
+                try:
+                    applied.append(await self._add_or_replace(fields))
+                except ApiError as err:
+                    return applied, err
+        return applied, None
+
+    async def _add_or_replace(self, fields: ProxyFields) -> Proxy:
+        existing = self.proxies.get(fields.name)
+        if existing is not None:
+            same = (
+                resolve_listen(fields.listen) == existing.listen
+                and fields.upstream == existing.upstream
+                and fields.transport is existing.transport
+            )
+            if same:
+                return existing
+            await existing.stop()
+        proxy = self.build(fields)
+        if fields.enabled:
+            await proxy.start()
+        self.proxies[proxy.name] = proxy
+        return proxy
 
     async def close(self) -> None:
         for proxy in list(self.proxies.values()):
@@ -333,8 +345,35 @@ class Registry:
         return self.proxies.values()
 
 
-def _requested(new: Proxy, existing: Proxy) -> str:
-    # A port-0 request matches the ephemeral port the existing proxy was given.
-    if new.listen.endswith(":0") and existing.listen.rsplit(":", 1)[0] == new.listen[:-2]:
-        return existing.listen
-    return new.listen
+@dataclass(frozen=True)
+class ProxyFields:
+    """A proxy as a request gives it, read with Go's defaults and type errors."""
+
+    name: str
+    listen: str
+    upstream: str
+    enabled: bool
+    transport: Transport
+
+    @classmethod
+    def read(cls, body: Any, go_type: str, struct: str) -> ProxyFields:
+        body = {} if body is None else body
+        if not isinstance(body, dict):
+            raise value_error(body, go_type)
+        transport_text = string_field(body, "protocol", struct, "tcp")  # our UDP extension
+        if transport_text not in set(Transport):
+            raise BAD_REQUEST_BODY.joined(f"protocol must be tcp or udp, got {transport_text!r}")
+        return cls(
+            name=string_field(body, "name", struct),
+            # Toxiproxy binds every interface when listen is left out; we keep to loopback.
+            listen=string_field(body, "listen", struct) or "127.0.0.1:0",
+            upstream=string_field(body, "upstream", struct),
+            enabled=bool_field(body, "enabled", struct, True),
+            transport=Transport(transport_text),
+        )
+
+    def require(self, where: str = "") -> None:
+        if not self.name:
+            raise MISSING_FIELD.joined(f"name{where}")
+        if not self.upstream:
+            raise MISSING_FIELD.joined(f"upstream{where}")

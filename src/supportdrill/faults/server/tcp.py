@@ -16,8 +16,8 @@ import socket
 import struct
 from dataclasses import dataclass
 
-from ..catalog import Protocol, Stream
-from .addresses import bind_error, join_hostport, split_hostport
+from ...definitions.toxics import Direction, Transport
+from .addresses import bind_error, join_hostport, resolve_host, split_hostport
 from .registry import Proxy, Toxic
 
 _QUEUE_HIGH = 4 * 1024 * 1024
@@ -85,11 +85,11 @@ class _End(asyncio.Protocol):
             self.transport.write(data)
 
 
-class _Direction:
-    """Bytes from ``source`` to ``sink`` through the proxy's toxics for ``stream``."""
+class _Pipe:
+    """Bytes from ``source`` to ``sink`` through the proxy's toxics for ``direction``."""
 
-    def __init__(self, link: _Link, stream: Stream, source: _End, sink: _End) -> None:
-        self.link, self.stream, self.source, self.sink = link, stream, source, sink
+    def __init__(self, link: _Link, direction: Direction, source: _End, sink: _End) -> None:
+        self.link, self.direction, self.source, self.sink = link, direction, source, sink
         self.queue: collections.deque[tuple[bytes, float]] = collections.deque()
         self.queued = 0
         self.eof = False
@@ -115,7 +115,7 @@ class _Direction:
     # -- input -----------------------------------------------------------------------------
 
     def toxics(self) -> list[Toxic]:
-        return self.link.proxy.toxics_for(self.stream)
+        return self.link.proxy.toxics_for(self.direction)
 
     def feed(self, data: bytes) -> None:
         if self.task is None and not self.queue and not self.toxics():
@@ -310,8 +310,8 @@ class _Link:
         self.proxy = proxy
         self.client: _End | None = None
         self.upstream: _End | None = None
-        self.up: _Direction | None = None
-        self.down: _Direction | None = None
+        self.up: _Pipe | None = None
+        self.down: _Pipe | None = None
         self.closed = False
 
     def start(self, client: _End) -> None:
@@ -333,17 +333,17 @@ class _Link:
                 upstream.transport.close()
             return
         self.upstream = upstream
-        self.up = _Direction(self, Stream.UPSTREAM, self.client, upstream)
-        self.down = _Direction(self, Stream.DOWNSTREAM, upstream, self.client)
+        self.up = _Pipe(self, Direction.UPSTREAM, self.client, upstream)
+        self.down = _Pipe(self, Direction.DOWNSTREAM, upstream, self.client)
         self.toxics_changed()
         self.client.transport.resume_reading()
 
-    def outgoing(self, end: _End) -> _Direction:
+    def outgoing(self, end: _End) -> _Pipe:
         direction = self.up if end is self.client else self.down
         assert direction is not None
         return direction
 
-    def incoming(self, end: _End) -> _Direction:
+    def incoming(self, end: _End) -> _Pipe:
         direction = self.down if end is self.client else self.up
         assert direction is not None
         return direction
@@ -399,7 +399,7 @@ class _Link:
 
 
 class TcpProxy(Proxy):
-    protocol = Protocol.TCP
+    transport = Transport.TCP
 
     def __init__(self, name: str, listen: str, upstream: str) -> None:
         super().__init__(name, listen, upstream)
@@ -408,15 +408,21 @@ class TcpProxy(Proxy):
 
     async def _start(self) -> None:
         host, port = split_hostport(self.listen)
+        address = resolve_host(host)  # Toxiproxy binds, and reports, the resolved address
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                lambda: _End(_Link(self), True), host or None, port, reuse_address=True
+                lambda: _End(_Link(self), True), address or None, port, reuse_address=True
             )
         except OSError as exc:
-            raise bind_error("tcp", self.listen, exc) from exc
-        sockname = self._server.sockets[0].getsockname()
-        self.listen = join_hostport(host or sockname[0], sockname[1])
+            raise bind_error("tcp", join_hostport(address, port), exc) from exc
+        sockets = self._server.sockets
+        bound = sockets[0].getsockname()[1]
+        if address:
+            self.listen = join_hostport(address, bound)
+        else:  # every interface, as Go writes a dual-stack listener
+            dual = any(sock.family == socket.AF_INET6 for sock in sockets)
+            self.listen = join_hostport("::" if dual else "0.0.0.0", bound)
 
     async def _stop(self) -> None:
         if self._server is not None:

@@ -27,9 +27,10 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Protocol, Stream
-from .addresses import bind_error, join_hostport, split_hostport
-from .registry import ApiError, Proxy, Toxic
+from ...definitions.toxics import Direction, Transport
+from .addresses import bind_error, join_hostport, resolve_host, split_hostport
+from .answers import ApiError
+from .registry import Proxy, Toxic
 
 _SWEEP_S = 30.0
 _IDLE_SWEEPS = 4
@@ -125,10 +126,10 @@ class _Flow:
         self.seen = True
         """Set by every datagram, cleared by the sweep: cheaper than a clock read each time."""
         self.idle_sweeps = 0
-        self.states: dict[tuple[Stream, int], _FlowToxic] = {}
+        self.states: dict[tuple[Direction, int], _FlowToxic] = {}
 
-    def state(self, stream: Stream, toxic: Toxic, rng: random.Random) -> _FlowToxic:
-        key = (stream, toxic.serial)
+    def state(self, direction: Direction, toxic: Toxic, rng: random.Random) -> _FlowToxic:
+        key = (direction, toxic.serial)
         state = self.states.get(key)
         if state is None or state.rolled_with != toxic.toxicity:
             state = _FlowToxic(rng.random() < toxic.toxicity, toxic.toxicity)
@@ -162,7 +163,7 @@ async def _resolve(host: str, port: int, flags: int = 0) -> Target:
 
 
 class UdpProxy(Proxy):
-    protocol = Protocol.UDP
+    transport = Transport.UDP
 
     def __init__(self, name: str, listen: str, upstream: str) -> None:
         super().__init__(name, listen, upstream)
@@ -176,12 +177,16 @@ class UdpProxy(Proxy):
         self._next_resolve = 0.0
         self._sweeper: asyncio.TimerHandle | None = None
         # Per direction, refreshed by toxics_changed(), so the no-toxic test is one truth check.
-        self._toxics: dict[Stream, list[Toxic]] = {Stream.UPSTREAM: [], Stream.DOWNSTREAM: []}
+        self._toxics: dict[Direction, list[Toxic]] = {
+            Direction.UPSTREAM: [],
+            Direction.DOWNSTREAM: [],
+        }
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        host, port = split_hostport(self.listen)
+        host, port = split_hostport(self.listen, "udp")
+        host = resolve_host(host, "udp")
         loop = asyncio.get_running_loop()
         self._target = await self._resolve_upstream()
         try:
@@ -196,7 +201,7 @@ class UdpProxy(Proxy):
             raise bind_error("udp", self.listen, exc) from exc
         self._loop, self._sock = loop, sock
         sockname = sock.getsockname()
-        self.listen = join_hostport(host or sockname[0], sockname[1])
+        self.listen = join_hostport(sockname[0], sockname[1])
         loop.add_reader(sock.fileno(), self._read_clients)
         self._sweeper = loop.call_later(_SWEEP_S, self._sweep)
 
@@ -217,7 +222,7 @@ class UdpProxy(Proxy):
         self.flows.clear()
 
     def toxics_changed(self) -> None:
-        self._toxics = {stream: self.toxics_for(stream) for stream in Stream}
+        self._toxics = {direction: self.toxics_for(direction) for direction in Direction}
 
     async def _resolve_upstream(self) -> Target | None:
         # Toxiproxy accepts an upstream it cannot reach yet (it dials per connection), so a
@@ -294,7 +299,7 @@ class UdpProxy(Proxy):
         if sock is None:
             return
         recvfrom, flows = sock.recvfrom, self.flows
-        toxics = self._toxics[Stream.UPSTREAM]
+        toxics = self._toxics[Direction.UPSTREAM]
         for _ in range(_BATCH):
             try:
                 data, client = recvfrom(_MAX_DATAGRAM)
@@ -309,7 +314,7 @@ class UdpProxy(Proxy):
                     continue
             flow.seen = True
             if toxics:
-                self.relay(Stream.UPSTREAM, flow, data)
+                self.relay(Direction.UPSTREAM, flow, data)
                 continue
             try:
                 flow.sock.send(data)
@@ -321,7 +326,7 @@ class UdpProxy(Proxy):
         if sock is None or flow.closed:
             return
         recv, sendto, client = flow.sock.recv, sock.sendto, flow.client
-        toxics = self._toxics[Stream.DOWNSTREAM]
+        toxics = self._toxics[Direction.DOWNSTREAM]
         for _ in range(_BATCH):
             try:
                 data = recv(_MAX_DATAGRAM)
@@ -331,37 +336,37 @@ class UdpProxy(Proxy):
                 continue  # ICMP port unreachable: upstream not there (yet); keep the flow
             flow.seen = True
             if toxics:
-                self.relay(Stream.DOWNSTREAM, flow, data)
+                self.relay(Direction.DOWNSTREAM, flow, data)
                 continue
             try:
                 sendto(data, client)
             except OSError:
                 self.stats["send_failed"] += 1
 
-    def relay(self, stream: Stream, flow: _Flow, data: bytes) -> None:
+    def relay(self, direction: Direction, flow: _Flow, data: bytes) -> None:
         """Datagram ``data`` through this stream's toxics, then out (now or later)."""
         loop = self._loop
         assert loop is not None
         now = loop.time()
         items = [(now, data)]
-        for toxic in self._toxics[stream]:
-            state = flow.state(stream, toxic, self.rng)
+        for toxic in self._toxics[direction]:
+            state = flow.state(direction, toxic, self.rng)
             if state.active:
                 items = apply_toxic(toxic, state, items, self.rng)
                 if not items:
-                    self.stats[_DROPPED[stream]] += 1
+                    self.stats[_DROPPED[direction]] += 1
                     return
         for when, payload in items:
             if when <= now:
-                self._send(stream, flow, payload)
+                self._send(direction, flow, payload)
             else:
-                loop.call_at(when, self._send, stream, flow, payload)
+                loop.call_at(when, self._send, direction, flow, payload)
 
-    def _send(self, stream: Stream, flow: _Flow, data: bytes) -> None:
+    def _send(self, direction: Direction, flow: _Flow, data: bytes) -> None:
         if flow.closed:
             return
         try:
-            if stream is Stream.UPSTREAM:
+            if direction is Direction.UPSTREAM:
                 flow.sock.send(data)
             elif self._sock is not None:
                 self._sock.sendto(data, flow.client)
@@ -369,4 +374,4 @@ class UdpProxy(Proxy):
             self.stats["send_failed"] += 1
 
 
-_DROPPED = {stream: f"dropped_{stream}" for stream in Stream}
+_DROPPED = {direction: f"dropped_{direction}" for direction in Direction}

@@ -19,14 +19,14 @@ from types import MappingProxyType
 AttributeValue = int | float | bool
 
 
-class Stream(enum.StrEnum):
+class Direction(enum.StrEnum):
     """Which way the toxic acts: ``upstream`` is client → server, ``downstream`` the reply."""
 
     UPSTREAM = "upstream"
     DOWNSTREAM = "downstream"
 
 
-class Protocol(enum.StrEnum):
+class Transport(enum.StrEnum):
     TCP = "tcp"
     UDP = "udp"
     """Ours: a datagram relay for WebRTC media."""
@@ -66,6 +66,7 @@ TCP_TOXICS: Mapping[str, tuple[AttributeSpec, ...]] = MappingProxyType(
             _a("delay", unit="µs"),
         ),
         "limit_data": (_a("bytes", unit="bytes"),),
+        "noop": (),
     }
 )
 
@@ -91,8 +92,8 @@ UDP_TOXICS: Mapping[str, tuple[AttributeSpec, ...]] = MappingProxyType(
 )
 
 
-def toxic_types(protocol: Protocol) -> Mapping[str, tuple[AttributeSpec, ...]]:
-    return UDP_TOXICS if protocol is Protocol.UDP else TCP_TOXICS
+def toxic_types(transport: Transport) -> Mapping[str, tuple[AttributeSpec, ...]]:
+    return UDP_TOXICS if transport is Transport.UDP else TCP_TOXICS
 
 
 class ToxicInvalid(ValueError):
@@ -113,7 +114,7 @@ def check_toxicity(value: object) -> float:
 
 
 def check_attributes(
-    protocol: Protocol,
+    transport: Transport,
     toxic_type: str,
     attributes: Mapping[str, object],
     *,
@@ -123,10 +124,10 @@ def check_attributes(
 
     Unknown attribute names are ignored, as Toxiproxy's JSON decoding ignores them.
     """
-    specs = toxic_types(protocol).get(toxic_type)
+    specs = toxic_types(transport).get(toxic_type)
     if specs is None:
-        known = ", ".join(sorted(toxic_types(protocol)))
-        raise ToxicInvalid("type", f"unknown {protocol} toxic type {toxic_type!r}; known: {known}")
+        known = ", ".join(sorted(toxic_types(transport)))
+        raise ToxicInvalid("type", f"unknown {transport} toxic type {toxic_type!r}; known: {known}")
     result: dict[str, AttributeValue] = {}
     for spec in specs:
         if spec.name in attributes:

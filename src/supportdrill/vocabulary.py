@@ -1,12 +1,20 @@
-"""What crosses the desk boundary: plain frozen values, no I/O (measure/ reads these too)."""
+"""The words the desk boundary speaks, shared by the adapters, the runner, the store and measure/.
+
+Plain frozen values, no I/O: a ticket as we file it (:class:`TicketDraft`) and as the desk knows it
+(:class:`TicketRef`), what one look at it returns (:class:`DeskPoll` of :class:`DeskReply` and
+:class:`DeskStatusChange`), what a desk lets us see (:class:`DeskCapabilities`) and the desk's own
+SLA clocks (:class:`VendorClock`, read by a :class:`VendorClockReader`). They live here, outside
+the adapter package, so that measure/ and store/ depend on the vocabulary and never on desks/.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
-from ..timeline import StatusCategory
+from .timeline import StatusCategory
 
 
 @dataclass(frozen=True)
@@ -103,3 +111,31 @@ class DeskCapabilities:
     (our own desk or on-call, e.g. PagerDuty)."""
     notes: tuple[str, ...] = ()
     """Plain statements of what it cannot see, e.g. "requester view has no via.channel"."""
+
+
+@dataclass(frozen=True)
+class VendorClock:
+    """One of the desk's own SLA clocks, as the desk reports it."""
+
+    metric: str
+    """Ours: first_response, next_reply, periodic_update, resolution or other."""
+    vendor_name: str
+    """The desk's own name for it ("reply_time", "Time to first response", "fr_due_by")."""
+    source: str
+    """The endpoint it came from."""
+    started_at: datetime | None = None
+    breach_at: datetime | None = None
+    completed_at: datetime | None = None
+    goal_s: float | None = None
+    elapsed_s: float | None = None
+    breached: bool | None = None
+    paused: bool | None = None
+    business_hours: bool | None = None
+    """True when the desk counts this clock in its business hours, None when it does not say."""
+
+
+@runtime_checkable
+class VendorClockReader(Protocol):
+    """A desk adapter that can read the desk's own SLA clocks (Zendesk, JSM, Freshdesk agents)."""
+
+    async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]: ...
