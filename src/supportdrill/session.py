@@ -22,10 +22,12 @@ import errno
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .clock import Clock, RealClock
 from .definitions.loader import build_drill, load_drill
@@ -33,10 +35,11 @@ from .definitions.model import DeskKind, Drill
 from .definitions.scenarios import MediaPath
 from .desks.base import Desk
 from .desks.simulated.launch import DeskLaunch
-from .errors import InvalidConfiguration
+from .errors import FaultError, InvalidConfiguration, RunNotFound
 from .faults.guard import cleanup_leftovers
 from .measure.scorecard import Scorecard
 from .report.ticket import render_ticket
+from .run.ownership import LiveAwareLedger, RunLease
 from .run.ports import FaultControl, StreamControl
 from .run.runner import DrillRunner, RunResult
 from .run.wiring import (
@@ -48,10 +51,15 @@ from .run.wiring import (
     media_transports,
     toxiproxy_at,
 )
+from .runbook.wiring import attach_runbook
 from .secrets import Redactor, redacting
 from .store import RunStore, StoreTarget, parse_store
 from .store.runs import new_run_id
-from .timeline import Outcome
+from .timeline import Note, Outcome
+
+if TYPE_CHECKING:
+    from .media.base import Stream
+    from .runbook.failover import FailoverControl
 
 
 @dataclass
@@ -75,6 +83,8 @@ class DrillParts:
     stream: StreamControl | None = None
     fault_server: str = ""
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
+    failover: FailoverControl | None = None
+    """A runbook drill's backup media path and its control endpoint (``runbook.failover``)."""
 
 
 @contextlib.asynccontextmanager
@@ -84,11 +94,17 @@ async def environment(
     simulated_start: str | None = None,
     simulated_rate: float | None = None,
     filing: bool = False,
+    desk_state: Path | None = None,
+    resume_at: datetime | None = None,
 ) -> AsyncIterator[Environment]:
     """The clock, the desk and the status page a drill runs against, released on exit.
 
-    ``filing``: a run from the start, which files at the simulated start exactly."""
-    async with _desk_environment(drill, simulated_start, simulated_rate, filing) as env:
+    ``filing``: a run from the start, which files at the simulated start exactly.
+    ``desk_state``: where the embedded simulated desk keeps its tickets, so a resumed run finds
+    them; ``resume_at``: the simulated time a resumed run carries on from."""
+    async with _desk_environment(
+        drill, simulated_start, simulated_rate, filing, desk_state, resume_at
+    ) as env:
         token_env = drill.stream.token_env if drill.stream is not None else None
         if token_env and os.environ.get(token_env):
             # The stream's WHIP/WHEP token is as secret as the desk's.
@@ -97,9 +113,10 @@ async def environment(
         with redacting(env.redactor):
             try:
                 if url:
-                    from .desks.registry import create_statuspage_watcher
+                    from .definitions.desk_settings import StatuspageSettings
+                    from .desks.statuspage import open_statuspage
 
-                    watcher = create_statuspage_watcher(url, clock=env.clock)
+                    watcher = open_statuspage(StatuspageSettings.from_url(url), clock=env.clock)
                     env.statuspage = StatuspagePoller(watcher)
                 yield env
             finally:
@@ -109,7 +126,12 @@ async def environment(
 
 @contextlib.asynccontextmanager
 async def _desk_environment(
-    drill: Drill, simulated_start: str | None, simulated_rate: float | None, filing: bool
+    drill: Drill,
+    simulated_start: str | None,
+    simulated_rate: float | None,
+    filing: bool,
+    desk_state: Path | None,
+    resume_at: datetime | None,
 ) -> AsyncIterator[Environment]:
     config = drill.vendor.desk
     if config.kind is DeskKind.SIMULATED:
@@ -120,6 +142,10 @@ async def _desk_environment(
         # A run files at the simulated start exactly; a resumed one carries on at the rate.
         lead = filing_lead(drill) if filing else None
         clock = spec.clock(lead=lead)
+        if resume_at is not None and spec.start is not None:
+            from .clock import AcceleratedClock
+
+            clock = AcceleratedClock(resume_at, spec.rate)
         file_at, rate = (spec.start, spec.rate) if lead is not None and spec.start else (None, None)
         url = config.settings.get("url")
         desk: Desk
@@ -130,7 +156,7 @@ async def _desk_environment(
             finally:
                 await desk.close()
             return
-        async with launch(spec, clock=clock) as server:
+        async with launch(spec, clock=clock, state_path=desk_state) as server:
             desk = SimulatedDesk(server.url)
             try:
                 yield Environment(clock, desk, simulated=True, file_at=file_at, rate=rate)
@@ -139,11 +165,11 @@ async def _desk_environment(
         return
     if simulated_start or simulated_rate:
         raise InvalidConfiguration("--simulate-at and --rate apply to the simulated desk only")
-    from .desks.registry import create_desk
+    from .desks.base import open_desk
 
     clock = RealClock()
     redactor = Redactor()
-    desk = create_desk(config, clock=clock, redactor=redactor)
+    desk = open_desk(config, clock=clock, redactor=redactor)
     try:
         yield Environment(clock, desk, simulated=False, redactor=redactor)
     finally:
@@ -182,10 +208,20 @@ async def drill_parts(
             from .media.turn import CoturnServer
 
             turn = (await stack.enter_async_context(CoturnServer())).config
-        stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
+        failover = drill.runbook.failover if drill.runbook is not None else None
+        control: FailoverControl | None = None
+        stream: Stream
+        if failover is not None:
+            from .runbook.failover import failover_stream
+
+            stream, control = await stack.enter_async_context(
+                failover_stream(drill.stream, failover, session, clock=clock)
+            )
+        else:
+            stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
         stack.push_async_callback(stream.stop)
         fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
-        yield DrillParts(fault, JudgedStream(stream), choice.url)
+        yield DrillParts(fault, JudgedStream(stream), choice.url, control)
 
 
 Say = Callable[[str], None]
@@ -231,18 +267,27 @@ class Cleanup:
     removed: tuple[str, ...] = ()
     not_removed: tuple[str, ...] = ()
     """Proxies whose Toxiproxy server did not answer: they may still be in place."""
+    kept_alive: tuple[str, ...] = ()
+    """Proxies of runs whose harness is alive: theirs, not leftovers."""
     store_found: bool = True
 
 
 async def sweep_leftovers(store: RunStore, say: Say = quiet) -> Cleanup:
     """Remove faults a killed harness left on a real Toxiproxy; what could not be reached is
     reported, not fatal (its server may be gone with them)."""
-    leftovers = await cleanup_leftovers(store, toxiproxy_at)
+    ledger = LiveAwareLedger(store)
+    leftovers = await cleanup_leftovers(ledger, toxiproxy_at)
+    for run_id, proxy in ledger.skipped:
+        say(f"left {proxy} in place: its run {run_id} is still running")
     for proxy in leftovers.removed:
         say(f"removed leftover fault {proxy} (from a run that did not end)")
     for proxy in leftovers.not_removed:
         say(f"warning: leftover fault {proxy}: its Toxiproxy server did not answer")
-    return Cleanup(tuple(leftovers.removed), tuple(leftovers.not_removed))
+    return Cleanup(
+        tuple(leftovers.removed),
+        tuple(leftovers.not_removed),
+        kept_alive=tuple(proxy for _, proxy in ledger.skipped),
+    )
 
 
 def _restart_simulated_clock(clock: Clock) -> None:
@@ -327,49 +372,124 @@ async def run_drill_file(
     drill_text = path.read_text(encoding="utf-8")
     _check_writable(reports_dir)
     _check_simulated(drill, simulated_start, simulated_rate)
-    # The desk first (its settings and secrets), then the store: a refused desk creates nothing.
-    async with environment(
-        drill, simulated_start=simulated_start, simulated_rate=simulated_rate, filing=True
-    ) as env:
-        store = RunStore(store_path)
-        try:
-            await sweep_leftovers(store, say)
+    store = RunStore(store_path)
+    try:
+        await sweep_leftovers(store, say)
+        desk_state = _new_desk_state(drill, store_path)
+        async with environment(
+            drill,
+            simulated_start=simulated_start,
+            simulated_rate=simulated_rate,
+            filing=True,
+            desk_state=desk_state,
+        ) as env:
             store.guard_secrets(env.redactor)
             _restart_simulated_clock(env.clock)
             run_id = chosen_id or new_run_id(env.clock.now())
-            async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
-                _restart_simulated_clock(env.clock)
-                runner = DrillRunner(
-                    drill,
-                    compose_ticket=render_ticket,
-                    store=store,
-                    desk=env.desk,
-                    clock=env.clock,
-                    fault=parts.fault,
-                    stream=parts.stream,
-                    run_id=store.create_run_for(
-                        drill, started_at=env.clock.now(), drill_text=drill_text, run_id=run_id
-                    ),
-                    statuspage=env.statuspage,
-                    redactor=env.redactor,
-                    file_at=env.file_at,
-                    rate_after_filing=env.rate,
+            # Owned before any proxy is made: no other command sweeps a live run's faults.
+            async with RunLease(store, run_id, on_beat=_checkpoint(store, run_id, env.clock)):
+                result = await _run_on_parts(
+                    drill, drill_text, store, env, run_id, desk_state, live=live, say=say
                 )
-                say(f"run {run_id}: {drill.name} against {drill.vendor.name}")
-                if parts.fault_server:
-                    say(f"fault server: {parts.fault_server}")
-                if env.simulated and not isinstance(env.clock, RealClock):
-                    filing_at = f"files at {env.file_at.isoformat()}, " if env.file_at else ""
-                    say(
-                        f"simulated time: {filing_at}{env.clock!r}"
-                        + (f", then rate {env.rate:g}" if env.rate else "")
-                        + " (figures describe the persona, not a vendor)"
-                    )
+        return _finish(store, result, reports_dir)
+    finally:
+        store.close()
+
+
+async def _run_on_parts(
+    drill: Drill,
+    drill_text: str,
+    store: RunStore,
+    env: Environment,
+    run_id: str,
+    desk_state: Path | None,
+    *,
+    live: bool,
+    say: Say,
+) -> RunResult:
+    """Start the fault layer and the stream, run the drill on them, and stop them again.
+
+    A fault layer that fails as it is stopped (its server died) is noted on the timeline; the
+    drill's outcome and its report stand, since the vendor's figures come from the desk."""
+    result: RunResult | None = None
+    try:
+        async with drill_parts(drill, run_id=run_id, store=store, clock=env.clock) as parts:
+            _restart_simulated_clock(env.clock)
+            runner = DrillRunner(
+                drill,
+                compose_ticket=render_ticket,
+                store=store,
+                desk=env.desk,
+                clock=env.clock,
+                fault=parts.fault,
+                stream=parts.stream,
+                run_id=store.create_run_for(
+                    drill, started_at=env.clock.now(), drill_text=drill_text, run_id=run_id
+                ),
+                statuspage=env.statuspage,
+                redactor=env.redactor,
+                file_at=env.file_at,
+                rate_after_filing=env.rate,
+            )
+            if desk_state is not None:
+                store.set_state(run_id, DESK_STATE, str(desk_state))
+            say(f"run {run_id}: {drill.name} against {drill.vendor.name}")
+            if parts.fault_server:
+                say(f"fault server: {parts.fault_server}")
+            if env.simulated and not isinstance(env.clock, RealClock):
+                filing_at = f"files at {env.file_at.isoformat()}, " if env.file_at else ""
+                say(
+                    f"simulated time: {filing_at}{env.clock!r}"
+                    + (f", then rate {env.rate:g}" if env.rate else "")
+                    + " (figures describe the persona, not a vendor)"
+                )
+            async with attach_runbook(
+                drill,
+                runner,
+                desk=env.desk,
+                clock=env.clock,
+                redactor=env.redactor,
+                failover=parts.failover,
+                say=say,
+            ):
                 with _live_view(runner, enabled=live):
                     result = await runner.run()
-            return _finish(store, result, reports_dir)
-        finally:
-            store.close()
+    except FaultError as exc:
+        if result is None:
+            raise
+        now = env.clock.now()
+        text = env.redactor.redact(f"the fault layer failed as it was stopped: {exc}")
+        store.append(run_id, Note(at=now, observed_at=now, text=text, level="error"))
+    return result
+
+
+DESK_STATE = "simulated_desk_state"
+"""Run state: the file where the run's embedded simulated desk keeps its tickets."""
+SIMULATED_NOW = "simulated_now"
+"""Run state: the simulated clock's reading at the last heartbeat, where a resume carries on."""
+
+
+def _new_desk_state(drill: Drill, store_path: StoreTarget) -> Path | None:
+    """A fresh file for the embedded simulated desk's tickets, beside the store (``None`` for a
+    real desk or a simulated desk served elsewhere)."""
+    config = drill.vendor.desk
+    if config.kind is not DeskKind.SIMULATED or "url" in config.settings:
+        return None
+    folder = parse_store(store_path).reports_dir().parent / "desks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{uuid.uuid4().hex}.json"
+
+
+def _checkpoint(store: RunStore, run_id: str, clock: Clock) -> Callable[[], None]:
+    """At each heartbeat, keep the simulated clock's reading: a resume carries on from there."""
+
+    def beat() -> None:
+        if isinstance(clock, RealClock):
+            return
+        with contextlib.suppress(RunNotFound):
+            store.set_state(run_id, SIMULATED_NOW, clock.now().isoformat())
+
+    return beat
 
 
 async def resume_run(
@@ -381,29 +501,48 @@ async def resume_run(
     say: Say = quiet,
 ) -> DrillRun:
     """Continue a run a crash interrupted: same ticket, same figures."""
+    location = parse_store(store_path)
+    if not location.exists():
+        # Nothing to resume, and nothing to create.
+        raise InvalidConfiguration(f"no run store at {location.display} (or pass --store)")
     store = RunStore(store_path)
     try:
         record = store.get_run(run_id)
         drill = build_drill(record.drill_text, record.drill_path)
-        # The crashed run's fault must be gone before anything else happens.
-        await sweep_leftovers(store, say)
-        async with environment(drill) as env:
-            store.guard_secrets(env.redactor)
-            runner = DrillRunner(
+        async with RunLease(store, run_id):  # refuses a run whose harness is alive
+            # The crashed run's fault must be gone before anything else happens.
+            await sweep_leftovers(store, say)
+            desk_state = store.state(run_id, DESK_STATE)
+            async with environment(
                 drill,
-                compose_ticket=render_ticket,
-                store=store,
-                desk=env.desk,
-                clock=env.clock,
-                run_id=run_id,
-                statuspage=env.statuspage,
-                redactor=env.redactor,
-            )
-            with _live_view(runner, enabled=live):
-                result = await runner.resume()
+                desk_state=Path(desk_state) if desk_state else None,
+                resume_at=_resume_moment(store, run_id),
+            ) as env:
+                store.guard_secrets(env.redactor)
+                runner = DrillRunner(
+                    drill,
+                    compose_ticket=render_ticket,
+                    store=store,
+                    desk=env.desk,
+                    clock=env.clock,
+                    run_id=run_id,
+                    statuspage=env.statuspage,
+                    redactor=env.redactor,
+                )
+                with _live_view(runner, enabled=live):
+                    result = await runner.resume()
         return _finish(store, result, reports_dir)
     finally:
         store.close()
+
+
+def _resume_moment(store: RunStore, run_id: str) -> datetime | None:
+    """Where a simulated clock carries on: its last checkpoint, or the run's last event."""
+    checkpoint = store.state(run_id, SIMULATED_NOW)
+    moments = [event.observed_at for event in store.events(run_id)]
+    if checkpoint:
+        moments.append(datetime.fromisoformat(checkpoint))
+    return max(moments, default=None)
 
 
 @contextlib.contextmanager
@@ -445,7 +584,7 @@ async def serve_simulated_desk(
 
 async def check_desk(path: Path) -> list[str]:
     """What ``supportdrill desk check`` found: credentials and visibility; files nothing."""
-    from .desks.registry import check_desk as check
+    from .desks.check import check_desk as check
 
     drill = load_drill(path)
     config = drill.vendor.desk

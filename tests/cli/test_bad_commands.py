@@ -35,7 +35,7 @@ def drill_text(*, persona: str = "silent", sla: str = "common-vendor") -> str:
             kind: simulated
             persona: {persona}
             simulated_start: "2026-11-17T10:00:00+08:00"
-            rate: 200000
+            rate: 20000  # a loaded CI machine stalls for 50 ms: 17 simulated minutes, not hours
           timezone: Asia/Shanghai
           coverage: {{P0: 24x7}}
           sla: {sla}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -99,8 +100,34 @@ async def test_a_scheduler_killed_and_restarted_applies_the_missed_run_policy(
         assert claims[before + 3].due_at > claims[before + 2].due_at
 
 
-async def test_two_schedulers_on_one_store_never_start_a_run_twice(tmp_path: Path) -> None:
-    path = tmp_path / "runs.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One store two schedulers share: a SQLite file, or a PostgreSQL schema when one runs."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "runs.db")
+        return
+    # As tests/store/backends.py does: a throwaway schema of the test server, dropped after.
+    import os
+    import secrets
+    from urllib.parse import quote
+
+    base = os.environ.get("SUPPORTDRILL_TEST_POSTGRES", "")
+    if not base:
+        pytest.skip("no PostgreSQL server: set SUPPORTDRILL_TEST_POSTGRES")
+    import psycopg
+
+    schema = f"sd_sched_{secrets.token_hex(6)}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            separator = "&" if "?" in base else "?"
+            yield f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def test_two_schedulers_on_one_store_never_start_a_run_twice(shared_store: str) -> None:
+    path = shared_store
     job = entry('cron: "*/10 * * * *"\n')
     clock = VirtualClock(START)
     with RunStore(path) as one, RunStore(path) as two:
@@ -211,3 +238,19 @@ def test_jakarta_vendor_time_of_a_start() -> None:
     job = entry('cron: "0 3 * * 6"\n')
     (first,) = itertools.islice(planned_runs(job.drill, START), 1)
     assert first.local.tzinfo == ZoneInfo("Asia/Jakarta") and first.local.hour == 3
+
+
+async def test_a_start_lost_with_its_scheduler_is_told_after_a_grace(tmp_path: Path) -> None:
+    clock = VirtualClock(START)
+    job = entry('cron: "0 * * * *"\n')
+    with RunStore(tmp_path / "runs.db") as store:
+        leases = Leases(store)
+        due = START - timedelta(hours=1)
+        leases.claim(job.name, due, "dead", now=due, action="started", run_id="20270101-lost")
+        scheduler = Scheduler(
+            [job], store=store, clock=clock, launcher=StandInLauncher(store, clock)
+        )
+        await scheduler.run(until=START + timedelta(minutes=30))
+        lost = leases.claims(job.name)[0]
+        assert lost.action == "cannot_start" and "(dead) stopped before" in lost.detail
+        assert store.get_run("20270101-lost").outcome is Outcome.ABORTED

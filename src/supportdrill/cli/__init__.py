@@ -17,6 +17,7 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import InvalidInput, SupportdrillError
 from . import (
+    ci,
     cleanup,
     demo,
     desk,
@@ -39,6 +40,7 @@ from .result import CommandResult, ExitCode, emit
 VERBS = (
     validate,
     run,
+    ci,
     demo,
     resume,
     runs,

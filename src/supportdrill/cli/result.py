@@ -43,13 +43,28 @@ def say(line: str) -> None:
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro``; SIGINT and SIGTERM cancel it so the runner ends the drill as halted."""
+    """Run ``coro``; SIGINT and SIGTERM cancel it so the runner ends the drill as halted.
+
+    Only the first signal cancels: the teardown it starts (removing the fault, writing the
+    report) is not cut short by a second Ctrl-C. SIGKILL remains for the impatient, and the next
+    start or ``cleanup`` sweeps what it leaves.
+    """
 
     async def main() -> T:
         task = asyncio.ensure_future(coro)
         loop = asyncio.get_running_loop()
+        stopping = False
+
+        def stop() -> None:
+            nonlocal stopping
+            if stopping:
+                say("supportdrill: already stopping: removing the fault and writing the report")
+                return
+            stopping = True
+            task.cancel()
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, task.cancel)
+            loop.add_signal_handler(signum, stop)
         try:
             return await task
         finally:

@@ -92,6 +92,29 @@ class RunResult:
     reason: str
 
 
+async def _to_the_end(work: Awaitable[None]) -> None:
+    """Await ``work`` to its end even if this task is cancelled again meanwhile.
+
+    Teardown removes the fault and writes the drill's end: a second Ctrl-C (or a library
+    caller's second cancel) must not cut it short. The cancellation is kept for afterwards.
+    """
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                break
+            cancelled = True
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+    task.result()
+    if cancelled:
+        logger.info("a cancellation during teardown was held until the teardown ended")
+
+
 class DrillRunner:
     """Runs one drill end to end against injected collaborators (no module patching)."""
 
@@ -143,7 +166,12 @@ class DrillRunner:
     # -- events ------------------------------------------------------------------------------
 
     async def emit(self, event: Event) -> None:
-        """Redact it, append it to the store first, then tell the observers."""
+        """Redact it, append it to the store first, then tell the observers.
+
+        An event already on the timeline (a reply or a status change read again after a
+        restart) is not recorded twice."""
+        if self.timeline.holds(event):
+            return
         # What the vendor writes can echo a secret back; it is masked before it is kept.
         event = redact_fields(event, self.redactor)
         self.store.append(self.run_id, event)
@@ -185,7 +213,7 @@ class DrillRunner:
         except (FaultError, StreamError, DeskError) as exc:
             outcome, reason = Outcome.ABORTED, self.redactor.redact(f"{type(exc).__name__}: {exc}")
         finally:
-            await self._teardown(outcome, reason)
+            await _to_the_end(self._teardown(outcome, reason))
         return RunResult(self.run_id, outcome, reason)
 
     # -- phases ------------------------------------------------------------------------------
@@ -265,6 +293,13 @@ class DrillRunner:
             await self.emit(
                 FaultLifted(at=now, observed_at=now, reason="removed at restart after a crash")
             )
+        filing_started = self.timeline.last(TicketFiling) is not None
+        if self.drill.fault is not None and not filing_started and not self._fault_confirmed():
+            # The ticket would say the stream is degraded by a fault nobody saw take effect.
+            return (
+                Outcome.ABORTED,
+                "the harness stopped before the fault was confirmed: no ticket was filed",
+            )
         if self.drill.stream is not None and self.stream is None:
             await self.emit(
                 Note(
@@ -325,12 +360,16 @@ class DrillRunner:
         assert self.fault is not None
         await self._phase(Phase.FAULT)
         self._fault_active = True
+        # Stamped as the fault goes on, not once it is verified: the sampler may see the stream
+        # degrade while the toxics are still being read back.
+        started = self.clock.now()
         injected = await self.fault.inject()
         now = self.clock.now()
         await self.emit(
             FaultInjected(
-                at=now,
+                at=started,
                 observed_at=now,
+                precision_s=(now - started).total_seconds(),
                 profile=injected.profile,
                 region=injected.region,
                 symptom=injected.symptom,
@@ -593,7 +632,15 @@ class DrillRunner:
             return
         self._fault_active = False
         with self._physical_time():
-            await self.fault.lift()
+            try:
+                await self.fault.lift()
+            except FaultError as exc:
+                # The vendor's figures come from the desk, not from our fault server: a lift
+                # that fails (the server died) is noted, and the ticket is still watched.
+                now = self.clock.now()
+                text = self.redactor.redact(f"the fault could not be lifted: {exc}")
+                await self.emit(Note(at=now, observed_at=now, text=text, level="error"))
+                return
             now = self.clock.now()
             await self.emit(FaultLifted(at=now, observed_at=now, reason=reason))
             if self.stream is not None and self._recovered_wanted():
@@ -645,6 +692,12 @@ class DrillRunner:
         for clock in clocks:
             # The event carries the desk's reading field for field (the timeline stays pure).
             await self.emit(DeskSlaClock(at=now, observed_at=now, **dataclasses.asdict(clock)))
+
+    def _fault_confirmed(self) -> bool:
+        """The fault was injected and the stream was then seen degraded."""
+        injected = self.timeline.last(FaultInjected)
+        degraded = self.timeline.last(StreamDegraded)
+        return injected is not None and degraded is not None and degraded.at >= injected.at
 
     def _recovered_wanted(self) -> bool:
         return self._degraded.is_set() and not self._recovered.is_set()

@@ -38,13 +38,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from ..clock import Clock
 from ..definitions.model import ConcurrencyPolicy, Drill, MissedRuns, Schedule
 from ..errors import InvalidConfiguration, RunNotFound
 from ..secrets import Redactor, resolve_secret
 from ..store import RunStore
-from ..store.leases import Leases
+from ..store.leases import Claim, Leases
 from ..store.runs import new_run_id
 from ..timeline import DrillEnded, DrillStarted, Outcome
 from .alerts import AlertKind, AlertNotice, send_alerts
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 ON_TIME = timedelta(minutes=1)
 """A run found due later than this after its time was missed by a scheduler that was down."""
 LEASE_TTL = timedelta(minutes=2)
+STARTUP_GRACE = timedelta(minutes=10)
+"""How long a started drill has to record its run before a restarted scheduler calls it lost."""
 POLL = timedelta(seconds=30)
 """The longest the loop sleeps (clock time): leases are renewed at least this often."""
 
@@ -162,6 +165,8 @@ class Scheduler:
         start = self.clock.now()
         for entry in self.entries:
             last = self.leases.last_claim(entry.name)
+            if last is not None:
+                await self._check_last_start(entry, last, start)
             # A schedule new to this store starts now; a known one from its last cron time,
             # so the time it was down is seen (and the missed-run policy applies).
             self._cursor[entry.name] = last.due_at if last is not None else start
@@ -172,6 +177,26 @@ class Scheduler:
             await self._reap()
         finally:
             await self._stop_all()
+
+    async def _check_last_start(self, entry: Entry, claim: Claim, now: datetime) -> None:
+        """A start claimed by a scheduler that died before its drill recorded a run: told as a
+        failure to start once the drill has had ``STARTUP_GRACE`` to appear."""
+        if claim.action != "started" or now - claim.claimed_at < STARTUP_GRACE:
+            return
+        try:
+            self.store.get_run(claim.run_id)
+        except RunNotFound:
+            planned = PlannedRun(
+                nominal=claim.due_at,
+                at=claim.due_at,
+                local=claim.due_at.astimezone(ZoneInfo(entry.schedule.timezone)),
+            )
+            await self._cannot_start(
+                entry,
+                planned,
+                claim.run_id,
+                f"the scheduler ({claim.holder}) stopped before the drill recorded its run",
+            )
 
     async def turn(self) -> None:
         """One pass: reap finished drills, renew leases, decide every due cron time."""
@@ -308,7 +333,6 @@ class Scheduler:
             if lease is not None and not self._holds(entry):
                 self.leases.release(lease, self.holder)
             return
-        self._note(Decision(entry.name, planned.nominal, "started", run_id))
         try:
             process = await self.launcher.launch(entry, run_id, planned)
         except OSError as exc:
@@ -318,6 +342,7 @@ class Scheduler:
             return
         waiter = asyncio.ensure_future(process.wait())
         self.running.append(_Running(entry, run_id, planned, process, lease, waiter))
+        self._note(Decision(entry.name, planned.nominal, "started", run_id))
 
     def _holds(self, entry: Entry) -> bool:
         return any(r.entry.name == entry.name for r in self.running)

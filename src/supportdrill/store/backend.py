@@ -66,6 +66,10 @@ class Backend(abc.ABC):
         """A write transaction: committed on leaving, rolled back on any exception."""
 
     @abc.abstractmethod
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one consistent state of the store (several queries, one answer)."""
+
+    @abc.abstractmethod
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         """Every row of one read."""
 
@@ -80,26 +84,12 @@ class Backend(abc.ABC):
         """Hold the lock ``name`` until ``tx`` ends (no-op on SQLite: the writer lock is held)."""
         del tx, name
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics after a bulk write (import, reindex)."""
+        del tables  # SQLite's planner finds the store's indexes without statistics.
+
     def _error(self, exc: Exception) -> StoreError:
         return StoreError(f"{self.where}: {exc}")
-
-
-def _refuse_foreign(connection: sqlite3.Connection, where: str) -> None:
-    """Refuse a database that holds tables but no supportdrill schema: another application's
-    file named by mistake. Checked before anything is written (not even the WAL pragma), so
-    the file is left exactly as it was. Not SQLite at all fails here too (DatabaseError)."""
-    tables = {
-        name
-        for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    }
-    if tables and "schema_migrations" not in tables:
-        shown = ", ".join(sorted(tables)[:5])
-        raise NotARunStore(
-            f"{where}: not a supportdrill run store (it holds other tables: {shown}); "
-            "refusing to add ours to it — pass another --store"
-        )
 
 
 class SqliteBackend(Backend):
@@ -120,7 +110,7 @@ class SqliteBackend(Backend):
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{where}: cannot open the run store: {exc}") from exc
         try:
-            _refuse_foreign(self._db, where)
+            refuse_foreign(self._db, where)
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.execute("PRAGMA journal_mode = WAL")
             # FULL: a commit survives power loss too; NORMAL survives a killed process only.
@@ -147,6 +137,19 @@ class SqliteBackend(Backend):
                 self._rollback()
                 raise
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        # WAL: a read transaction sees the database as of its first read, whatever commits.
+        with self._lock:
+            try:
+                self._db.execute("BEGIN DEFERRED")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            try:
+                yield
+            finally:
+                self._rollback()
+
     def _rollback(self) -> None:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
@@ -166,6 +169,27 @@ class SqliteBackend(Backend):
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for a named advisory lock."""
     return zlib.crc32(f"supportdrill:{name}".encode())
+
+
+def refuse_foreign(connection: sqlite3.Connection, where: str) -> None:
+    """Refuse a database that holds tables but no supportdrill schema: another application's
+    file named by mistake. Checked before anything is written (not even the WAL pragma), so
+    the file is left exactly as it was."""
+    try:
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    except sqlite3.DatabaseError as exc:
+        raise NotARunStore(f"{where}: not a supportdrill run store: {exc}") from exc
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise NotARunStore(
+            f"{where}: not a supportdrill run store (it holds other tables: {shown}); "
+            "refusing to add ours to it — pass another --store"
+        )
 
 
 def connect(location: StoreLocation, *, synchronous: str = "FULL") -> Backend:
