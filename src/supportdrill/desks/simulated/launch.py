@@ -298,12 +298,12 @@ def describe(spec: DeskLaunch) -> str:
     return f"persona {spec.persona}, {spec.timezone}, hours {hours}, holidays {holidays}"
 
 
-async def check_embedded(spec: DeskLaunch) -> list[str]:
+async def check_embedded(spec: DeskLaunch, *, clock: Clock | None = None) -> list[str]:
     """``desk check`` for a drill's embedded simulated desk: start one exactly as ``run`` would
     (:func:`launch`), sign in, read its persona and clock, and file nothing."""
     from .client import SimulatedDesk
 
-    async with launch(spec) as server:
+    async with launch(spec, clock=clock) as server:
         desk = SimulatedDesk(server.url)
         try:
             lines = await desk.check()
