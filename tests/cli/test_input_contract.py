@@ -134,3 +134,18 @@ def test_run_refuses_every_hostile_file_and_creates_nothing(
         assert code == 2, (path, err)
         assert "Traceback" not in err and err.count("\n") == 1, err
         assert list(work.iterdir()) == [], path
+
+
+def test_run_against_a_real_desk_with_unset_secrets_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zendesk = next(path for path in EXAMPLES if path.name.startswith("zendesk"))
+    for name in list(os.environ):
+        if name.startswith("ACME_"):
+            monkeypatch.delenv(name)
+    work = tmp_path / "work"
+    work.mkdir()
+    code = main(["--store", str(work / "runs.db"), "run", "--no-live", str(zendesk)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "is not set" in err, err
+    assert list(work.iterdir()) == []
