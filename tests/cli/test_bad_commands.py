@@ -264,3 +264,39 @@ async def test_desk_serve_starts_at_a_chosen_virtual_time_and_lists_its_personas
             process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, err.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["runs", "--limit", "99999999999999999999"], "--limit"),
+        (["runs", "--limit", "0"], "--limit"),
+        (["--store", "/dev/null", "runs"], "not a supportdrill run store"),
+        (["--store", "/tmp", "runs"], "not a supportdrill run store"),
+        (["validate", "/proc/self/mem"], "cannot read"),
+    ],
+)
+def test_more_bad_commands_exit_2(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse refusals
+        code = int(exit_.code or 0)
+    _, err = capsys.readouterr()
+    assert code == 2 and fragment in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--port", "70000"], "port 70000 is not 0-65535"),
+        (["--host", "192.0.2.1"], "cannot listen"),
+    ],
+)
+def test_proxy_serve_bad_listen_addresses_exit_2(args: list[str], fragment: str) -> None:
+    result = subprocess.run(
+        [*HARNESS, "proxy", "serve", *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    assert fragment in result.stderr and "Traceback" not in result.stderr

@@ -103,6 +103,9 @@ class SqliteBackend(Backend):
         if synchronous.upper() not in ("FULL", "NORMAL", "OFF"):
             raise ValueError("synchronous must be FULL, NORMAL or OFF")
         where = str(location.path)
+        if location.path.exists() and not location.path.is_file():
+            # A folder or a device (``--store /dev/null``): not ours, and not to be written.
+            raise NotARunStore(f"{where}: not a supportdrill run store (not a file)")
         try:
             if where != ":memory:":
                 location.path.parent.mkdir(parents=True, exist_ok=True)
