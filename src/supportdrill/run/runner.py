@@ -157,6 +157,8 @@ class DrillRunner:
             drill, started_at=clock.now(), drill_text=drill_text
         )
         self.timeline = store.events(self.run_id)
+        self._store_turn = asyncio.Lock()
+        """One event at a time, in the order they are emitted."""
         self._degraded = asyncio.Event()
         self._recovered = asyncio.Event()
         self._healthy = asyncio.Event()
@@ -174,8 +176,11 @@ class DrillRunner:
             return
         # What the vendor writes can echo a secret back; it is masked before it is kept.
         event = redact_fields(event, self.redactor)
-        self.store.append(self.run_id, event)
-        self.timeline = self.timeline.appended(event)
+        async with self._store_turn:
+            # In a thread: a store locked by another process is waited out while the event
+            # loop (the stream, its sampler, the lease's heartbeat) keeps running.
+            await asyncio.to_thread(self.store.append, self.run_id, event)
+            self.timeline = self.timeline.appended(event)
         for observer in self.observers:
             try:
                 observer(event, self.timeline)
