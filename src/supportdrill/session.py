@@ -354,6 +354,11 @@ def _check_simulated(drill: Drill, start: str | None, rate: float | None) -> Non
         DeskLaunch.for_drill(drill, start=start, rate=rate)
     elif start or rate is not None:
         raise InvalidConfiguration("--simulate-at and --rate apply to the simulated desk only")
+    # A real desk's secrets (environment variables, files) are read now too: an unset one is
+    # refused before the store exists. The desk reads them again when it opens.
+    from .secrets import resolve_secrets
+
+    resolve_secrets(drill.vendor.desk.secrets)
 
 
 async def run_drill_file(

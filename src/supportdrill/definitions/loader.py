@@ -139,7 +139,10 @@ def _read_file(where: str, what: str) -> bytes:
             where, None, "", "not a regular file (a pipe, device or socket): refused"
         )
     with os.fdopen(fd, "rb") as handle:
-        data = handle.read(MAX_TEXT + 1)
+        try:
+            data = handle.read(MAX_TEXT + 1)
+        except OSError as exc:  # e.g. /proc/self/mem: "regular", but not readable from 0
+            raise InvalidDrill(where, None, "", f"cannot read: {exc.strerror}") from exc
     if len(data) > MAX_TEXT:
         raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not {what}")
     return data

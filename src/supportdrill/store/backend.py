@@ -112,8 +112,9 @@ class SqliteBackend(Backend):
         if synchronous.upper() not in ("FULL", "NORMAL", "OFF"):
             raise ValueError("synchronous must be FULL, NORMAL or OFF")
         where = str(location.path)
-        if location.path.is_dir():
-            raise NotARunStore(f"{where}: is a folder; name a run store file (e.g. runs.db)")
+        if location.path.exists() and not location.path.is_file():
+            # A folder or a device (``--store /dev/null``): not ours, and not to be written.
+            raise NotARunStore(f"{where}: not a supportdrill run store (not a file)")
         try:
             if where != ":memory:":
                 location.path.parent.mkdir(parents=True, exist_ok=True)
