@@ -41,6 +41,9 @@ def samples() -> list[tl.Event]:
             breached=False,
         ),
         tl.Note(**base, text="hello"),
+        tl.AlertDelivery(
+            **base, alert="breach", channel="webhook", target="${SLACK_URL}", delivered=True
+        ),
         tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
     ]
 
@@ -102,3 +105,36 @@ def test_timeline_queries() -> None:
     assert tl.Timeline().first(tl.Note) is None
     assert len(line.appended(tl.Note(at=NOW, observed_at=NOW, text="y")).all(tl.Note)) == 2
     assert next(event.kind for event in line) == "drill.started"
+
+
+def test_vendor_side_events_read_again_are_held_once() -> None:
+    """After a restart the desk lists its history again: the same reply, the same status change
+    at the same desk time, the same filing are recognised; samples and notes always count."""
+    base = {"at": NOW, "observed_at": NOW}
+    later = {"at": NOW + timedelta(minutes=5), "observed_at": NOW + timedelta(minutes=5)}
+    recorded = [
+        tl.DrillStarted(**base, drill="d", vendor="v", desk="simulated", severity="P0"),
+        tl.VendorProactiveContact(**base, source="statuspage", reference="inc-1"),
+        tl.TicketFiled(**base, ticket_id="1"),
+        tl.CustomerMessage(**base, message_id="c1"),
+        tl.VendorReply(**base, message_id="r1", classification=tl.ReplyClass.HUMAN),
+        tl.TicketStatus(**base, status="open", category=tl.StatusCategory.OPEN),
+        tl.TicketResolved(**base, how=tl.ResolutionKind.TICKET_SOLVED),
+        tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
+    ]
+    timeline = tl.Timeline.of(recorded)
+    for event in recorded:
+        assert event.identity() is not None
+        assert timeline.holds(event), event.kind
+    assert not timeline.holds(
+        tl.VendorReply(**base, message_id="r2", classification=tl.ReplyClass.HUMAN)
+    )
+    assert not timeline.holds(
+        tl.TicketStatus(**later, status="open", category=tl.StatusCategory.OPEN)
+    )
+    unreferenced = tl.VendorProactiveContact(**base, source="statuspage")
+    assert unreferenced.identity() is None and not timeline.appended(unreferenced).holds(
+        unreferenced
+    )
+    note = tl.Note(**base, text="same words")
+    assert not timeline.appended(note).holds(note)

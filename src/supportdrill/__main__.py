@@ -1,4 +1,4 @@
-"""``python -m supportdrill``: the same as the ``supportdrill`` command."""
+"""``python -m supportdrill``: the command line (the scheduler starts drills this way)."""
 
 import sys
 

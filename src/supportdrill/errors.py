@@ -128,5 +128,10 @@ class StoreError(SupportdrillError):
     """The run store failed or holds something we cannot read."""
 
 
-class RunNotFound(StoreError):
-    """No run with that id in the store."""
+class RunNotFound(StoreError, InvalidInput):
+    """No run with that id in the store (bad input: exit 2)."""
+
+
+class NotARunStore(StoreError, InvalidInput):
+    """``--store`` names a file that is not a supportdrill run store (another application's
+    SQLite database, or not SQLite at all): refused untouched, exit 2."""

@@ -104,6 +104,14 @@ class Event:
         if self.precision_s < 0:
             raise ValueError(f"{self.kind}.precision_s must not be negative")
 
+    def identity(self) -> str | None:
+        """What makes this event the same as one already on the timeline, if anything.
+
+        Vendor-side events are read again after a restart (the desk lists its history from the
+        start); their identity lets the runner record each once. ``None``: every one counts.
+        """
+        return None
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +125,9 @@ class DrillStarted(Event):
     timezone: str = "UTC"
     simulated_clock: str = ""
     """Set when the run used simulated time (a virtual or accelerated clock): its description."""
+
+    def identity(self) -> str | None:
+        return "drill.started"
 
 
 @_register
@@ -171,6 +182,9 @@ class VendorProactiveContact(Event):
     reference: str = ""
     title: str = ""
 
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.source}:{self.reference}" if self.reference else None
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -198,6 +212,9 @@ class TicketFiled(Event):
     recovered: bool = False
     """True when found on the desk by its idempotency tag after a crash, not filed now."""
 
+    def identity(self) -> str | None:
+        return "ticket.filed"
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -207,6 +224,9 @@ class CustomerMessage(Event):
     kind: ClassVar[str] = "customer.message"
     message_id: str
     excerpt: str = ""
+
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.message_id}"
 
 
 @_register
@@ -222,6 +242,9 @@ class VendorReply(Event):
     reasons: tuple[str, ...] = ()
     """Why it was classified as it was: every signal that decided it."""
 
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.message_id}"
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +253,9 @@ class TicketStatus(Event):
     status: str
     category: StatusCategory
 
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.status}:{self.at.isoformat()}"
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +263,9 @@ class TicketResolved(Event):
     kind: ClassVar[str] = "ticket.resolved"
     how: ResolutionKind
     detail: str = ""
+
+    def identity(self) -> str | None:
+        return "ticket.resolved"
 
 
 @_register
@@ -297,10 +326,34 @@ class Note(Event):
 
 @_register
 @dataclass(frozen=True, kw_only=True)
+class AlertDelivery(Event):
+    """One attempt-series to deliver an alert about this run (a scheduled drill's breach, abort
+    or failure to start): where to (secrets redacted), how many attempts, and whether it got
+    through."""
+
+    kind: ClassVar[str] = "alert.delivery"
+    alert: str
+    """breach, abort or cannot_start."""
+    channel: str
+    """webhook or email."""
+    target: str
+    """The receiver, redacted: a URL without its query, or the variable that holds it."""
+    delivered: bool
+    attempts: int = 1
+    status: str = ""
+    """The receiver's last answer (an HTTP status, an SMTP reply)."""
+    error: str = ""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
 class DrillEnded(Event):
     kind: ClassVar[str] = "drill.ended"
     outcome: Outcome
     reason: str = ""
+
+    def identity(self) -> str | None:
+        return "drill.ended"
 
 
 EVENT_KINDS: tuple[str, ...] = tuple(sorted(_EVENT_TYPES))
@@ -394,6 +447,14 @@ class Timeline:
 
     def appended(self, event: Event) -> Timeline:
         return Timeline((*self.events, event))
+
+    def holds(self, event: Event) -> bool:
+        """True when an event with ``event``'s identity is already here (see
+        :meth:`Event.identity`); an event without identity is never held."""
+        identity = event.identity()
+        return identity is not None and any(
+            known.identity() == identity for known in self.events if known.kind == event.kind
+        )
 
     def all(self, kind: type[E]) -> tuple[E, ...]:
         """Every event of ``kind``, in appended order."""

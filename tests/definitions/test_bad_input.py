@@ -150,16 +150,16 @@ def test_non_finite_numbers_are_refused(value: str) -> None:
 @pytest.mark.parametrize(
     ("cron", "fragment"),
     [
-        ("99 99 * * *", "minute field '99'"),
-        ("0 24 * * *", "hour field '24'"),
-        ("0 3 0 * *", "day-of-month field '0'"),
-        ("0 3 * 13 *", "month field '13'"),
-        ("0 3 * * 8", "weekday field '8'"),
-        ("0 3 * * mon-fri/0", "step 0"),
-        ("*/99 3 * * *", "step 99"),
+        ("99 99 * * *", "minute: 99 is out of range 0-59"),
+        ("0 24 * * *", "hour: 24 is out of range 0-23"),
+        ("0 3 0 * *", "day of month: 0 is out of range 1-31"),
+        ("0 3 * 13 *", "month: 13 is out of range 1-12"),
+        ("0 3 * * 8", "weekday: 8 is out of range 0-7"),
+        ("0 3 * * mon-fri/0", "step '0' must be a whole number above 0"),
+        ("*/99 3 * * *", "step 99 is larger than"),
         ("0 3 * * fri-mon", "runs backwards"),
-        ("0 3 * * x?", "write numbers"),
-        ("0 3 * jan mon", "day-of-month field"),
+        ("0 3 * * x?", "'x?' is not a number"),
+        ("0 3 * jan mon", "day of month: 'jan' is not a number"),
     ],
 )
 def test_out_of_range_cron_fields_are_refused(cron: str, fragment: str) -> None:

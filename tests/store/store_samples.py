@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from supportdrill.timeline import (
+    AlertDelivery,
     BaselineHealthy,
     CustomerMessage,
     DeskGap,
@@ -63,6 +64,16 @@ def every_event_kind() -> list[Event]:
             toxics=("a", "b"),
         ),
         StreamDegraded(**at(1.2), reasons=("fps<15",), evidence={"fps": 4.0}),
+        AlertDelivery(
+            **at(1.25),
+            alert="breach",
+            channel="webhook",
+            target="https://hooks.example.test/services",
+            delivered=False,
+            attempts=3,
+            status="503",
+            error="service unavailable",
+        ),
         StreamHealth(**at(1.3), metrics={"fps": 4.0, "rtt_ms": 480.0}, healthy=False),
         VendorProactiveContact(**at(1.5), source="statuspage", reference="inc-1", title="Edge"),
         TicketFiling(**at(2), idempotency_key="run-1-ticket", subject="[P0][DRILL] down"),
@@ -105,6 +116,16 @@ def every_event_kind() -> list[Event]:
             business_hours=True,
         ),
         Note(**at(63), text="café ☕ — unicode survives", level="warning"),
+        AlertDelivery(
+            **at(63),
+            alert="breach",
+            channel="email",
+            target="smtp://127.0.0.1:2525 to oncall@example.com",
+            delivered=False,
+            attempts=3,
+            status="451",
+            error="busy",
+        ),
         DrillEnded(**at(64), outcome=Outcome.COMPLETED, reason="ticket solved"),
     ]
 

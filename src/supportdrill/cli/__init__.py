@@ -17,6 +17,7 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import InvalidInput, SupportdrillError
 from . import (
+    ci,
     cleanup,
     demo,
     desk,
@@ -29,6 +30,7 @@ from . import (
     resume,
     run,
     runs,
+    schedule,
     scorecard,
     validate,
 )
@@ -38,6 +40,7 @@ from .result import CommandResult, ExitCode, emit
 VERBS = (
     validate,
     run,
+    ci,
     demo,
     resume,
     runs,
@@ -48,6 +51,7 @@ VERBS = (
     importer,
     profiles,
     cleanup,
+    schedule,
     proxy,
     desk,
 )

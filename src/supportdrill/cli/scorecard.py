@@ -40,6 +40,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--currency", default="", help="the currency's name for --revenue-per-minute"
     )
+    parser.add_argument(
+        "--group",
+        choices=["vendor", "schedule"],
+        default="vendor",
+        help="rows (and hour-of-week heat maps) per vendor, or per vendor and schedule",
+    )
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
@@ -52,6 +58,7 @@ def execute(args: argparse.Namespace) -> CommandResult:
         include_simulated=args.include_simulated,
         revenue_per_minute=args.revenue_per_minute,
         currency=args.currency,
+        group=args.group,
     )
     renderers = {"json": render_json, "html": render_html}
     return CommandResult(lines=(renderers.get(args.format, render_markdown)(card),))

@@ -32,6 +32,8 @@ def execute(args: argparse.Namespace) -> CommandResult:
             parts.append("fault")
         if drill.stream is not None:
             parts.append("stream")
+        if drill.schedule is not None:
+            parts.append(f"schedule {drill.schedule.cron!r} {drill.schedule.timezone}")
         lines.append(f"{path}: ok: {drill.name} ({', '.join(parts)})")
     code = ExitCode.BAD_INPUT if errors else ExitCode.OK
     return CommandResult(code, tuple(lines), tuple(errors))

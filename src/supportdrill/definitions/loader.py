@@ -15,31 +15,42 @@ import re
 import stat
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from ..errors import InvalidDrill
+from .cron import CronFields, parse_cron
+from .desk_settings import SettingsError, StatuspageSettings, parse_desk_settings
 from .faults import FaultPlan, parse_fault_section
 from .model import (
+    AlertFormat,
+    AlertSpec,
+    ConcurrencyPolicy,
     Coverage,
     DeskConfig,
     DeskKind,
     Drill,
+    EmailAlert,
     LiftFault,
+    MissedRuns,
     ResolutionSpec,
     ResolutionWhen,
     SafetySpec,
     Schedule,
+    ScheduleWindow,
     Severity,
     SlaTarget,
     TicketSpec,
     TierSet,
     Vendor,
+    WebhookAlert,
 )
 from .reader import MAX_TEXT, Section, read_document, suggest
-from .scenarios import StreamPlan, parse_stream_section
+from .runbook import Runbook, RunbookSpec, StepKind, parse_runbook, parse_runbook_section
+from .scenarios import MediaPath, StreamPlan, StreamTarget, parse_stream_section
 from .tiers import ALWAYS_WORDS, BUILTIN_TIERS, parse_coverage
 
 TEMPLATE_FIELDS: frozenset[str] = frozenset(
@@ -97,15 +108,22 @@ _ENV_ANYWHERE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_drill(path: str | Path) -> Drill:
-    """Read and validate the drill file at ``path``.
+    """Read and validate the drill file at ``path`` (and the runbook file it names, if any).
 
     Only a regular file is read, and at most :data:`MAX_TEXT` bytes of it: a named pipe, a
     device or a socket is refused without blocking (it is opened non-blocking and checked before
     any read).
     """
     where = str(path)
+    drill = build_drill(_read_file(where, "a drill file"), where)
+    if drill.runbook is not None and drill.runbook.file is not None:
+        drill = replace(drill, runbook=_read_runbook(drill.runbook, Path(path).parent))
+    return drill
+
+
+def _read_file(where: str, what: str) -> bytes:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError as exc:
         raise InvalidDrill(where, None, "", "no such file") from exc
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
@@ -115,15 +133,38 @@ def load_drill(path: str | Path) -> Drill:
     if not stat.S_ISREG(mode):
         os.close(fd)
         if stat.S_ISDIR(mode):
-            raise InvalidDrill(where, None, "", "is a directory, not a drill file")
+            raise InvalidDrill(where, None, "", f"is a directory, not {what}")
         raise InvalidDrill(
             where, None, "", "not a regular file (a pipe, device or socket): refused"
         )
     with os.fdopen(fd, "rb") as handle:
         data = handle.read(MAX_TEXT + 1)
     if len(data) > MAX_TEXT:
-        raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not a drill file")
-    return build_drill(data, where)
+        raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not {what}")
+    return data
+
+
+def _read_runbook(spec: RunbookSpec, folder: Path) -> RunbookSpec:
+    """Read the runbook file a drill names (relative to the drill file's folder)."""
+    assert spec.file is not None
+    where = str(folder / spec.file)
+    paths = spec.failover.paths if spec.failover is not None else None
+    script = parse_runbook(_read_file(where, "a runbook file"), where, paths=paths)
+    _check_failover_steps(script, spec, where)
+    return replace(spec, script=script)
+
+
+def _check_failover_steps(script: Runbook, spec: RunbookSpec, where: str) -> None:
+    if spec.failover is not None:
+        return
+    for step in script.steps:
+        if step.kind is StepKind.FAILOVER:
+            raise InvalidDrill(
+                where,
+                step.line,
+                "steps.do",
+                "a failover step needs the drill's runbook.failover (the stream's backup path)",
+            )
 
 
 def build_drill(data: str | bytes, path: str) -> Drill:
@@ -142,6 +183,7 @@ def build_drill(data: str | bytes, path: str) -> Drill:
             "fault",
             "schedule",
             "labels",
+            "runbook",
         }
     )
     name = root.string("name")
@@ -157,6 +199,7 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         root.fail("a fault needs a stream: section (its toxics act on the stream's media)", "fault")
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
+    runbook = _runbook(root, stream)
     if ticket.file_after >= safety.max_duration:
         root.fail(
             f"ticket.file_after ({ticket.file_after}) does not fit inside safety.max_duration "
@@ -181,14 +224,34 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         digest=hashlib.sha256(encoded).hexdigest(),
         fault=fault,
         stream=stream,
-        schedule=_schedule(root.section("schedule", None)),
+        schedule=_schedule(root.section("schedule", None), name, vendor, ticket.severity),
         labels=_labels(root),
+        runbook=runbook,
     )
 
 
 def _optional(root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan]) -> Any:
     section = root.section(key, None)
     return None if section is None else parse(section)
+
+
+def _runbook(root: Section, stream: StreamPlan | None) -> RunbookSpec | None:
+    section = root.section("runbook", None)
+    if section is None:
+        return None
+    spec = parse_runbook_section(section)
+    if spec.failover is not None and (
+        stream is None
+        or stream.target is not StreamTarget.LOOPBACK
+        or stream.path is not MediaPath.UDP
+    ):
+        root.fail(
+            "a failover needs the loopback stream on path udp (its media crosses our proxies)",
+            "runbook.failover",
+        )
+    if spec.script is not None:
+        _check_failover_steps(spec.script, spec, root.path)
+    return spec
 
 
 def _labels(root: Section) -> Mapping[str, str]:
@@ -248,8 +311,18 @@ def _vendor(section: Section) -> Vendor:
         ack_templates=templates,
         agents=section.strings("agents", ()),
         bots=section.strings("bots", ()),
-        statuspage=section.string("statuspage", None),
+        statuspage=_statuspage(section),
     )
+
+
+def _statuspage(section: Section) -> str | None:
+    url = section.string("statuspage", None)
+    if url is None:
+        return None
+    try:
+        return StatuspageSettings.from_url(url).url
+    except SettingsError as exc:
+        section.fail(exc.message, "statuspage")
 
 
 def _desk(section: Section) -> DeskConfig:
@@ -278,9 +351,16 @@ def _desk(section: Section) -> DeskConfig:
             section.fail("write an environment reference alone, like ${ACME_TOKEN}", key)
         else:
             settings[key] = text
-    return DeskConfig(
+    config = DeskConfig(
         kind=kind, settings=MappingProxyType(settings), secrets=MappingProxyType(secrets)
     )
+    try:
+        parse_desk_settings(config)
+    except SettingsError as exc:
+        # The error names the setting; a secret may be spelt ``key_file`` in the drill.
+        spelt = f"{exc.key}_file"
+        section.fail(exc.message, spelt if spelt in section and exc.key not in section else exc.key)
+    return config
 
 
 def _severity_key(section: Section, key: str) -> Severity:
@@ -489,56 +569,179 @@ def _safety(section: Section | None, root: Section) -> SafetySpec:
     return SafetySpec(max_duration=section.duration("max_duration", timedelta(hours=9)))
 
 
-def _schedule(section: Section | None) -> Schedule | None:
+def _secret_ref(section: Section, key: str) -> str | None:
+    """``${VARIABLE}`` → its name, ``key_file: path`` → ``file:path``; a literal is refused."""
+    file_key = f"{key}_file"
+    if file_key in section:
+        return f"file:{section.string(file_key)}"
+    text = section.string(key, None)
+    if text is None:
+        return None
+    reference = _ENV_REF.match(text)
+    if reference is None:
+        section.fail(
+            "put the secret in an environment variable and write ${VARIABLE_NAME} here, "
+            f"or name a file with {file_key}",
+            key,
+        )
+    return reference.group(1)
+
+
+def _webhook(section: Section) -> WebhookAlert:
+    section.only({"url", "format", "secret", "secret_file"})
+    url = section.string("url")
+    reference = _ENV_REF.match(url)
+    if reference is None and not re.match(r"^https?://[^\s/]+", url):
+        section.fail("must be an http(s) URL or ${VARIABLE} holding one", "url")
+    return WebhookAlert(
+        url="" if reference else url,
+        url_secret=reference.group(1) if reference else None,
+        format=section.choice("format", AlertFormat, AlertFormat.JSON),
+        secret=_secret_ref(section, "secret"),
+    )
+
+
+def _email(section: Section) -> EmailAlert:
+    section.only(
+        {
+            "smtp_host",
+            "smtp_port",
+            "starttls",
+            "from",
+            "to",
+            "user",
+            "password",
+            "password_file",
+            "secret",
+            "secret_file",
+        }
+    )
+    recipients = section.strings("to")
+    if not recipients:
+        section.fail("names no recipient", "to")
+    port = section.integer("smtp_port", 587, minimum=1)
+    if port > 65535:
+        section.fail(f"must be a port number (1-65535), got {port}", "smtp_port")
+    return EmailAlert(
+        smtp_host=section.string("smtp_host"),
+        smtp_port=port,
+        starttls=section.boolean("starttls", True),
+        sender=section.string("from"),
+        to=recipients,
+        user=section.string("user", None),
+        password=_secret_ref(section, "password"),
+        secret=_secret_ref(section, "secret"),
+    )
+
+
+def _alerts(section: Section | None) -> AlertSpec:
+    if section is None:
+        return AlertSpec()
+    section.only({"webhooks", "emails", "retries", "backoff"})
+    retries = section.integer("retries", 4, minimum=0)
+    if retries > 20:
+        section.fail(f"must be at most 20, got {retries}", "retries")
+    return AlertSpec(
+        webhooks=tuple(_webhook(item) for item in section.sections("webhooks", [])),
+        emails=tuple(_email(item) for item in section.sections("emails", [])),
+        retries=retries,
+        backoff=section.duration("backoff", timedelta(seconds=2)),
+    )
+
+
+def _windows(section: Section) -> tuple[ScheduleWindow, ...]:
+    windows: list[ScheduleWindow] = []
+    allowed = [window.value for window in ScheduleWindow]
+    for field, item in section.items("windows", []):
+        if not isinstance(item.value, str) or item.value not in allowed:
+            raise InvalidDrill(
+                section.path,
+                item.line,
+                field,
+                f"{item.value!r} is not one of {', '.join(allowed)}"
+                f"{suggest(str(item.value), allowed)}",
+            )
+        windows.append(ScheduleWindow(item.value))
+    return tuple(dict.fromkeys(windows))
+
+
+def _schedule(
+    section: Section | None, name: str, vendor: Vendor, severity: Severity
+) -> Schedule | None:
     if section is None:
         return None
-    section.only({"cron", "timezone"})
-    cron = section.string("cron")
-    fields = cron.split()
-    if len(fields) != 5:
+    section.only(
+        {
+            "name",
+            "cron",
+            "timezone",
+            "jitter",
+            "seed",
+            "windows",
+            "calendar",
+            "holidays",
+            "max_runs",
+            "concurrency",
+            "missed",
+            "starting_deadline",
+            "suspend",
+            "alerts",
+        }
+    )
+    cron = section.parsed("cron", _cron)
+    series = section.string("name", name)
+    if not _NAME.match(series):
+        section.fail("use lower-case letters, digits, '.', '_' or '-' (at most 80)", "name")
+    jitter = section.duration("jitter", timedelta(0), positive=False)
+    if jitter > timedelta(days=1):
+        section.fail(f"must be at most 1d, got {jitter}", "jitter")
+    calendar = section.choice("calendar", Severity, None)
+    windows = _windows(section)
+    coverage = vendor.coverage_for(calendar or severity)
+    # A 24x7 coverage keeps no holidays (every moment counts), but the vendor's calendar still
+    # has them: take the country the coverage section names for any severity.
+    named = [item.holiday_country for item in vendor.coverage.values() if item.holiday_country]
+    country = (
+        section.string("holidays", None) or coverage.holiday_country or next(iter(named), None)
+    )
+    if ScheduleWindow.HOLIDAY in windows and country is None and not coverage.extra_holidays:
         section.fail(
-            f"a cron line has 5 fields (minute hour day month weekday), got {len(fields)}", "cron"
+            "the holiday window needs a holiday calendar: set schedule.holidays (e.g. ID) or "
+            "vendor.coverage.holidays",
+            "windows",
         )
-    for field_text, (label, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        problem = _cron_field_problem(field_text, low, high, names)
-        if problem:
-            section.fail(f"cron {label} field {field_text!r}: {problem}", "cron")
-    return Schedule(cron=cron, timezone=section.timezone("timezone"))
+    if coverage.always:
+        for window in (ScheduleWindow.OUTSIDE_COVERAGE, ScheduleWindow.FIRST_HOUR):
+            if window in windows:
+                section.fail(
+                    f"{window.value} never happens: the vendor's "
+                    f"{(calendar or severity).value} coverage is 24x7 (set schedule.calendar "
+                    "to a severity with business hours)",
+                    "windows",
+                )
+    return Schedule(
+        cron=cron.text,
+        fields=cron,
+        timezone=section.timezone("timezone", vendor.timezone),
+        name=series,
+        jitter=jitter,
+        seed=section.string("seed", series),
+        windows=windows,
+        calendar=calendar,
+        holidays=country,
+        max_runs=section.integer("max_runs", None, minimum=1),
+        concurrency=section.choice("concurrency", ConcurrencyPolicy, ConcurrencyPolicy.FORBID),
+        missed=section.choice("missed", MissedRuns, MissedRuns.LATEST),
+        starting_deadline=section.duration("starting_deadline", None),
+        suspend=section.boolean("suspend", False),
+        alerts=_alerts(section.section("alerts", None)),
+    )
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_CRON_FIELDS: tuple[tuple[str, int, int, Mapping[str, int]], ...] = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day-of-month", 1, 31, {}),
-    ("month", 1, 12, {name: number for number, name in enumerate(_MONTHS, 1)}),
-    ("weekday", 0, 7, {name: number for number, name in enumerate(_WEEKDAYS)}),
-)
-_CRON_PART = re.compile(r"^(\*|[0-9a-z]{1,3}(?:-[0-9a-z]{1,3})?)(?:/([0-9]{1,3}))?$")
-
-
-def _cron_value(text: str, low: int, high: int, names: Mapping[str, int]) -> int | None:
-    value = int(text) if text.isdigit() else names.get(text)
-    return value if value is not None and low <= value <= high else None
-
-
-def _cron_field_problem(text: str, low: int, high: int, names: Mapping[str, int]) -> str:
-    """Why one cron field is not usable, or "" if it is (numbers, ranges, steps, lists)."""
-    for part in text.lower().split(","):
-        match = _CRON_PART.match(part)
-        if match is None:
-            return "write numbers, ranges (1-5), steps (*/15) or lists (1,15)"
-        if match[2] is not None and not 1 <= int(match[2]) <= high:
-            return f"step {match[2]} is out of range 1-{high}"
-        if match[1] == "*":
-            continue
-        ends = [_cron_value(piece, low, high, names) for piece in match[1].split("-")]
-        if None in ends:
-            return f"{part!r} is outside {low}-{high}"
-        if len(ends) == 2 and ends[0] > ends[1]:  # type: ignore[operator]
-            return f"range {part!r} runs backwards"
-    return ""
+def _cron(value: object) -> CronFields:
+    if not isinstance(value, str):
+        raise ValueError(f'must be a cron line in quotes, like "0 3 * * 6", got {value!r}')
+    return parse_cron(value)
 
 
 __all__ = ["ALWAYS_WORDS", "TEMPLATE_FIELDS", "build_drill", "load_drill"]

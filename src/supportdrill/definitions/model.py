@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import TYPE_CHECKING
 
+from .cron import CronFields
+
 if TYPE_CHECKING:
     from .faults import FaultPlan
+    from .runbook import RunbookSpec
     from .scenarios import StreamPlan
 
 
@@ -171,6 +174,9 @@ class LiftFault(enum.StrEnum):
     ON_FIRST_HUMAN_RESPONSE = "on_first_human_response"
     ON_RESOLUTION = "on_resolution"
     AFTER = "after"
+    NEVER = "never"
+    """The fault stays until the drill ends: whoever answers must restore the stream around it
+    (a runbook's failover), and only the drill's teardown removes it."""
 
 
 @dataclass(frozen=True)
@@ -190,10 +196,109 @@ class SafetySpec:
     max_duration: timedelta = timedelta(hours=9)
 
 
+class ScheduleWindow(enum.StrEnum):
+    """When, on the vendor's calendar, a scheduled run may start (any one listed suffices)."""
+
+    OUTSIDE_COVERAGE = "outside_coverage"
+    """The vendor's coverage for the calendar severity is closed (nights, weekends, holidays)."""
+    HOLIDAY = "holiday"
+    """A public holiday (or listed extra holiday) in the vendor's zone."""
+    FIRST_HOUR = "first_hour"
+    """Inside coverage, within an hour of it opening (the morning queue)."""
+
+
+class ConcurrencyPolicy(enum.StrEnum):
+    """What to do when a run is due while the schedule's previous run is still going
+    (Kubernetes CronJob's ``concurrencyPolicy``)."""
+
+    ALLOW = "Allow"
+    FORBID = "Forbid"
+    REPLACE = "Replace"
+
+
+class MissedRuns(enum.StrEnum):
+    """What to do with runs that fell due while no scheduler was running."""
+
+    SKIP = "skip"
+    """Record them as missed; start nothing until the next time comes."""
+    LATEST = "latest"
+    """Start the most recent one (Kubernetes' behaviour), record the others as missed."""
+    ALL = "all"
+    """Start each one, oldest first (subject to the concurrency policy)."""
+
+
+class AlertFormat(enum.StrEnum):
+    SLACK = "slack"
+    TEAMS = "teams"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class WebhookAlert:
+    """A JSON POST on breach, abort or cannot-start, HMAC-signed with ``secret``."""
+
+    url: str
+    """The URL, or the name of the environment variable holding it (``url_env``)."""
+    format: AlertFormat = AlertFormat.JSON
+    secret: str | None = None
+    """Environment variable name (or ``file:`` path) of the signing key."""
+    url_secret: str | None = None
+    """Environment variable holding the URL itself (Slack and Teams URLs are credentials)."""
+
+
+@dataclass(frozen=True)
+class EmailAlert:
+    """A signed alert mail over SMTP."""
+
+    smtp_host: str
+    sender: str
+    to: tuple[str, ...]
+    smtp_port: int = 587
+    starttls: bool = True
+    user: str | None = None
+    password: str | None = None
+    """Environment variable name (or ``file:`` path)."""
+    secret: str | None = None
+    """Environment variable name (or ``file:`` path) of the signing key."""
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    webhooks: tuple[WebhookAlert, ...] = ()
+    emails: tuple[EmailAlert, ...] = ()
+    retries: int = 4
+    """Attempts after the first, each after a doubling delay."""
+    backoff: timedelta = timedelta(seconds=2)
+
+
 @dataclass(frozen=True)
 class Schedule:
+    """When a drill runs unattended: a cron line in a zone, filtered by the vendor's calendar."""
+
     cron: str
     timezone: str
+    """The zone the cron line is read in; the vendor's unless the drill says otherwise."""
+    name: str = ""
+    """The series name (default: the drill's name)."""
+    jitter: timedelta = timedelta(0)
+    """Each run starts up to this much after its cron time (deterministic per seed)."""
+    seed: str = ""
+    """Seeds the jitter; default the series name."""
+    windows: tuple[ScheduleWindow, ...] = ()
+    """Start only at times inside one of these (empty: any time)."""
+    calendar: Severity | None = None
+    """Whose coverage the windows are judged against (default: the drill's severity)."""
+    holidays: str | None = None
+    """Holiday country for the holiday window (default: the calendar coverage's)."""
+    max_runs: int | None = None
+    concurrency: ConcurrencyPolicy = ConcurrencyPolicy.FORBID
+    missed: MissedRuns = MissedRuns.LATEST
+    starting_deadline: timedelta | None = None
+    """A run that cannot start this long after its time is missed (default: no limit)."""
+    suspend: bool = False
+    alerts: AlertSpec = field(default_factory=AlertSpec)
+    fields: CronFields | None = None
+    """The parsed cron line (set by the loader)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +318,8 @@ class Drill:
     stream: StreamPlan | None = None
     schedule: Schedule | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    runbook: RunbookSpec | None = None
+    """The incident runbook the drill proves: who follows it, and the failover it may take."""
 
     @property
     def severity(self) -> Severity:

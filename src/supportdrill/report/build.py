@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..definitions.loader import build_drill
+from ..definitions.model import ResolutionWhen
 from ..measure.scorecard import Scorecard, evaluate
 from ..store import RunStore
 from ..timeline import DrillEnded, DrillStarted, Timeline
@@ -33,7 +34,13 @@ def scorecard_of(facts: RunFacts, timeline: Timeline) -> Scorecard:
     ended = timeline.last(DrillEnded)
     as_of = ended.at if ended else (timeline.events[-1].at if timeline else None)
     return evaluate(
-        timeline, severity=drill.severity, sla=drill.sla, coverage=drill.coverage, as_of=as_of
+        timeline,
+        severity=drill.severity,
+        sla=drill.sla,
+        coverage=drill.coverage,
+        as_of=as_of,
+        # A drill resolved by the stream's recovery is not resolved by the desk saying so.
+        desk_resolves=drill.resolution.when is not ResolutionWhen.STREAM_RECOVERED,
     )
 
 

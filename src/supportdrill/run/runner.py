@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..clock import AdjustableClock, Clock, RealClock
+from ..clock import AdjustableClock, Clock, RealClock, SettableClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
 from ..desks.retry import with_retries
@@ -92,6 +92,29 @@ class RunResult:
     reason: str
 
 
+async def _to_the_end(work: Awaitable[None]) -> None:
+    """Await ``work`` to its end even if this task is cancelled again meanwhile.
+
+    Teardown removes the fault and writes the drill's end: a second Ctrl-C (or a library
+    caller's second cancel) must not cut it short. The cancellation is kept for afterwards.
+    """
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                break
+            cancelled = True
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+    task.result()
+    if cancelled:
+        logger.info("a cancellation during teardown was held until the teardown ended")
+
+
 class DrillRunner:
     """Runs one drill end to end against injected collaborators (no module patching)."""
 
@@ -111,6 +134,8 @@ class DrillRunner:
         statuspage: StatusSource | None = None,
         redactor: Redactor | None = None,
         baseline_window: timedelta = BASELINE_WINDOW,
+        file_at: datetime | None = None,
+        rate_after_filing: float | None = None,
     ) -> None:
         self.drill = drill
         self.store = store
@@ -122,6 +147,10 @@ class DrillRunner:
         self.observers = list(observers)
         self.statuspage = statuspage
         self.baseline_window = baseline_window
+        self.file_at = file_at
+        """Simulated time only: the moment the ticket is filed (the drill's simulated start)."""
+        self.rate_after_filing = rate_after_filing
+        """Simulated time only: the clock runs at rate 1 until filing, then at this rate."""
         self.redactor = redactor or Redactor()
         self._statuspage_read_at: datetime | None = None
         self.run_id = run_id or store.create_run_for(
@@ -137,7 +166,12 @@ class DrillRunner:
     # -- events ------------------------------------------------------------------------------
 
     async def emit(self, event: Event) -> None:
-        """Redact it, append it to the store first, then tell the observers."""
+        """Redact it, append it to the store first, then tell the observers.
+
+        An event already on the timeline (a reply or a status change read again after a
+        restart) is not recorded twice."""
+        if self.timeline.holds(event):
+            return
         # What the vendor writes can echo a secret back; it is masked before it is kept.
         event = redact_fields(event, self.redactor)
         self.store.append(self.run_id, event)
@@ -179,20 +213,54 @@ class DrillRunner:
         except (FaultError, StreamError, DeskError) as exc:
             outcome, reason = Outcome.ABORTED, self.redactor.redact(f"{type(exc).__name__}: {exc}")
         finally:
-            await self._teardown(outcome, reason)
+            await _to_the_end(self._teardown(outcome, reason))
         return RunResult(self.run_id, outcome, reason)
 
     # -- phases ------------------------------------------------------------------------------
 
     async def _from_start(self) -> tuple[Outcome, str]:
-        with self._physical_time():
+        # On simulated time with a filing moment, everything before filing plays at rate 1 and
+        # the grace window is a jump: the clock then reaches the filing moment exactly.
+        exact = self.file_at is not None and isinstance(self.clock, SettableClock)
+        with self._physical_time(always=exact):
             await self._until_fault_confirmed()
-        await self._read_statuspage()
+            await self._read_statuspage()
         if self.drill.ticket.file_after > timedelta(0):
             await self._phase(Phase.GRACE)
-            await self._sleep_until(self.clock.now() + self.drill.ticket.file_after)
-        ref = await self._file()
+            if exact:
+                self._jump(self.clock.now() + self.drill.ticket.file_after)
+            else:
+                await self._sleep_until(self.clock.now() + self.drill.ticket.file_after)
+        await self._reach_filing_time()
+        with self._physical_time(always=exact):
+            ref = await self._file()
+        if self.rate_after_filing is not None and isinstance(self.clock, AdjustableClock):
+            self.clock.set_rate(self.rate_after_filing)
         return await self._watch(ref, WatchState())
+
+    def _jump(self, moment: datetime) -> None:
+        assert isinstance(self.clock, SettableClock)
+        self.clock.advance_to(moment)
+
+    async def _reach_filing_time(self) -> None:
+        """On simulated time, move the clock forward to the filing moment; filing is then
+        played at rate 1, so the desk stamps the ticket at that very second."""
+        if self.file_at is None or not isinstance(self.clock, SettableClock):
+            return
+        late = (self.clock.now() - self.file_at).total_seconds()
+        # Whole seconds: the desk stamps tickets to the second.
+        if late >= 1:
+            now = self.clock.now()
+            await self.emit(
+                Note(
+                    at=now,
+                    observed_at=now,
+                    text=f"filed {late:.0f}s after the simulated start: the stream and fault "
+                    "phases took longer than the time set aside for them",
+                    level="warning",
+                )
+            )
+        self._jump(self.file_at)
 
     async def _until_fault_confirmed(self) -> None:
         drill = self.drill
@@ -225,6 +293,13 @@ class DrillRunner:
             await self.emit(
                 FaultLifted(at=now, observed_at=now, reason="removed at restart after a crash")
             )
+        filing_started = self.timeline.last(TicketFiling) is not None
+        if self.drill.fault is not None and not filing_started and not self._fault_confirmed():
+            # The ticket would say the stream is degraded by a fault nobody saw take effect.
+            return (
+                Outcome.ABORTED,
+                "the harness stopped before the fault was confirmed: no ticket was filed",
+            )
         if self.drill.stream is not None and self.stream is None:
             await self.emit(
                 Note(
@@ -241,15 +316,19 @@ class DrillRunner:
             state.seen_messages.add(reply.message_id)
         for message in self.timeline.all(CustomerMessage):
             state.seen_messages.add(message.message_id)
+            if message.message_id.startswith("followup-"):
+                state.posted.append((message.at, message.excerpt))
         last_status = self.timeline.last(TicketStatus)
         state.last_status = last_status.status if last_status else None
         return await self._watch(ref, state)
 
     @contextlib.contextmanager
-    def _physical_time(self) -> Iterator[None]:
-        """Play the stream and fault phases at rate 1 on an accelerated (demo) clock."""
+    def _physical_time(self, *, always: bool = False) -> Iterator[None]:
+        """Play the stream and fault phases (and, with ``always``, anything else) at rate 1 on
+        an accelerated (demo) clock."""
         clock = self.clock
-        if self.stream is None or not isinstance(clock, AdjustableClock) or clock.rate == 1:
+        physical = always or self.stream is not None
+        if not physical or not isinstance(clock, AdjustableClock) or clock.rate == 1:
             yield
             return
         rate = clock.rate
@@ -281,12 +360,16 @@ class DrillRunner:
         assert self.fault is not None
         await self._phase(Phase.FAULT)
         self._fault_active = True
+        # Stamped as the fault goes on, not once it is verified: the sampler may see the stream
+        # degrade while the toxics are still being read back.
+        started = self.clock.now()
         injected = await self.fault.inject()
         now = self.clock.now()
         await self.emit(
             FaultInjected(
-                at=now,
+                at=started,
                 observed_at=now,
+                precision_s=(now - started).total_seconds(),
                 profile=injected.profile,
                 region=injected.region,
                 symptom=injected.symptom,
@@ -459,6 +542,7 @@ class DrillRunner:
             ):
                 stamp = await self.desk.comment(ref, resolution.followup)
                 followup_sent = True
+                state.posted.append((stamp, resolution.followup[:280]))
                 await self.emit(
                     CustomerMessage(
                         at=stamp,
@@ -548,7 +632,15 @@ class DrillRunner:
             return
         self._fault_active = False
         with self._physical_time():
-            await self.fault.lift()
+            try:
+                await self.fault.lift()
+            except FaultError as exc:
+                # The vendor's figures come from the desk, not from our fault server: a lift
+                # that fails (the server died) is noted, and the ticket is still watched.
+                now = self.clock.now()
+                text = self.redactor.redact(f"the fault could not be lifted: {exc}")
+                await self.emit(Note(at=now, observed_at=now, text=text, level="error"))
+                return
             now = self.clock.now()
             await self.emit(FaultLifted(at=now, observed_at=now, reason=reason))
             if self.stream is not None and self._recovered_wanted():
@@ -600,6 +692,12 @@ class DrillRunner:
         for clock in clocks:
             # The event carries the desk's reading field for field (the timeline stays pure).
             await self.emit(DeskSlaClock(at=now, observed_at=now, **dataclasses.asdict(clock)))
+
+    def _fault_confirmed(self) -> bool:
+        """The fault was injected and the stream was then seen degraded."""
+        injected = self.timeline.last(FaultInjected)
+        degraded = self.timeline.last(StreamDegraded)
+        return injected is not None and degraded is not None and degraded.at >= injected.at
 
     def _recovered_wanted(self) -> bool:
         return self._degraded.is_set() and not self._recovered.is_set()

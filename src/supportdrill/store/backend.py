@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
-from ..errors import StoreError
+from ..errors import NotARunStore, StoreError
 from .location import StoreLocation
 
 
@@ -114,6 +114,7 @@ class SqliteBackend(Backend):
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{where}: cannot open the run store: {exc}") from exc
         try:
+            refuse_foreign(self._db, where)
             self._db.execute("PRAGMA busy_timeout = 10000")
             self._db.execute("PRAGMA journal_mode = WAL")
             # FULL: a commit survives power loss too; NORMAL survives a killed process only.
@@ -121,7 +122,10 @@ class SqliteBackend(Backend):
             self._db.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise StoreError(f"{where}: not a supportdrill run store: {exc}") from exc
+            raise NotARunStore(f"{where}: not a supportdrill run store: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -169,6 +173,27 @@ class SqliteBackend(Backend):
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for a named advisory lock."""
     return zlib.crc32(f"supportdrill:{name}".encode())
+
+
+def refuse_foreign(connection: sqlite3.Connection, where: str) -> None:
+    """Refuse a database that holds tables but no supportdrill schema: another application's
+    file named by mistake. Checked before anything is written (not even the WAL pragma), so
+    the file is left exactly as it was."""
+    try:
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    except sqlite3.DatabaseError as exc:
+        raise NotARunStore(f"{where}: not a supportdrill run store: {exc}") from exc
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise NotARunStore(
+            f"{where}: not a supportdrill run store (it holds other tables: {shown}); "
+            "refusing to add ours to it — pass another --store"
+        )
 
 
 def connect(location: StoreLocation, *, synchronous: str = "FULL") -> Backend:
