@@ -82,6 +82,10 @@ class Backend(abc.ABC):
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         """Every row of one read."""
 
+    def query_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        """Every row of several reads, in order (PostgreSQL sends them all before waiting)."""
+        return [self.query(sql, parameters) for sql, parameters in statements]
+
     @abc.abstractmethod
     def close(self) -> None: ...
 

@@ -113,6 +113,21 @@ class PostgresBackend(Backend):
             except psycopg.Error as exc:
                 raise self._error(exc) from exc
 
+    def query_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        # Pipeline mode: one wait for the lot instead of one round trip per statement; repeated
+        # statement texts are prepared once by psycopg.
+        with self._lock:
+            connection = self._live()
+            try:
+                with connection.pipeline():
+                    cursors = [
+                        connection.execute(_paramstyle(sql), tuple(parameters))
+                        for sql, parameters in statements
+                    ]
+                return [cursor.fetchall() for cursor in cursors]
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()

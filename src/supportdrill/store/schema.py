@@ -231,6 +231,14 @@ def current_version(tx: Tx) -> int:
 
 def migrate(backend: Backend) -> int:
     """Bring the schema up to :data:`SCHEMA_VERSION`; the version it is at afterwards."""
+    try:
+        # A store already up to date (nearly every open) is only read: no write lock taken, so
+        # a reader needs no write permission and does not queue behind a writer.
+        rows = backend.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        if int(rows[0][0]) == SCHEMA_VERSION:
+            return SCHEMA_VERSION
+    except StoreError:
+        pass  # a new store (no such table yet), or one to refuse: decided under the lock
     # Two processes opening a new store at once must not both apply migration 1: SQLite's
     # BEGIN IMMEDIATE and PostgreSQL's advisory lock make the second wait, then find it done.
     with backend.transaction() as tx:

@@ -15,7 +15,6 @@ same arithmetic, so both paths give the same float.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -24,12 +23,12 @@ from typing import Any
 from ..errors import StoreError
 from .backend import Tx
 from .connection import Database, stamp
-from .model import GroupFigures, MetricFigures, RunScore
+from .figures import METRIC_COUNTS, read_figures
+from .model import GroupFigures, RunScore
 
 _CHUNK = 500
 _Deltas = defaultdict[tuple[Any, ...], Counter[str]]
-_METRIC_COUNTS = ("runs", "ended", "met", "breached", "pending", "n_calendar", "n_business")
-_OLD_METRIC_COUNTS = (
+_OLDMETRIC_COUNTS = (
     "COUNT(*), SUM(ended), SUM(CASE WHEN verdict = 'met' THEN 1 ELSE 0 END), "
     "SUM(CASE WHEN verdict = 'breached' THEN 1 ELSE 0 END), "
     "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END), "
@@ -140,13 +139,13 @@ class ScoreTables(Database):
                     runs=-int(runs), sla_met=-int(sla_met)
                 )
             for row in tx.execute(
-                f"SELECT vendor, severity, name, simulated, {_OLD_METRIC_COUNTS} FROM run_metrics "
+                f"SELECT vendor, severity, name, simulated, {_OLDMETRIC_COUNTS} FROM run_metrics "
                 f"WHERE run_id IN {_in(chunk)} GROUP BY vendor, severity, name, simulated",
                 chunk,
             ).fetchall():
                 key = (row[0], row[1], row[2], int(row[3]))
                 metrics_delta[key] = Counter(
-                    {name: -int(value) for name, value in zip(_METRIC_COUNTS, row[4:], strict=True)}
+                    {name: -int(value) for name, value in zip(METRIC_COUNTS, row[4:], strict=True)}
                 )
             tx.execute(f"DELETE FROM run_metrics WHERE run_id IN {_in(chunk)}", chunk)
             tx.execute(f"DELETE FROM run_scores WHERE run_id IN {_in(chunk)}", chunk)
@@ -182,133 +181,9 @@ class ScoreTables(Database):
         """Every indexed run, summarised per vendor and severity (vendors in name order), as of
         one moment: a drill ending meanwhile is either wholly in the figures or not at all."""
         with self.backend.snapshot():
-            return self._figures(vendors, severity, include_simulated)
-
-    def _figures(
-        self, vendors: Sequence[str], severity: str | None, include_simulated: bool
-    ) -> tuple[GroupFigures, ...]:
-        where, parameters = _filters(vendors, severity, include_simulated)
-        groups = self._query(
-            "SELECT vendor, severity, SUM(runs), SUM(sla_met), "
-            "SUM(CASE WHEN simulated = 1 THEN runs ELSE 0 END) "
-            f"FROM score_totals WHERE 1 = 1{where} GROUP BY vendor, severity",
-            parameters,
-        )
-        counts = self._query(
-            f"SELECT vendor, severity, name, {', '.join(f'SUM({c})' for c in _METRIC_COUNTS)} "
-            f"FROM metric_totals WHERE 1 = 1{where} GROUP BY vendor, severity, name",
-            parameters,
-        )
-        by_group: dict[tuple[str, str], list[MetricFigures]] = {}
-        for vendor, sev, name, runs, ended, met, breached, pending, n_cal, n_bus in counts:
-            if not runs:
-                continue
-            figure = (vendor, sev, name)
-            cal = self._values(figure, "calendar_s", int(n_cal), include_simulated)
-            bus = self._values(figure, "business_s", int(n_bus), include_simulated)
-            by_group.setdefault((vendor, sev), []).append(
-                MetricFigures(
-                    name=name,
-                    runs=int(runs),
-                    ended=int(ended),
-                    p50_calendar_s=cal[0],
-                    p90_calendar_s=cal[1],
-                    max_calendar_s=cal[2],
-                    p50_business_s=bus[0],
-                    p90_business_s=bus[1],
-                    max_business_s=bus[2],
-                    met=int(met),
-                    breached=int(breached),
-                    pending=int(pending),
-                )
+            return read_figures(
+                self._query, self.backend.query_many, vendors, severity, include_simulated
             )
-        result = []
-        # Sorted here, not in SQL, so the order is Python's whatever the server's collation.
-        for vendor, sev, runs, sla_met, simulated in sorted(groups, key=lambda g: (g[0], g[1])):
-            if not runs:
-                continue
-            figures = by_group.get((vendor, sev), [])
-            order = self._first_appearance(
-                vendor, sev, {f.name for f in figures}, include_simulated
-            )
-            figures.sort(key=lambda figure: order[figure.name])
-            result.append(
-                GroupFigures(
-                    vendor=vendor,
-                    severity=sev,
-                    runs=int(runs),
-                    sla_met=int(sla_met),
-                    simulated=int(simulated),
-                    metrics=tuple(figures),
-                )
-            )
-        return tuple(result)
-
-    def _values(
-        self, figure: tuple[str, str, str], column: str, count: int, include_simulated: bool
-    ) -> tuple[float | None, float | None, float | None]:
-        """p50, p90 and max of one figure's ``count`` ended values. Each is a walk along an
-        index to its rank (``LIMIT 2 OFFSET rank``): no value is sorted or fetched in bulk."""
-        if count == 0:
-            return None, None, None
-        head = (
-            f"SELECT {column} FROM run_metrics WHERE vendor = ? AND severity = ? AND name = ? "
-            f"AND ended = 1{'' if include_simulated else ' AND simulated = 0'} "
-            f"AND {column} IS NOT NULL ORDER BY {column}"
-        )
-        found: list[float | None] = []
-        for fraction in (0.5, 0.9):
-            position = fraction * (count - 1)
-            low = math.floor(position)
-            high = min(low + 1, count - 1)
-            limit = high - low + 1
-            if count - 1 - high < low:
-                # Nearer the top (p90): walk down from the maximum instead, then turn round.
-                ranks = self._query(
-                    f"{head} DESC LIMIT ? OFFSET ?", (*figure, limit, count - 1 - high)
-                )[::-1]
-            else:
-                ranks = self._query(f"{head} LIMIT ? OFFSET ?", (*figure, limit, low))
-            if len(ranks) != limit:
-                raise StoreError(f"{self.where}: the scorecard index changed while it was read")
-            at_low, at_high = float(ranks[0][0]), float(ranks[-1][0])
-            # measure.aggregate.percentile's arithmetic, on the two ranks.
-            found.append(at_low + (at_high - at_low) * (position - low))
-        top = self._query(f"{head} DESC LIMIT 1", figure)
-        found.append(float(top[0][0]) if top else None)
-        return found[0], found[1], found[2]
-
-    def _first_appearance(
-        self, vendor: str, severity: str, names: set[str], include_simulated: bool
-    ) -> dict[str, tuple[int, int]]:
-        """Each name's place in the order the scorecard meets it: newest run first, then by its
-        position in that run (what ``measure.aggregate`` does walking the runs in that order)."""
-        order: dict[str, tuple[int, int]] = {}
-        simulated = "" if include_simulated else " AND simulated = 0"
-        offset, size = 0, 16
-        while len(order) < len(names):
-            run_ids = [
-                str(row[0])
-                for row in self._query(
-                    f"SELECT run_id FROM run_scores WHERE vendor = ? AND severity = ?{simulated} "
-                    "ORDER BY started_at DESC, run_id DESC LIMIT ? OFFSET ?",
-                    (vendor, severity, size, offset),
-                )
-            ]
-            if not run_ids:
-                break
-            rank = {run_id: offset + index for index, run_id in enumerate(run_ids)}
-            rows = self._query(
-                f"SELECT run_id, position, name FROM run_metrics WHERE run_id IN {_in(run_ids)}",
-                run_ids,
-            )
-            for run_id, position, name in rows:
-                place = (rank[run_id], int(position))
-                if name not in order or place < order[name]:
-                    order[name] = place
-            offset += size
-            size = min(size * 4, _CHUNK)  # a name seen only in old runs: look further, faster
-        return order
 
 
 def _add_totals(tx: Tx, runs_delta: _Deltas, metrics_delta: _Deltas) -> None:
@@ -322,30 +197,14 @@ def _add_totals(tx: Tx, runs_delta: _Deltas, metrics_delta: _Deltas) -> None:
             [(*key, delta["runs"], delta["sla_met"]) for key, delta in sorted(runs_delta.items())],
         )
     if metrics_delta:
-        columns = ", ".join(_METRIC_COUNTS)
-        updates = ", ".join(f"{c} = metric_totals.{c} + excluded.{c}" for c in _METRIC_COUNTS)
+        columns = ", ".join(METRIC_COUNTS)
+        updates = ", ".join(f"{c} = metric_totals.{c} + excluded.{c}" for c in METRIC_COUNTS)
         tx.executemany(
             f"INSERT INTO metric_totals (vendor, severity, name, simulated, {columns}) "
-            f"VALUES (?, ?, ?, ?, {', '.join('?' * len(_METRIC_COUNTS))}) "
+            f"VALUES (?, ?, ?, ?, {', '.join('?' * len(METRIC_COUNTS))}) "
             f"ON CONFLICT (vendor, severity, name, simulated) DO UPDATE SET {updates}",
             [
-                (*key, *(delta[c] for c in _METRIC_COUNTS))
+                (*key, *(delta[c] for c in METRIC_COUNTS))
                 for key, delta in sorted(metrics_delta.items())
             ],
         )
-
-
-def _filters(
-    vendors: Sequence[str], severity: str | None, include_simulated: bool
-) -> tuple[str, list[Any]]:
-    clauses = ""
-    parameters: list[Any] = []
-    if vendors:
-        clauses += f" AND vendor IN {_in(vendors)}"
-        parameters.extend(vendors)
-    if severity is not None:
-        clauses += " AND severity = ?"
-        parameters.append(severity)
-    if not include_simulated:
-        clauses += " AND simulated = 0"
-    return clauses, parameters
