@@ -200,11 +200,7 @@ class Scheduler:
 
     async def turn(self) -> None:
         """One pass: reap finished drills, renew leases, decide every due cron time."""
-        await self._reap()
-        now = self.clock.now()
-        for running in self.running:
-            if running.lease is not None:
-                self.leases.renew(running.lease, self.holder, now=now, ttl=self.lease_ttl)
+        now = await self._upkeep()
         for entry in self.entries:
             if not entry.schedule.suspend:
                 await self._decide(entry, now)
@@ -223,12 +219,22 @@ class Scheduler:
             due = planned
         if due is None or entry.schedule.suspend:
             return None
+        self._cursor[entry.name] = due.nominal
         await self.clock.sleep(max(0.0, (due.at - now).total_seconds()))
         await self._start(entry, due, self.clock.now())
         while self.running:
-            await asyncio.wait({running.waiter for running in self.running})
-            await self._reap()
+            await self._sleep(None)
+            await self._upkeep()
         return due
+
+    async def _upkeep(self) -> datetime:
+        """Reap finished drills and renew the leases of running ones; the time now."""
+        await self._reap()
+        now = self.clock.now()
+        for running in self.running:
+            if running.lease is not None:
+                self.leases.renew(running.lease, self.holder, now=now, ttl=self.lease_ttl)
+        return now
 
     async def _sleep(self, until: datetime | None) -> None:
         now = self.clock.now()
