@@ -72,6 +72,14 @@ def test_a_profile_can_be_renamed_for_the_ticket() -> None:
     )
     assert plan.expect_degraded_within == timedelta(seconds=30)
     assert plan.phases == BUILTIN_PROFILES["eu"].phases
+    assert plan.expect_recovered_within is None
+
+
+def test_a_fault_can_say_how_soon_the_stream_must_be_restored() -> None:
+    plan = fault_of("  profile: eu\n  expect_recovered_within: 90s\n")
+    assert plan.expect_recovered_within == timedelta(seconds=90)
+    custom = fault_of("  toxics:\n    - {type: loss}\n  expect_recovered_within: 2m\n")
+    assert custom.expect_recovered_within == timedelta(minutes=2)
 
 
 def test_profile_plan_defaults() -> None:
@@ -268,6 +276,7 @@ BAD_FAULTS = [
     ("  profile: eu\n  toxics: []\n", "drill.yaml:5: fault: give exactly one of profile, toxics or phases"),
     ("  profile: sea-mobile\n", "drill.yaml:5: fault.profile: unknown profile 'sea-mobile'; did you mean 'sea-mobile-peak'?"),
     ("  profile: eu\n  expect_degraded_within: 0s\n", "drill.yaml:6: fault.expect_degraded_within: must be longer than zero"),
+    ("  profile: eu\n  expect_recovered_within: soon\n", "drill.yaml:6: fault.expect_recovered_within: "),
     ("  profile: eu\n  toxic: []\n", "drill.yaml:6: fault.toxic: unknown key; did you mean 'toxics'?"),
     ("  toxics: []\n", "drill.yaml:5: fault.toxics: needs at least one toxic"),
     ("  toxics: {type: loss}\n", "drill.yaml:5: fault.toxics: must be a list, got a mapping"),

@@ -132,3 +132,22 @@ def test_clock_skew_only_outside_the_request_window(created: float, skew: float)
     created_at = T0 + timedelta(seconds=created)
     answered = T0 + timedelta(seconds=2)
     assert clock_skew_s(created_at, submitted=T0, answered=answered) == skew
+
+
+def test_stream_recovered_with_the_fault_never_lifted_counts_the_recovery_around_it() -> None:
+    spec = ResolutionSpec(when=ResolutionWhen.STREAM_RECOVERED, lift_fault=LiftFault.NEVER)
+    injected = FaultInjected(**at(0), profile="edge-loss")
+    assert resolution_reached(spec, timeline(injected), T0, stream_interval_s=0.5) is None
+    failover = timeline(injected, StreamRecovered(**at(42)))
+    resolved = resolution_reached(spec, failover, T0, stream_interval_s=0.5)
+    assert resolved is not None and resolved.at == T0 + timedelta(seconds=42)
+    assert resolved.how is ResolutionKind.STREAM_RECOVERED and resolved.precision_s == 0.5
+    # Once the teardown has lifted it, the lift rule applies again: only a later recovery.
+    torn_down = timeline(injected, StreamRecovered(**at(42)), FaultLifted(**at(50), reason="x"))
+    assert resolution_reached(spec, torn_down, T0, stream_interval_s=0.5) is None
+
+
+def test_a_fault_that_is_never_lifted_gives_no_lift_reason() -> None:
+    spec = ResolutionSpec(lift_fault=LiftFault.NEVER)
+    events = timeline(FaultInjected(**at(0), profile="x"), reply(5, "on it"))
+    assert lift_reason(spec, events, T0 + timedelta(days=1)) is None

@@ -385,3 +385,20 @@ def test_metrics_list_the_holidays_and_make_up_days_they_cover() -> None:
     assert ("2026-02-17", "holiday") in kinds and ("2026-02-23", "holiday") in kinds
     # Fri 17:00-18:00, Sat 09:00-18:00, Tue 24 Feb 09:00-17:00 (after Feb 16-23 off).
     assert human.business_s == (1 + 9 + 8) * 3600
+
+
+def test_a_drill_resolved_by_the_stream_does_not_take_the_desk_s_word_for_it() -> None:
+    t0 = SAT_0300
+    b = Builder(t0).reply(minutes(1)).status(minutes(2), StatusCategory.SOLVED)
+    by_desk = card(b)
+    assert by_desk.metric("first_resolution").end == t0 + minutes(2)  # type: ignore[union-attr]
+    by_stream = card(b, desk_resolves=False, as_of=t0 + minutes(10))
+    resolution = by_stream.metric("first_resolution")
+    assert resolution is not None and resolution.end is None
+    assert resolution.verdict is Verdict.PENDING  # the stream is still down: not resolved
+    assert any("the desk marked the ticket solved at 19:02:00Z" in n for n in by_stream.notes)
+    b.add(TicketResolved(**b.at(minutes(7)), how=ResolutionKind.STREAM_RECOVERED))
+    restored = card(b, desk_resolves=False)
+    assert restored.metric("first_resolution").end == t0 + minutes(7)  # type: ignore[union-attr]
+    quiet = card(Builder(t0).reply(minutes(1)), desk_resolves=False)
+    assert not any("solved" in note for note in quiet.notes)

@@ -17,11 +17,13 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import InvalidInput, SupportdrillError
 from . import (
+    ci,
     cleanup,
     demo,
     desk,
     export,
     importer,
+    load,
     profiles,
     proxy,
     reindex,
@@ -39,6 +41,7 @@ from .result import CommandResult, ExitCode, emit
 VERBS = (
     validate,
     run,
+    ci,
     demo,
     resume,
     runs,
@@ -52,6 +55,7 @@ VERBS = (
     schedule,
     proxy,
     desk,
+    load,
 )
 """Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here."""
 

@@ -24,6 +24,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--rate", type=float, help="simulated desk only: simulated seconds per wall second"
     )
+    parser.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="also write JUnit XML (a test case per SLA target and stream expectation); "
+        "on GitHub Actions, failures are annotated too",
+    )
     parser.add_argument("--run-id", help="the run's id (the scheduler chooses it)")
     parser.add_argument(
         "--label", action="append", type=_label, metavar="KEY=VALUE", help="extra run label"
@@ -51,7 +57,17 @@ def execute(args: argparse.Namespace) -> CommandResult:
             labels=dict(args.label or ()),
         )
     )
-    return finished(run, ExitCode.OK if run.sla_met else ExitCode.FAILED)
+    if args.junit is None:
+        return finished(run, ExitCode.OK if run.sla_met else ExitCode.FAILED)
+    from ..report.junit_output import annotations_for, stored_suite, write_junit
+
+    suite = stored_suite(store_path(args), run.run_id)
+    path = write_junit(Path(args.junit), [suite])
+    # The stream expectations are judged too: a runbook that restores the stream late fails.
+    code = ExitCode.OK if run.sla_met and not suite.failed else ExitCode.FAILED
+    result = finished(run, code)
+    lines = (*annotations_for([suite]), *result.lines, f"junit report: {path}")
+    return CommandResult(result.exit_code, lines, result.errors)
 
 
 def finished(run: DrillRun, exit_code: ExitCode) -> CommandResult:

@@ -83,6 +83,9 @@ class FaultPlan:
     phases: tuple[Phase, ...] = ()
     expect_degraded_within: timedelta = timedelta(seconds=10)
     source: str = ""
+    expect_recovered_within: timedelta | None = None
+    """How long viewers may see the outage: stream degraded → stream recovered, judged as a
+    stream expectation (a runbook's failover must restore the stream this fast)."""
 
     @property
     def transports(self) -> frozenset[Transport]:
@@ -317,7 +320,7 @@ def _builtin() -> dict[str, FaultProfile]:
         "any",
         "no media, sockets open",
         aiortc,
-        "all data held, connections open",
+        "all data dropped, connections open (lifting closes TCP ones, as Toxiproxy does)",
         _hold(blackout),
     )
     flap = (
@@ -432,8 +435,19 @@ def _phase(section: Section) -> Phase:
 
 def parse_fault_section(section: Section) -> FaultPlan:
     """The ``fault:`` section: a built-in ``profile``, or ``toxics``/``phases`` of one's own."""
-    section.only(["profile", "region", "symptom", "toxics", "phases", "expect_degraded_within"])
+    section.only(
+        [
+            "profile",
+            "region",
+            "symptom",
+            "toxics",
+            "phases",
+            "expect_degraded_within",
+            "expect_recovered_within",
+        ]
+    )
     within = section.duration("expect_degraded_within", timedelta(seconds=10))
+    restored = section.duration("expect_recovered_within", None)
     given = [key for key in ("profile", "toxics", "phases") if key in section]
     if len(given) != 1:
         section.fail("give exactly one of profile, toxics or phases")
@@ -452,6 +466,7 @@ def parse_fault_section(section: Section) -> FaultPlan:
             plan.phases,
             within,
             plan.source,
+            restored,
         )
     if "toxics" in section:
         toxics = tuple(t for s in section.sections("toxics") for t in _toxic(s))
@@ -469,4 +484,5 @@ def parse_fault_section(section: Section) -> FaultPlan:
         phases,
         within,
         "the drill file",
+        restored,
     )

@@ -15,6 +15,7 @@ import re
 import stat
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -22,7 +23,9 @@ from typing import Any
 
 from ..errors import InvalidDrill
 from .cron import CronFields, parse_cron
+from .desk_settings import SettingsError, StatuspageSettings, parse_desk_settings
 from .faults import FaultPlan, parse_fault_section
+from .load import LoadPlan, parse_load_section
 from .model import (
     AlertFormat,
     AlertSpec,
@@ -47,7 +50,8 @@ from .model import (
     WebhookAlert,
 )
 from .reader import MAX_TEXT, Section, read_document, suggest
-from .scenarios import StreamPlan, parse_stream_section
+from .runbook import Runbook, RunbookSpec, StepKind, parse_runbook, parse_runbook_section
+from .scenarios import MediaPath, StreamPlan, StreamTarget, parse_stream_section
 from .tiers import ALWAYS_WORDS, BUILTIN_TIERS, parse_coverage
 
 TEMPLATE_FIELDS: frozenset[str] = frozenset(
@@ -105,15 +109,22 @@ _ENV_ANYWHERE = re.compile(r"\$\{[^}]*\}")
 
 
 def load_drill(path: str | Path) -> Drill:
-    """Read and validate the drill file at ``path``.
+    """Read and validate the drill file at ``path`` (and the runbook file it names, if any).
 
     Only a regular file is read, and at most :data:`MAX_TEXT` bytes of it: a named pipe, a
     device or a socket is refused without blocking (it is opened non-blocking and checked before
     any read).
     """
     where = str(path)
+    drill = build_drill(_read_file(where, "a drill file"), where)
+    if drill.runbook is not None and drill.runbook.file is not None:
+        drill = replace(drill, runbook=_read_runbook(drill.runbook, Path(path).parent))
+    return drill
+
+
+def _read_file(where: str, what: str) -> bytes:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError as exc:
         raise InvalidDrill(where, None, "", "no such file") from exc
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
@@ -123,15 +134,38 @@ def load_drill(path: str | Path) -> Drill:
     if not stat.S_ISREG(mode):
         os.close(fd)
         if stat.S_ISDIR(mode):
-            raise InvalidDrill(where, None, "", "is a directory, not a drill file")
+            raise InvalidDrill(where, None, "", f"is a directory, not {what}")
         raise InvalidDrill(
             where, None, "", "not a regular file (a pipe, device or socket): refused"
         )
     with os.fdopen(fd, "rb") as handle:
         data = handle.read(MAX_TEXT + 1)
     if len(data) > MAX_TEXT:
-        raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not a drill file")
-    return build_drill(data, where)
+        raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not {what}")
+    return data
+
+
+def _read_runbook(spec: RunbookSpec, folder: Path) -> RunbookSpec:
+    """Read the runbook file a drill names (relative to the drill file's folder)."""
+    assert spec.file is not None
+    where = str(folder / spec.file)
+    paths = spec.failover.paths if spec.failover is not None else None
+    script = parse_runbook(_read_file(where, "a runbook file"), where, paths=paths)
+    _check_failover_steps(script, spec, where)
+    return replace(spec, script=script)
+
+
+def _check_failover_steps(script: Runbook, spec: RunbookSpec, where: str) -> None:
+    if spec.failover is not None:
+        return
+    for step in script.steps:
+        if step.kind is StepKind.FAILOVER:
+            raise InvalidDrill(
+                where,
+                step.line,
+                "steps.do",
+                "a failover step needs the drill's runbook.failover (the stream's backup path)",
+            )
 
 
 def build_drill(data: str | bytes, path: str) -> Drill:
@@ -150,6 +184,8 @@ def build_drill(data: str | bytes, path: str) -> Drill:
             "fault",
             "schedule",
             "labels",
+            "load",
+            "runbook",
         }
     )
     name = root.string("name")
@@ -158,13 +194,17 @@ def build_drill(data: str | bytes, path: str) -> Drill:
     vendor = _vendor(root.section("vendor"))
     fault = _optional(root, "fault", parse_fault_section)
     stream = _optional(root, "stream", parse_stream_section)
+    load = _optional(root, "load", parse_load_section)
     ticket = _ticket(root.section("ticket", None), root)
     resolution = _resolution(root.section("resolution", None), root)
     safety = _safety(root.section("safety", None), root)
     if fault is not None and stream is None:
         root.fail("a fault needs a stream: section (its toxics act on the stream's media)", "fault")
+    if load is not None:
+        _check_load(root, load, stream)
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
+    runbook = _runbook(root, stream)
     if ticket.file_after >= safety.max_duration:
         root.fail(
             f"ticket.file_after ({ticket.file_after}) does not fit inside safety.max_duration "
@@ -191,12 +231,51 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         stream=stream,
         schedule=_schedule(root.section("schedule", None), name, vendor, ticket.severity),
         labels=_labels(root),
+        load=load,
+        runbook=runbook,
     )
 
 
-def _optional(root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan]) -> Any:
+def _check_load(root: Section, load: LoadPlan, stream: StreamPlan | None) -> None:
+    """A surge is aimed at the stream's viewing side: there must be one to aim at."""
+    line = root.node("load").line
+    if stream is None:
+        root.fail(
+            "a load needs a stream: section (the surge is judged with its probe)", "load", line
+        )
+    if load.url is None and stream.whep_url is None:
+        root.fail(
+            f"mode {load.mode} without a url watches the stream's whep_url, and the stream "
+            "has none (use target: whip, or give load.url)",
+            "load.url",
+            line,
+        )
+
+
+def _optional(
+    root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan | LoadPlan]
+) -> Any:
     section = root.section(key, None)
     return None if section is None else parse(section)
+
+
+def _runbook(root: Section, stream: StreamPlan | None) -> RunbookSpec | None:
+    section = root.section("runbook", None)
+    if section is None:
+        return None
+    spec = parse_runbook_section(section)
+    if spec.failover is not None and (
+        stream is None
+        or stream.target is not StreamTarget.LOOPBACK
+        or stream.path is not MediaPath.UDP
+    ):
+        root.fail(
+            "a failover needs the loopback stream on path udp (its media crosses our proxies)",
+            "runbook.failover",
+        )
+    if spec.script is not None:
+        _check_failover_steps(spec.script, spec, root.path)
+    return spec
 
 
 def _labels(root: Section) -> Mapping[str, str]:
@@ -256,8 +335,18 @@ def _vendor(section: Section) -> Vendor:
         ack_templates=templates,
         agents=section.strings("agents", ()),
         bots=section.strings("bots", ()),
-        statuspage=section.string("statuspage", None),
+        statuspage=_statuspage(section),
     )
+
+
+def _statuspage(section: Section) -> str | None:
+    url = section.string("statuspage", None)
+    if url is None:
+        return None
+    try:
+        return StatuspageSettings.from_url(url).url
+    except SettingsError as exc:
+        section.fail(exc.message, "statuspage")
 
 
 def _desk(section: Section) -> DeskConfig:
@@ -286,9 +375,16 @@ def _desk(section: Section) -> DeskConfig:
             section.fail("write an environment reference alone, like ${ACME_TOKEN}", key)
         else:
             settings[key] = text
-    return DeskConfig(
+    config = DeskConfig(
         kind=kind, settings=MappingProxyType(settings), secrets=MappingProxyType(secrets)
     )
+    try:
+        parse_desk_settings(config)
+    except SettingsError as exc:
+        # The error names the setting; a secret may be spelt ``key_file`` in the drill.
+        spelt = f"{exc.key}_file"
+        section.fail(exc.message, spelt if spelt in section and exc.key not in section else exc.key)
+    return config
 
 
 def _severity_key(section: Section, key: str) -> Severity:

@@ -16,6 +16,8 @@ from .cron import CronFields
 
 if TYPE_CHECKING:
     from .faults import FaultPlan
+    from .load import LoadPlan
+    from .runbook import RunbookSpec
     from .scenarios import StreamPlan
 
 
@@ -173,6 +175,9 @@ class LiftFault(enum.StrEnum):
     ON_FIRST_HUMAN_RESPONSE = "on_first_human_response"
     ON_RESOLUTION = "on_resolution"
     AFTER = "after"
+    NEVER = "never"
+    """The fault stays until the drill ends: whoever answers must restore the stream around it
+    (a runbook's failover), and only the drill's teardown removes it."""
 
 
 @dataclass(frozen=True)
@@ -314,6 +319,10 @@ class Drill:
     stream: StreamPlan | None = None
     schedule: Schedule | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    load: LoadPlan | None = None
+    """A surge of viewers on the stream's viewing side (played by Locust)."""
+    runbook: RunbookSpec | None = None
+    """The incident runbook the drill proves: who follows it, and the failover it may take."""
 
     @property
     def severity(self) -> Severity:

@@ -83,6 +83,8 @@ class FaultSession:
         self.failure: BaseException | None = None
         self._applied: Desired = {}
         self._down: set[str] = set()
+        self._clean: set[str] = set()
+        """Proxies the plan never touches (``add_proxy(..., faulted=False)``)."""
         self._task: asyncio.Task[None] | None = None
         self._owned: list[str] = []
         """Every proxy name this session created or tried to, verified or not."""
@@ -117,8 +119,12 @@ class FaultSession:
         *,
         transport: Transport | str = Transport.TCP,
         listen: str = "127.0.0.1:0",
+        faulted: bool = True,
     ) -> ProxyState:
-        """A proxy of this run's in front of ``upstream``; point the direction at its ``listen``."""
+        """A proxy of this run's in front of ``upstream``; point the direction at its ``listen``.
+
+        ``faulted=False`` keeps the fault plan's toxics off it (a clean backup path a runbook can
+        fail over to); it is still this run's, deleted and verified like the others."""
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", role):
             raise InvalidConfiguration(f"proxy role {role!r}: use lower-case letters and digits")
         name = self.prefix + role
@@ -131,6 +137,8 @@ class FaultSession:
         self._owned.append(name)
         state = await self.backend.create_proxy(name, listen, upstream, transport)
         self.proxies[name] = state
+        if not faulted:
+            self._clean.add(name)
         return state
 
     async def retarget(self, name: str, upstream: str) -> ProxyState:
@@ -201,6 +209,8 @@ class FaultSession:
         desired: Desired = {}
         down: set[str] = set()
         for proxy in self.proxies.values():
+            if proxy.name in self._clean:
+                continue
             for index, plan in enumerate(toxics):
                 if plan.transport is not proxy.transport:
                     continue

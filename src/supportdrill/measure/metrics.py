@@ -169,11 +169,18 @@ def first_responses(ctx: Context, replies: Sequence[VendorReply]) -> tuple[Metri
     )
 
 
-def resolution_periods(timeline: Events, since: datetime) -> list[tuple[Event, Event | None]]:
-    """Each stretch the ticket spent resolved: (the entry, the reopen that ended it or None)."""
+def resolution_periods(
+    timeline: Events, since: datetime, *, desk_resolves: bool = True
+) -> list[tuple[Event, Event | None]]:
+    """Each stretch the ticket spent resolved: (the entry, the reopen that ended it or None).
+
+    ``desk_resolves=False`` (a drill resolved by the stream's recovery) counts only the drill's
+    own ``TicketResolved``: a desk marked solved while the stream is still down is not resolved.
+    """
     periods: list[tuple[Event, Event | None]] = []
     entered: Event | None = None
-    changes: list[Event] = [*timeline.all(TicketStatus), *timeline.all(TicketResolved)]
+    statuses = timeline.all(TicketStatus) if desk_resolves else []
+    changes: list[Event] = [*statuses, *timeline.all(TicketResolved)]
     for event in by_time(changes, since):
         resolves = isinstance(event, TicketResolved) or (
             isinstance(event, TicketStatus) and event.category in RESOLVED_CATEGORIES

@@ -91,7 +91,12 @@ def resolution_reached(
     elif resolution.when is ResolutionWhen.STREAM_RECOVERED:
         recovered = timeline.last(StreamRecovered)
         lifted = timeline.last(FaultLifted)
-        if recovered is not None and lifted is not None and recovered.at >= lifted.at:
+        # With lift_fault: never the fault is still in place: a recovery is the runbook's doing
+        # (a failover) and is the resolution. Otherwise only a recovery after the lift counts:
+        # one while the fault is on is the stream flapping, not the vendor fixing it.
+        after_lift = lifted is not None and recovered is not None and recovered.at >= lifted.at
+        around_fault = resolution.lift_fault is LiftFault.NEVER and lifted is None
+        if recovered is not None and (after_lift or around_fault):
             return TicketResolved(
                 at=recovered.at,
                 observed_at=now,

@@ -21,6 +21,7 @@ from ..timeline import (
     ReplyClass,
     StatusCategory,
     TicketFiled,
+    TicketStatus,
     Timeline,
     VendorReply,
 )
@@ -31,6 +32,7 @@ from .metrics import (
     ACKNOWLEDGEMENT,
     FIRST_HUMAN_RESPONSE,
     PAUSED_CATEGORIES,
+    RESOLVED_CATEGORIES,
     Context,
     Events,
     first_responses,
@@ -163,11 +165,14 @@ def evaluate(
     as_of: datetime | None = None,
     capabilities: DeskCapabilities | None = None,
     paused_categories: frozenset[StatusCategory] = PAUSED_CATEGORIES,
+    desk_resolves: bool = True,
 ) -> Scorecard:
     """Every metric of ``timeline`` and the SLA verdict.
 
     ``as_of`` (default: the latest time in the timeline) is "now" for metrics that have not
     ended: pending while their target is not used up, breached once it is.
+    ``desk_resolves=False``: the drill defines resolution as the stream's recovery, so the
+    desk's solved status does not end the resolution metrics (only the drill's own resolution).
     """
     moment = _as_of(timeline, as_of)
     if moment is not None:
@@ -180,7 +185,9 @@ def evaluate(
         ctx = Context(
             t0=t0, coverage=coverage, sla=sla, as_of=moment, paused_categories=paused_categories
         )
-        periods = resolution_periods(events, t0.at) if t0 is not None else []
+        periods = (
+            resolution_periods(events, t0.at, desk_resolves=desk_resolves) if t0 is not None else []
+        )
         metrics.extend(first_responses(ctx, replies))
         metrics.extend(cadences(ctx, events, replies, periods))
         metrics.extend(next_replies(ctx, events, replies))
@@ -199,8 +206,21 @@ def evaluate(
         first_response_basis=ACKNOWLEDGEMENT if ack_counts else FIRST_HUMAN_RESPONSE,
         as_of=moment,
         coverage_label=coverage.label or ("24x7" if coverage.always else coverage.timezone),
-        notes=tuple(_notes(events, t0, replies, sla, severity, coverage, capabilities)),
+        notes=tuple(
+            _notes(events, t0, replies, sla, severity, coverage, capabilities)
+            + _resolution_notes(events, desk_resolves)
+        ),
     )
+
+
+def _resolution_notes(timeline: Events, desk_resolves: bool) -> list[str]:
+    solved = [s for s in timeline.all(TicketStatus) if s.category in RESOLVED_CATEGORIES]
+    if desk_resolves or not solved:
+        return []
+    return [
+        "resolution is the stream's recovery: the desk marked the ticket solved at "
+        f"{solved[0].at:%H:%M:%S}Z, which is reported, not counted"
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from ..definitions.loader import build_drill
+from ..definitions.model import ResolutionWhen
 from ..measure.scorecard import Scorecard, evaluate
 from ..store import RunStore
 from ..timeline import DrillEnded, DrillStarted, Timeline
-from .html import render_html
 from .journal import RunFacts, build_journal
 from .markdown import render_markdown
 
@@ -33,7 +33,13 @@ def scorecard_of(facts: RunFacts, timeline: Timeline) -> Scorecard:
     ended = timeline.last(DrillEnded)
     as_of = ended.at if ended else (timeline.events[-1].at if timeline else None)
     return evaluate(
-        timeline, severity=drill.severity, sla=drill.sla, coverage=drill.coverage, as_of=as_of
+        timeline,
+        severity=drill.severity,
+        sla=drill.sla,
+        coverage=drill.coverage,
+        as_of=as_of,
+        # A drill resolved by the stream's recovery is not resolved by the desk saying so.
+        desk_resolves=drill.resolution.when is not ResolutionWhen.STREAM_RECOVERED,
     )
 
 
@@ -61,6 +67,9 @@ def write_report_files(
         json.dumps(journal, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     markdown_path.write_text(render_markdown(facts, timeline, scorecard), encoding="utf-8")
+    # matplotlib loads only when a report is drawn, not with every command.
+    from .html import render_html
+
     html_path = out_dir / f"{run_id}.html"
     html_path.write_text(render_html(facts, timeline, scorecard), encoding="utf-8")
     return {"journal": journal_path, "markdown": markdown_path, "html": html_path}

@@ -108,9 +108,11 @@ def _verdict(verdict: Verdict) -> str:
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], classes: str = "") -> str:
+    """A table; with an all-blank ``header`` (a list of facts) it has no header row."""
     head = "".join(f"<th>{cell}</th>" for cell in header)
+    thead = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
     body = "".join(f"<tr>{''.join(f'<td>{cell}</td>' for cell in row)}</tr>" for row in rows)
-    return f'<table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<table class="{classes}">{thead}<tbody>{body}</tbody></table>'
 
 
 def _metric_row(metric: Metric, zone: ZoneInfo) -> str:

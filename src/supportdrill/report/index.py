@@ -97,6 +97,8 @@ def index_missing(store: RunStore) -> IndexResult:
     for start in range(0, len(missing), _BATCH):
         batch = missing[start : start + _BATCH]
         store.save_scores(_scored(store, batch), scorer_version=SCORER_VERSION)
+    if len(missing) >= _BATCH:
+        store.analyze_scores()
     return IndexResult(len(missing), time.perf_counter() - began, store.where)
 
 

@@ -103,6 +103,17 @@ class Leases:
             ).rowcount
         return bool(changed)
 
+    def take_over(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> None:
+        """Take ``name`` whoever holds it: only for a holder known to be dead (its process is
+        gone) whose lease has not lapsed yet."""
+        with self._db._transaction() as connection:
+            connection.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                "acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+                (name, holder, stamp(now), stamp(now + ttl)),
+            )
+
     def release(self, name: str, holder: str) -> None:
         """Give the lease up (only ``holder``'s own; releasing twice is harmless)."""
         with self._db._transaction() as connection:

@@ -95,6 +95,17 @@ class PostgresBackend(Backend):
             except psycopg.Error as exc:
                 raise self._error(exc) from exc
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self._lock:
+            connection = self._live()
+            try:
+                with connection.transaction():
+                    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
+
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
@@ -111,6 +122,15 @@ class PostgresBackend(Backend):
 
     def exclusive(self, tx: Tx, name: str) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        # Fresh tables have no statistics until autovacuum comes round: without them the
+        # planner may sort a whole table instead of walking the scorecard's indexes.
+        with self._lock:
+            try:
+                self._live().execute(f"ANALYZE {', '.join(tables)}")
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
 
     def _error(self, exc: Exception) -> StoreError:
         text = str(exc).strip().splitlines()

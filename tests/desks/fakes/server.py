@@ -10,11 +10,13 @@ the desk did it, the client never heard.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from aiohttp import web
+from contracts.openapi import Exchange
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,6 +39,8 @@ class FakeServer:
         self.bodies: list[bytes] = []
         """Every request body received, raw: what a desk would store as the ticket."""
         self.auth_headers: list[str] = []
+        self.exchanges: list[Exchange] = []
+        """Every request and its answer (JSON decoded), for the contract tests."""
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -47,8 +51,9 @@ class FakeServer:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.log.append((request.method, request.path_qs))
         self.auth_headers.append(request.headers.get("Authorization", ""))
-        if request.can_read_body:
-            self.bodies.append(await request.read())  # cached: the handler reads it again
+        raw = await request.read() if request.can_read_body else None
+        if raw is not None:
+            self.bodies.append(raw)  # cached: the handler reads it again
         date = {"Date": format_datetime(datetime.now(UTC), usegmt=True)}
         if self.require_auth is not None and request.headers.get("Authorization") != (
             self.require_auth
@@ -80,10 +85,35 @@ class FakeServer:
                 await asyncio.sleep(self.hang_s)
         response = await handler(request)
         response.headers.setdefault("Date", date["Date"])
+        self._record(request, response, raw)
         if kind == "lost":
             # The desk has acted; its answer arrives too late for the client.
             await asyncio.sleep(self.hang_s)
         return response
+
+    def _record(
+        self, request: web.Request, response: web.StreamResponse, body: bytes | None
+    ) -> None:
+        def decoded(raw: object) -> object:
+            if not isinstance(raw, bytes | bytearray) or not raw.strip():
+                return None
+            try:
+                return json.loads(raw)
+            except ValueError:
+                return None
+
+        self.exchanges.append(
+            Exchange(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+                body=decoded(body),
+                status=response.status,
+                answer=decoded(getattr(response, "body", None)),
+                answer_headers=dict(response.headers),
+            )
+        )
 
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app, access_log=None)

@@ -13,6 +13,8 @@ Routes (JSON in and out, like Zendesk's requester view)::
     GET  /api/v2/requests/{id}/comments   ?since=ISO&role=agent|end_user; users sideloaded with role
     GET  /api/v2/users/me                 who the token is
     GET|POST|DELETE /_control             persona and clock info; inject faults for the next N calls
+    POST /_agent/requests/{id}            {comment, status}: act as the vendor's agent (a runbook
+                                          drill's scripted responder); shown like the persona's
 
 Every answer carries a ``Date`` header from the desk's clock, and every timestamp is that clock's:
 share a :class:`~supportdrill.timeline.VirtualClock` or an
@@ -37,6 +39,7 @@ from .personas import Persona
 from .state import AGENT_ID, BOT_ID, REQUESTER_ID, DeskState, SimTicket, TicketView
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+AGENT_STATUSES = ("open", "pending", "hold", "solved", "closed")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -70,6 +73,7 @@ class DeskApi:
         app.router.add_get("/_control", self.control_show)
         app.router.add_post("/_control", self.control_inject)
         app.router.add_delete("/_control", self.control_clear)
+        app.router.add_post(r"/_agent/requests/{id:\d+}", self.agent_act)
         return app
 
     async def stamp_date(self, request: web.Request, response: web.StreamResponse) -> None:
@@ -333,6 +337,28 @@ class DeskApi:
             )
         self.fault = fault if fault.remaining > 0 else None
         return web.json_response({"fault": mode.value, "remaining": fault.remaining})
+
+    async def agent_act(self, request: web.Request) -> web.Response:
+        ticket = self._ticket(request)
+        if ticket is None:
+            return json_error(404, "RecordNotFound", "Not found")
+        try:
+            document = await request.json()
+        except ValueError:
+            return json_error(400, "InvalidJSON", "the body is not JSON")
+        body = document.get("comment", "") if isinstance(document, dict) else None
+        status = document.get("status") if isinstance(document, dict) else None
+        if not isinstance(body, str) or (status is not None and status not in AGENT_STATUSES):
+            return json_error(
+                422,
+                "RecordInvalid",
+                f"expected {{comment: text, status: {'|'.join(AGENT_STATUSES)}}}",
+            )
+        if not body.strip() and status is None:
+            return json_error(422, "RecordInvalid", "give a comment, a status or both")
+        ticket = self.state.agent_act(ticket.id, self.now(), body=body.strip(), status=status)
+        view = self.state.view(ticket, self.now())
+        return web.json_response({"request": self._request_json(request, view)})
 
     async def control_clear(self, request: web.Request) -> web.Response:
         self.fault = None

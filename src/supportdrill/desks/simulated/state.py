@@ -28,9 +28,11 @@ AGENT_ID = 2001
 BOT_ID = 2002
 PERSONA_TAG = re.compile(r"^persona-(?P<name>[a-z0-9-]+)$")
 # Comment ids: ticket id × 1000, plus the step number for the vendor's script and 500 + n for
-# the customer's own comments, so ids are stable across restarts without being stored.
+# the customer's own comments (700 + n for a responder's agent actions), so ids are stable across
+# restarts without being stored.
 _IDS_PER_TICKET = 1000
 _CUSTOMER_BASE = 500
+_AGENT_BASE = 700
 
 AUTO_REPLY_HEADERS: Mapping[str, str] = {"auto-submitted": "auto-replied", "x-autoreply": "yes"}
 
@@ -40,6 +42,17 @@ class CustomerComment:
     id: int
     body: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class AgentAction:
+    """What a responder outside the persona did as the vendor's agent (the scripted responder
+    of a runbook drill): a public comment, a status change, or both at once."""
+
+    id: int
+    at: datetime
+    body: str = ""
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class SimTicket:
     persona: str
     idempotency_key: str | None = None
     comments: tuple[CustomerComment, ...] = ()
+    agent_actions: tuple[AgentAction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,14 @@ class DeskState:
                 comments.append(
                     CommentView(comment.id, comment.body, REQUESTER_ID, comment.at, "api", {})
                 )
+        for action in ticket.agent_actions:
+            if action.at > now:
+                continue
+            if action.body:
+                comments.append(CommentView(action.id, action.body, AGENT_ID, action.at, "web", {}))
+            if action.status is not None and action.status != history[-1][0]:
+                history.append((action.status, action.at))
+        history.sort(key=lambda change: change[1])
         comments.sort(key=lambda c: (c.at, c.id))
         updated = max([ticket.created_at, *(c.at for c in comments), *(at for _, at in history)])
         return TicketView(ticket, history[-1][0], updated, tuple(comments), tuple(history))
@@ -196,6 +218,22 @@ class DeskState:
         self._save()
         return ticket
 
+    def agent_act(
+        self, ticket_id: int, now: datetime, *, body: str = "", status: str | None = None
+    ) -> SimTicket:
+        """Record what a responder did as the agent; the desk shows it like the persona's."""
+        ticket = self._tickets[ticket_id]
+        action = AgentAction(
+            id=ticket.id * _IDS_PER_TICKET + _AGENT_BASE + len(ticket.agent_actions) + 1,
+            at=now.replace(microsecond=0),
+            body=body,
+            status=status,
+        )
+        ticket = replace(ticket, agent_actions=(*ticket.agent_actions, action))
+        self._tickets[ticket_id] = ticket
+        self._save()
+        return ticket
+
     # ---- persistence
 
     def _save(self) -> None:
@@ -242,6 +280,10 @@ def _ticket_record(ticket: SimTicket) -> dict[str, Any]:
         "persona": ticket.persona,
         "idempotency_key": ticket.idempotency_key,
         "comments": [{"id": c.id, "body": c.body, "at": c.at.isoformat()} for c in ticket.comments],
+        "agent_actions": [
+            {"id": a.id, "body": a.body, "status": a.status, "at": a.at.isoformat()}
+            for a in ticket.agent_actions
+        ],
     }
 
 
@@ -264,5 +306,14 @@ def _ticket_from_record(record: Mapping[str, Any]) -> SimTicket:
         comments=tuple(
             CustomerComment(int(c["id"]), str(c["body"]), _aware(c["at"]))
             for c in record["comments"]
+        ),
+        agent_actions=tuple(
+            AgentAction(
+                int(a["id"]),
+                _aware(a["at"]),
+                str(a.get("body") or ""),
+                None if a.get("status") is None else str(a["status"]),
+            )
+            for a in record.get("agent_actions", ())
         ),
     )
