@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supportdrill.pytest_plugin import looks_like_drill
+from supportdrill_pytest import looks_like_drill
 
 INI = "[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n"
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "supportdrill" / "definitions" / "examples"
