@@ -385,18 +385,19 @@ async def run_drill_file(
     drill_text = path.read_text(encoding="utf-8")
     _check_writable(reports_dir)
     _check_simulated(drill, simulated_start, simulated_rate)
-    store = RunStore(store_path)
-    try:
-        await sweep_leftovers(store, say)
-        desk_state = _new_desk_state(drill, store_path)
-        async with environment(
-            drill,
-            simulated_start=simulated_start,
-            simulated_rate=simulated_rate,
-            filing=True,
-            desk_state=desk_state,
-        ) as env:
+    desk_state = _new_desk_state(drill, store_path)
+    # The desk (and every secret it needs) first: a refusal there leaves no store behind.
+    async with environment(
+        drill,
+        simulated_start=simulated_start,
+        simulated_rate=simulated_rate,
+        filing=True,
+        desk_state=desk_state,
+    ) as env:
+        store = RunStore(store_path)
+        try:
             store.guard_secrets(env.redactor)
+            await sweep_leftovers(store, say)
             _restart_simulated_clock(env.clock)
             run_id = chosen_id or new_run_id(env.clock.now())
             # Owned before any proxy is made: no other command sweeps a live run's faults.
@@ -404,9 +405,9 @@ async def run_drill_file(
                 result = await _run_on_parts(
                     drill, drill_text, store, env, run_id, desk_state, live=live, say=say
                 )
-        return _finish(store, result, reports_dir)
-    finally:
-        store.close()
+            return _finish(store, result, reports_dir)
+        finally:
+            store.close()
 
 
 async def _run_on_parts(
@@ -489,9 +490,8 @@ def _new_desk_state(drill: Drill, store_path: StoreTarget) -> Path | None:
     config = drill.vendor.desk
     if config.kind is not DeskKind.SIMULATED or "url" in config.settings:
         return None
-    folder = parse_store(store_path).reports_dir().parent / "desks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{uuid.uuid4().hex}.json"
+    # The desk makes the folder when it first saves a ticket.
+    return parse_store(store_path).reports_dir().parent / "desks" / f"{uuid.uuid4().hex}.json"
 
 
 def _checkpoint(store: RunStore, run_id: str, clock: Clock) -> Callable[[], None]:
