@@ -111,14 +111,16 @@ def mutated_trees(draw: st.DrawFn) -> Any:
         path = draw(st.sampled_from(paths))
         parent = _parent(tree, path)
         action = draw(st.sampled_from(["replace", "delete", "rename", "add", "wrap"]))
+        # Copies: a later mutation must not change HOSTILE itself (hypothesis replays examples,
+        # and a changed constant makes the strategy flaky).
         if action == "replace":
-            parent[path[-1]] = draw(st.sampled_from(HOSTILE))
+            parent[path[-1]] = _copy(draw(st.sampled_from(HOSTILE)))
         elif action == "delete":
             del parent[path[-1]]
         elif action == "rename" and isinstance(parent, dict):
             parent[draw(st.sampled_from(KEYS))] = parent.pop(path[-1])
         elif action == "add" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(KEYS))] = draw(st.sampled_from(HOSTILE))
+            parent[draw(st.sampled_from(KEYS))] = _copy(draw(st.sampled_from(HOSTILE)))
         elif action == "wrap":
             parent[path[-1]] = [parent[path[-1]]]
     return tree
