@@ -23,3 +23,21 @@ async def test_clocks() -> None:
     before = real.monotonic()
     await real.sleep(0)
     assert real.now().tzinfo is not None and real.monotonic() >= before
+
+
+def test_simulated_clocks_jump_forward_to_a_moment_never_back() -> None:
+    from supportdrill.clock import AcceleratedClock, SettableClock, VirtualClock
+
+    start = datetime(2026, 11, 20, 10, 55, tzinfo=UTC)
+    virtual = VirtualClock(start)
+    virtual.advance_to(start + timedelta(minutes=5))
+    assert virtual.now() == start + timedelta(minutes=5)
+    virtual.advance_to(start)
+    assert virtual.now() == start + timedelta(minutes=5)
+    fast = AcceleratedClock(start, rate=1.0)
+    target = start + timedelta(hours=1)
+    fast.advance_to(target)
+    assert target <= fast.now() < target + timedelta(seconds=30)
+    fast.advance_to(start)
+    assert fast.now() >= target
+    assert isinstance(fast, SettableClock) and isinstance(virtual, SettableClock)

@@ -45,6 +45,26 @@ def samples() -> list[tl.Event]:
             **base, alert="breach", channel="webhook", target="${SLACK_URL}", delivered=True
         ),
         tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
+        tl.LoadSample(
+            **base,
+            window_s=2.0,
+            users=8,
+            watching=5,
+            joins=4,
+            joined=2,
+            first_p50_ms=120.0,
+            first_p95_ms=900.0,
+            failures={"http_503": 2},
+            healthy=False,
+            reasons=("viewers: join success 50.0 % < 90 %",),
+            total_joins=10,
+            total_joined=7,
+            total_first_p95_ms=880.0,
+            total_failures={"http_503": 3},
+        ),
+        tl.LoadSummary(
+            **base, mode="hls", planned_viewers=8, joins=10, joined=7, failures={"timeout": 1}
+        ),
     ]
 
 
@@ -105,3 +125,36 @@ def test_timeline_queries() -> None:
     assert tl.Timeline().first(tl.Note) is None
     assert len(line.appended(tl.Note(at=NOW, observed_at=NOW, text="y")).all(tl.Note)) == 2
     assert next(event.kind for event in line) == "drill.started"
+
+
+def test_vendor_side_events_read_again_are_held_once() -> None:
+    """After a restart the desk lists its history again: the same reply, the same status change
+    at the same desk time, the same filing are recognised; samples and notes always count."""
+    base = {"at": NOW, "observed_at": NOW}
+    later = {"at": NOW + timedelta(minutes=5), "observed_at": NOW + timedelta(minutes=5)}
+    recorded = [
+        tl.DrillStarted(**base, drill="d", vendor="v", desk="simulated", severity="P0"),
+        tl.VendorProactiveContact(**base, source="statuspage", reference="inc-1"),
+        tl.TicketFiled(**base, ticket_id="1"),
+        tl.CustomerMessage(**base, message_id="c1"),
+        tl.VendorReply(**base, message_id="r1", classification=tl.ReplyClass.HUMAN),
+        tl.TicketStatus(**base, status="open", category=tl.StatusCategory.OPEN),
+        tl.TicketResolved(**base, how=tl.ResolutionKind.TICKET_SOLVED),
+        tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
+    ]
+    timeline = tl.Timeline.of(recorded)
+    for event in recorded:
+        assert event.identity() is not None
+        assert timeline.holds(event), event.kind
+    assert not timeline.holds(
+        tl.VendorReply(**base, message_id="r2", classification=tl.ReplyClass.HUMAN)
+    )
+    assert not timeline.holds(
+        tl.TicketStatus(**later, status="open", category=tl.StatusCategory.OPEN)
+    )
+    unreferenced = tl.VendorProactiveContact(**base, source="statuspage")
+    assert unreferenced.identity() is None and not timeline.appended(unreferenced).holds(
+        unreferenced
+    )
+    note = tl.Note(**base, text="same words")
+    assert not timeline.appended(note).holds(note)

@@ -61,6 +61,10 @@ class VirtualClock:
             raise ValueError("a clock does not go backwards")
         self._now += timedelta(seconds=seconds)
 
+    def advance_to(self, moment: datetime) -> None:
+        """Jump forward to ``moment`` (never back)."""
+        self.advance(max(0.0, (moment - self._now).total_seconds()))
+
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
         # Let other tasks that share this clock run at the new time.
@@ -71,6 +75,14 @@ def require_aware(moment: datetime, name: str) -> None:
     """Refuse naive datetimes: durations come from aware UTC times only."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
+
+
+@runtime_checkable
+class SettableClock(Protocol):
+    """A simulated clock that can jump forward to a moment: how a drill on simulated time files
+    exactly at its ``simulated_start`` after stream phases of unknown real length."""
+
+    def advance_to(self, moment: datetime) -> None: ...
 
 
 @runtime_checkable
@@ -108,6 +120,13 @@ class AcceleratedClock:
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.monotonic())
+
+    def advance_to(self, moment: datetime) -> None:
+        """Jump forward to ``moment`` (never back); the rate is unchanged."""
+        require_aware(moment, "moment")
+        if moment > self.now():
+            self.start = moment.astimezone(UTC)
+            self._origin = time.monotonic()
 
     def set_rate(self, rate: float) -> None:
         """Change the speed from now on; simulated time stays continuous.

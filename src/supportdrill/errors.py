@@ -10,7 +10,8 @@
     ├── FaultError                   the fault layer
     │   ├── FaultBackendUnavailable  no answer from the Toxiproxy API
     │   ├── FaultRejected            the API refused a change (carries status and message)
-    │   └── FaultNotVerified         a change was accepted but reading it back disagrees
+    │   ├── FaultNotVerified         a change was accepted but reading it back disagrees
+    │   └── LoadError                a viewer surge's Locust processes failed
     ├── DeskError                    a support desk
     │   ├── DeskUnavailable          connection refused, 5xx
     │   ├── DeskTimeout              no answer in time
@@ -79,6 +80,10 @@ class FaultNotVerified(FaultError):
     """A change was accepted, but reading the state back shows it did not take effect."""
 
 
+class LoadError(FaultError):
+    """A viewer surge (a fault of its own kind) could not be started or kept running."""
+
+
 class DeskError(SupportdrillError):
     """Base of support-desk errors."""
 
@@ -128,5 +133,10 @@ class StoreError(SupportdrillError):
     """The run store failed or holds something we cannot read."""
 
 
-class RunNotFound(StoreError):
-    """No run with that id in the store."""
+class RunNotFound(StoreError, InvalidInput):
+    """No run with that id in the store (bad input: exit 2)."""
+
+
+class NotARunStore(StoreError, InvalidInput):
+    """``--store`` names a file that is not a supportdrill run store (another application's
+    SQLite database, or not SQLite at all): refused untouched, exit 2."""

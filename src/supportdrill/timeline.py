@@ -104,6 +104,14 @@ class Event:
         if self.precision_s < 0:
             raise ValueError(f"{self.kind}.precision_s must not be negative")
 
+    def identity(self) -> str | None:
+        """What makes this event the same as one already on the timeline, if anything.
+
+        Vendor-side events are read again after a restart (the desk lists its history from the
+        start); their identity lets the runner record each once. ``None``: every one counts.
+        """
+        return None
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +125,9 @@ class DrillStarted(Event):
     timezone: str = "UTC"
     simulated_clock: str = ""
     """Set when the run used simulated time (a virtual or accelerated clock): its description."""
+
+    def identity(self) -> str | None:
+        return "drill.started"
 
 
 @_register
@@ -163,6 +174,56 @@ class StreamHealth(Event):
 
 @_register
 @dataclass(frozen=True, kw_only=True)
+class LoadSample(Event):
+    """One window of a viewer surge (``at`` is the window's end): the joins it saw and how
+    many viewers Locust had running and watching."""
+
+    kind: ClassVar[str] = "load.sample"
+    window_s: float
+    users: int = 0
+    """Viewers Locust had started at the window's end."""
+    watching: int = 0
+    """Viewers joined and still watching at the window's end."""
+    joins: int = 0
+    """Join attempts that finished in the window."""
+    joined: int = 0
+    first_p50_ms: float | None = None
+    """Time to first frame (WHEP) or first byte (HTTP modes) of the window's joins, median."""
+    first_p95_ms: float | None = None
+    failures: Mapping[str, int] = field(default_factory=dict)
+    """Failed joins and playback errors by kind (``http_503``, ``timeout``, ``ice_failed``...)."""
+    healthy: bool = True
+    reasons: tuple[str, ...] = ()
+    total_joins: int = 0
+    """The surge so far (so a ticket filed mid-surge quotes exact percentiles)."""
+    total_joined: int = 0
+    total_first_p50_ms: float | None = None
+    total_first_p95_ms: float | None = None
+    total_failures: Mapping[str, int] = field(default_factory=dict)
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class LoadSummary(Event):
+    """The whole surge, once it has ended: what the report and the ticket quote."""
+
+    kind: ClassVar[str] = "load.summary"
+    mode: str
+    planned_viewers: int
+    workers: int = 0
+    joins: int = 0
+    joined: int = 0
+    first_p50_ms: float | None = None
+    first_p95_ms: float | None = None
+    failures: Mapping[str, int] = field(default_factory=dict)
+    viewers_reached: int = 0
+    """The most viewers joined and watching at once."""
+    users_reached: int = 0
+    """The most viewers Locust had started at once."""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
 class VendorProactiveContact(Event):
     """The vendor told us first (e.g. a status-page incident); ``at`` is its own created_at."""
 
@@ -170,6 +231,9 @@ class VendorProactiveContact(Event):
     source: str
     reference: str = ""
     title: str = ""
+
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.source}:{self.reference}" if self.reference else None
 
 
 @_register
@@ -198,6 +262,9 @@ class TicketFiled(Event):
     recovered: bool = False
     """True when found on the desk by its idempotency tag after a crash, not filed now."""
 
+    def identity(self) -> str | None:
+        return "ticket.filed"
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -207,6 +274,9 @@ class CustomerMessage(Event):
     kind: ClassVar[str] = "customer.message"
     message_id: str
     excerpt: str = ""
+
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.message_id}"
 
 
 @_register
@@ -222,6 +292,9 @@ class VendorReply(Event):
     reasons: tuple[str, ...] = ()
     """Why it was classified as it was: every signal that decided it."""
 
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.message_id}"
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -230,6 +303,9 @@ class TicketStatus(Event):
     status: str
     category: StatusCategory
 
+    def identity(self) -> str | None:
+        return f"{self.kind}:{self.status}:{self.at.isoformat()}"
+
 
 @_register
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +313,9 @@ class TicketResolved(Event):
     kind: ClassVar[str] = "ticket.resolved"
     how: ResolutionKind
     detail: str = ""
+
+    def identity(self) -> str | None:
+        return "ticket.resolved"
 
 
 @_register
@@ -322,6 +401,9 @@ class DrillEnded(Event):
     kind: ClassVar[str] = "drill.ended"
     outcome: Outcome
     reason: str = ""
+
+    def identity(self) -> str | None:
+        return "drill.ended"
 
 
 EVENT_KINDS: tuple[str, ...] = tuple(sorted(_EVENT_TYPES))
@@ -415,6 +497,14 @@ class Timeline:
 
     def appended(self, event: Event) -> Timeline:
         return Timeline((*self.events, event))
+
+    def holds(self, event: Event) -> bool:
+        """True when an event with ``event``'s identity is already here (see
+        :meth:`Event.identity`); an event without identity is never held."""
+        identity = event.identity()
+        return identity is not None and any(
+            known.identity() == identity for known in self.events if known.kind == event.kind
+        )
 
     def all(self, kind: type[E]) -> tuple[E, ...]:
         """Every event of ``kind``, in appended order."""

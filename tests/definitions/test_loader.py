@@ -90,7 +90,7 @@ def test_inline_sla_and_real_desk_secrets() -> None:
         vendor:
           name: acme
           desk: {kind: zendesk, subdomain: acme, email: "${ACME_EMAIL}", token: "${ACME_TOKEN}",
-                 password_file: /run/secrets/pw, agent: true}
+                 oauth_token_file: /run/secrets/pw, mode: agent}
           timezone: Asia/Shanghai
           coverage: "Mon-Fri 09:00-18:00, Sat 10:00-14:00"
           sla:
@@ -111,9 +111,9 @@ def test_inline_sla_and_real_desk_secrets() -> None:
     assert desk.secrets == {
         "email": "ACME_EMAIL",
         "token": "ACME_TOKEN",
-        "password": "file:/run/secrets/pw",
+        "oauth_token": "file:/run/secrets/pw",
     }
-    assert desk.settings == {"subdomain": "acme", "agent": "true"}
+    assert desk.settings == {"subdomain": "acme", "mode": "agent"}
     assert drill.sla is not None and drill.sla.auto_ack_counts
     assert drill.vendor.tiers.target(Severity.P1) is not None  # from the base set
     coverage = drill.coverage
@@ -263,9 +263,10 @@ BAD_FILES = [
     ),
     (
         "real desk without consent",
-        GOOD.replace("kind: simulated", "kind: zendesk").replace(
-            '  consent: "Trial agreement 2026-11, section 4"\n', ""
-        ),
+        GOOD.replace(
+            "kind: simulated, persona: business-hours-only",
+            'kind: zendesk, subdomain: acme, email: a@acme.test, token: "${T}"',
+        ).replace('  consent: "Trial agreement 2026-11, section 4"\n', ""),
         4,
         "consent",
     ),

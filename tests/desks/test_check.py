@@ -20,7 +20,7 @@ from fakes.server import FakeServer
 from fakes.zendesk import AGENT, FakeZendesk
 
 from supportdrill.definitions.model import DeskConfig, DeskKind
-from supportdrill.desks.registry import check_desk
+from supportdrill.desks.check import check_desk
 from supportdrill.desks.simulated import SimulatedDeskServer
 from supportdrill.errors import DeskError, InvalidConfiguration
 
@@ -179,6 +179,7 @@ async def test_pagerduty_owner_view_triggers_nothing(started: Callable[[FakeServ
         token="DESK_SECRET",
         routing_key="PD_ROUTING",
         events_url=fake.url,
+        from_email="oncall@example.test",
     )
     lines = await check_desk(cfg, secrets_env=ENV)
     text = "\n".join(lines)

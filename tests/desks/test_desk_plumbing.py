@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import pickle
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +17,9 @@ from fakes.zendesk import AGENT, FakeZendesk
 from supportdrill.clock import VirtualClock
 from supportdrill.definitions.model import DeskConfig, DeskKind
 from supportdrill.definitions.packaged import examples_dir
+from supportdrill.desks.base import open_desk
+from supportdrill.desks.check import describe_desk
 from supportdrill.desks.http import DeskHttp, parse_retry_after, parse_timestamp
-from supportdrill.desks.registry import create_desk, describe_desk
 from supportdrill.desks.retry import with_retries
 from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.errors import (
@@ -56,7 +58,7 @@ def zendesk_config(url: str) -> DeskConfig:
 def test_missing_env_var_is_named_not_valued() -> None:
     config = DeskConfig(kind=DeskKind.GITHUB, settings={"repo": "a/b"}, secrets={"token": "GH_T"})
     with pytest.raises(InvalidConfiguration, match="environment variable GH_T is not set"):
-        create_desk(config, secrets_env={})
+        open_desk(config, secrets_env={})
 
 
 def test_secret_from_file_and_errors(tmp_path: Path) -> None:
@@ -75,20 +77,28 @@ def test_secret_from_file_and_errors(tmp_path: Path) -> None:
 
 
 def test_unknown_setting_and_bad_values() -> None:
-    with pytest.raises(InvalidConfiguration, match="unknown setting\\(s\\) subdomian"):
-        create_desk(DeskConfig(kind=DeskKind.ZENDESK, settings={"subdomian": "x"}), secrets_env={})
+    with pytest.raises(
+        InvalidConfiguration,
+        match=re.escape("desk.subdomian: unknown setting; did you mean 'subdomain'"),
+    ):
+        open_desk(DeskConfig(kind=DeskKind.ZENDESK, settings={"subdomian": "x"}), secrets_env={})
     with pytest.raises(InvalidConfiguration, match="owner/name"):
-        create_desk(
+        open_desk(
             DeskConfig(kind=DeskKind.GITHUB, settings={"repo": "nope"}, secrets={"token": "T"}),
             secrets_env={"T": "ghp_abcdef"},
         )
-    with pytest.raises(InvalidConfiguration, match="'token' must be a secret"):
-        create_desk(
+    with pytest.raises(
+        InvalidConfiguration, match=re.escape("desk.token: is required: write token: ${VARIABLE}")
+    ):
+        open_desk(
             DeskConfig(kind=DeskKind.ZENDESK, settings={"url": "http://x", "email": "e"}),
             secrets_env={},
         )
-    with pytest.raises(InvalidConfiguration, match="'mode' must be one of"):
-        create_desk(
+    with pytest.raises(
+        InvalidConfiguration,
+        match=re.escape("desk.mode: must be one of requester, agent, got 'boss'"),
+    ):
+        open_desk(
             DeskConfig(
                 kind=DeskKind.ZENDESK,
                 settings={"url": "http://x", "email": "e", "mode": "boss"},
@@ -180,8 +190,8 @@ async def test_no_secret_in_logs_errors_events_or_tickets(fake: FakeZendesk) -> 
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)  # httpx/httpcore log request lines and headers at DEBUG
     env = {"ACME_ZD_TOKEN": TOKEN}
-    desk = create_desk(zendesk_config(fake.url), secrets_env=env, redactor=redactor)
-    bad = create_desk(
+    desk = open_desk(zendesk_config(fake.url), secrets_env=env, redactor=redactor)
+    bad = open_desk(
         zendesk_config(fake.url),
         secrets_env={"ACME_ZD_TOKEN": "zd-wrong-token-999"},
         redactor=redactor,
@@ -245,11 +255,22 @@ async def test_example_drills_build_their_desk(drill: str, expected: str) -> Non
     config = load_drill(DRILLS / drill).vendor.desk
     names = sorted(set(config.secrets.values()))
     with pytest.raises(InvalidConfiguration) as missing:
-        create_desk(config, secrets_env={})
+        open_desk(config, secrets_env={})
     assert all(name in str(missing.value) for name in names)  # every variable named
-    desk = create_desk(config, secrets_env={name: f"value-of-{name}" for name in names})
+    desk = open_desk(config, secrets_env={name: f"value-of-{name}" for name in names})
     try:
         assert type(desk).__name__ == expected
         assert desk.capabilities.notes  # each desk says what it cannot see
     finally:
         await desk.close()
+
+
+def test_the_simulated_client_uses_the_shared_boundary_code() -> None:
+    # One Date/Retry-After parser, one error mapping, one cursor, one severity map.
+    import supportdrill.desks.simulated.client as client
+
+    source = Path(client.__file__).read_text()
+    for own_copy in ("import httpx", "parsedate_to_datetime", "PRIORITY_OF_SEVERITY", ".cursor"):
+        assert own_copy not in source
+    desk = client.SimulatedDesk("http://127.0.0.1:9")
+    assert isinstance(desk.http, DeskHttp)

@@ -217,7 +217,7 @@ async def test_check_reports_idle(desks: list[EmailDesk]) -> None:
 
 async def test_check_desk_for_email(mailserver: object) -> None:
     from supportdrill.definitions.model import DeskConfig, DeskKind
-    from supportdrill.desks.registry import check_desk
+    from supportdrill.desks.check import check_desk
     from supportdrill.errors import InvalidConfiguration
 
     cfg = DeskConfig(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from fakes.freshdesk import AGENT_ID, FakeFreshdesk
+from fakes.freshdesk import AGENT_ID, REQUESTER_ID, FakeFreshdesk
 
 from supportdrill.desks.freshdesk import FreshdeskDesk
 from supportdrill.desks.http import DeskHttp
@@ -79,3 +79,54 @@ async def test_vendor_clocks_from_due_by_fields(make: Callable[[], FreshdeskDesk
     assert first.breach_at is not None
     assert 14 * 60 <= (first.breach_at - ref.created_at).total_seconds() <= 16 * 60
     assert clocks["due_by"].breached is False
+
+
+async def test_a_follow_up_is_the_requesters_and_leaves_the_vendors_clocks_alone(
+    fake: FakeFreshdesk, make: Callable[[], FreshdeskDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="fd-follow-up")
+    before = dict(fake.tickets[int(ref.ticket_id)])
+    await desk.comment(ref, "Here are the logs you asked for.")
+    posted = [path for method, path in fake.log if method == "POST"]
+    assert posted[-1] == f"/api/v2/tickets/{ref.ticket_id}/notes"
+    after = fake.tickets[int(ref.ticket_id)]
+    # The vendor's first-response clock still runs: no agent reply was sent.
+    assert after["stats"]["first_responded_at"] is None
+    assert (after["fr_due_by"], after["fr_escalated"]) == (before["fr_due_by"], False)
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert [(r.from_us, r.public, r.channel) for r in replies] == [(True, True, "note")]
+
+
+async def test_conversation_sources_read_as_documented(
+    fake: FakeFreshdesk, make: Callable[[], FreshdeskDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="fd-sources")
+    number = int(ref.ticket_id)
+    for source in (0, 5, 6, 7, 8, 9, 11):
+        fake.converse(number, AGENT_ID, f"source {source}")
+        fake.conversations[number][-1]["source"] = source
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert [r.channel for r in replies] == [
+        "reply",
+        "tweet",
+        "survey",
+        "facebook",
+        "forwarded_email",
+        "phone",
+        "ecommerce",
+    ]
+
+
+async def test_every_conversation_page_is_read(
+    fake: FakeFreshdesk, make: Callable[[], FreshdeskDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="fd-busy")
+    number = int(ref.ticket_id)
+    for index in range(105):
+        fake.converse(number, REQUESTER_ID, f"update {index}")
+    fake.converse(number, AGENT_ID, "Fixed on our side.")
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert len(replies) == 106 and replies[-1].author_role == AuthorRole.AGENT

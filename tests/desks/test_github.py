@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import web
 from fakes.github import BOT, MAINTAINER, STRANGER, FakeGithub
+from fakes.server import FakeServer
 
+from supportdrill.clock import VirtualClock
 from supportdrill.desks.github import GithubDesk
 from supportdrill.desks.http import DeskHttp
+from supportdrill.desks.retry import with_retries
+from supportdrill.errors import DeskProtocolError, DeskRateLimited
 from supportdrill.measure.classify import classify_reply
 from supportdrill.timeline import ReplyClass, StatusCategory
 from supportdrill.vocabulary import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
@@ -83,3 +89,90 @@ async def test_signals_etag_and_close(fake: FakeGithub, make: Callable[[], Githu
 async def test_check(make: Callable[[], GithubDesk]) -> None:
     lines = await make().check()
     assert any("drill-bot-user" in line and "acme/rtc-sdk" in line for line in lines)
+
+
+async def test_a_rate_limit_403_is_waited_out_not_taken_for_bad_credentials(
+    fake: FakeGithub, make: Callable[[], GithubDesk]
+) -> None:
+    # GitHub's documented primary rate-limit answer: 403 with x-ratelimit-remaining: 0.
+    clock = VirtualClock(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-rate")
+    reset = int(datetime.now(UTC).timestamp()) + 600
+    fake.rate_limit_next(1, reset)
+    with pytest.raises(DeskRateLimited) as caught:
+        await desk.poll(ref)
+    assert caught.value.retry_after is not None and 590 <= caught.value.retry_after <= 601
+    fake.rate_limit_next(1, reset)
+    polled = await with_retries(
+        lambda: desk.poll(ref), deadline=clock.now() + timedelta(hours=1), clock=clock
+    )
+    assert polled.cursor
+    waited = (clock.now() - datetime(2026, 11, 22, 3, 0, tzinfo=UTC)).total_seconds()
+    assert 590 <= waited <= 601
+
+
+async def test_a_transferred_issue_is_followed_not_read_as_a_broken_answer(
+    fake: FakeGithub, make: Callable[[], GithubDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-moved")
+    number = int(ref.ticket_id)
+    fake.transfer(number)
+    fake.comment(number, MAINTAINER, "Moved to our SDK repo; looking now.", "MEMBER")
+    polled = await desk.poll(ref)
+    replies = [e for e in polled.events if isinstance(e, DeskReply)]
+    assert [r.body for r in replies] == ["Moved to our SDK repo; looking now."]
+    assert ("GET", f"/repositories/777/issues/{number}") in fake.log
+
+
+async def test_every_comment_page_is_read(fake: FakeGithub, make: Callable[[], GithubDesk]) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-busy")
+    number = int(ref.ticket_id)
+    for index in range(120):
+        fake.comment(number, STRANGER, f"+1 from viewer {index}", "NONE")
+    first = await desk.poll(ref)
+    assert len([e for e in first.events if isinstance(e, DeskReply)]) == 120
+    # The first page is unchanged; the vendor's reply is on the second.
+    fake.comment(number, MAINTAINER, "Fixed the relay, please retry.", "MEMBER")
+    second = await desk.poll(ref, since=first.cursor)
+    replies = [e for e in second.events if isinstance(e, DeskReply)]
+    assert [(r.body, r.author_role) for r in replies] == [
+        ("Fixed the relay, please retry.", AuthorRole.AGENT)
+    ]
+
+
+async def test_a_bot_closing_the_issue_is_not_a_resolution(
+    fake: FakeGithub, make: Callable[[], GithubDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-stale")
+    first = await desk.poll(ref)
+    fake.close_issue(int(ref.ticket_id), by=BOT)
+    closed = await desk.poll(ref, since=first.cursor)
+    status = [e for e in closed.events if isinstance(e, DeskStatusChange)]
+    assert [s.category for s in status] == [StatusCategory.CLOSED]
+
+
+async def test_redirects_to_writes_and_other_origins_are_never_success() -> None:
+    async def moved(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"message": "Moved Permanently"},
+            status=307,
+            headers={"Location": "http://127.0.0.2:9/elsewhere"},
+        )
+
+    server = FakeServer()
+    server.app.router.add_post("/x", moved)
+    server.app.router.add_get("/x", moved)
+    await server.start()
+    http = DeskHttp(server.url, desk="github", headers={"Authorization": "Bearer ghp_secret_1"})
+    try:
+        with pytest.raises(DeskProtocolError, match="redirect"):
+            await http.post("/x", {"body": "hi"})
+        with pytest.raises(DeskProtocolError, match="not on the desk's own origin"):
+            await http.get("http://127.0.0.2:9/elsewhere")
+    finally:
+        await http.aclose()
+        await server.stop()

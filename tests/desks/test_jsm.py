@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from fakes.jsm import AGENT, AUTOMATION, FakeJsm
+from fakes.jsm import AGENT, AUTOMATION, PARTICIPANT, FakeJsm
 
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.jsm import JsmDesk
@@ -92,3 +92,27 @@ async def test_check_warns_about_required_fields(make) -> None:
     lines = await make().check()
     assert any("customfield_10042" in line for line in lines)
     assert any("accountType" in line for line in lines)
+
+
+async def test_a_participant_with_an_atlassian_account_is_not_an_agent(fake: FakeJsm, make) -> None:
+    # Jira's spec: accountType "atlassian" is "a regular Atlassian user account"; customers
+    # and participants can have one. Only SERVICEDESK_AGENT makes an author an agent.
+    desk = make(agent=True)
+    ref = await desk.file(DRAFT, idempotency_key="jsm-participant")
+    fake.comment(ref.ticket_id, PARTICIPANT, "Same problem here in our Jakarta office.")
+    fake.comment(ref.ticket_id, AGENT, "Investigating now.")
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert [r.author_role for r in replies] == [AuthorRole.END_USER, AuthorRole.AGENT]
+    verdict = classify_reply(replies[0], ticket_created_at=ref.created_at, system_window_s=0)
+    assert verdict.cls is not ReplyClass.HUMAN
+
+
+async def test_every_page_of_comments_is_read(fake: FakeJsm, make) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="jsm-busy")
+    for index in range(120):
+        fake.comment(ref.ticket_id, PARTICIPANT, f"me too {index}")
+    fake.comment(ref.ticket_id, AGENT, "Fixed; please confirm.")
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert len(replies) == 121 and replies[-1].body == "Fixed; please confirm."
+    assert any("start=100" in path for _, path in fake.log)

@@ -15,7 +15,7 @@ import os
 import pytest
 
 from supportdrill.definitions.loader import load_drill
-from supportdrill.desks.registry import check_desk
+from supportdrill.desks.check import check_desk
 
 pytestmark = pytest.mark.live
 

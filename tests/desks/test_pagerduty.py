@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from aiohttp import web
 from fakes.pagerduty import ROUTING_KEY, FakePagerDuty
+from fakes.server import FakeServer
 
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.pagerduty import PagerDutyDesk
+from supportdrill.errors import DeskRateLimited, InvalidConfiguration
 from supportdrill.measure.classify import classify_reply
 from supportdrill.secrets import SecretValue
 from supportdrill.timeline import ReplyClass, StatusCategory
@@ -67,11 +70,14 @@ async def test_human_ack_versus_events_api_ack(
     await desk.comment(ref, "Runbook step 3 done.")
     await desk.resolve(ref)
     poll = await desk.poll(ref)
-    acks = [e for e in poll.events if isinstance(e, DeskReply)]
-    assert [(a.author_role, a.automated_hint) for a in acks] == [
-        (AuthorRole.SYSTEM, True),
-        (AuthorRole.AGENT, False),
+    replies = [e for e in poll.events if isinstance(e, DeskReply)]
+    # Our own note comes back as an annotate_log_entry by the From user: ours, not a reply.
+    assert [(a.author_role, a.automated_hint, a.from_us) for a in replies] == [
+        (AuthorRole.SYSTEM, True, False),
+        (AuthorRole.AGENT, False, False),
+        (AuthorRole.AGENT, False, True),
     ]
+    acks = [a for a in replies if not a.from_us]
     verdicts = [
         classify_reply(a, ticket_created_at=ref.created_at, system_window_s=0).cls for a in acks
     ]
@@ -88,3 +94,93 @@ async def test_human_ack_versus_events_api_ack(
 
 async def test_check(make: Callable[[], PagerDutyDesk]) -> None:
     assert any("REST key accepted" in line for line in await make().check())
+
+
+async def test_a_responders_note_is_a_reply_and_ours_is_not(
+    fake: FakePagerDuty, make: Callable[[], PagerDutyDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="pd-notes")
+    await desk.comment(ref, "Logs attached for the drill.")
+    fake.human_note(ref.ticket_id, "Looking at the Frankfurt edge now.")
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert [(r.body, r.from_us) for r in replies] == [
+        ("Logs attached for the drill.", True),
+        ("Looking at the Frankfurt edge now.", False),
+    ]
+    theirs = classify_reply(replies[1], ticket_created_at=ref.created_at, system_window_s=0)
+    assert theirs.cls is ReplyClass.HUMAN
+
+
+async def test_an_acknowledgement_that_times_out_goes_back_to_triggered(
+    fake: FakePagerDuty, make: Callable[[], PagerDutyDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="pd-unack")
+    fake.human_ack(ref.ticket_id)
+    fake.ack_timeout(ref.ticket_id)
+    statuses = [
+        (e.status, e.category)
+        for e in (await desk.poll(ref)).events
+        if isinstance(e, DeskStatusChange)
+    ]
+    assert statuses[-1] == ("triggered", StatusCategory.NEW)
+
+
+async def test_every_log_entry_page_is_read(
+    fake: FakePagerDuty, make: Callable[[], PagerDutyDesk]
+) -> None:
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="pd-busy")
+    for index in range(130):
+        fake.human_note(ref.ticket_id, f"status update {index}")
+    fake.human_resolve(ref.ticket_id)
+    events = (await desk.poll(ref)).events
+    assert len([e for e in events if isinstance(e, DeskReply)]) == 130
+    assert [e.category for e in events if isinstance(e, DeskStatusChange)][-1] is (
+        StatusCategory.SOLVED
+    )
+    assert any("offset=100" in path for _, path in fake.log)
+
+
+async def test_a_note_needs_a_from_address_that_names_a_user(fake: FakePagerDuty) -> None:
+    def desk(from_email: str) -> PagerDutyDesk:
+        return PagerDutyDesk(
+            events=DeskHttp(fake.url, desk="pagerduty"),
+            rest=DeskHttp(fake.url, desk="pagerduty"),
+            routing_key=SecretValue("routing_key", ROUTING_KEY),
+            from_email=from_email,
+        )
+
+    without = desk("")
+    stranger = desk("nobody@example.test")
+    try:
+        ref = await without.file(DRAFT, idempotency_key="pd-from")
+        with pytest.raises(InvalidConfiguration, match="from_email"):
+            await without.comment(ref, "hello")
+        with pytest.raises(InvalidConfiguration, match="not a user of this account"):
+            await stranger.check()
+    finally:
+        await without.close()
+        await stranger.close()
+
+
+async def test_pagerduty_rate_limit_reset_is_waited_out() -> None:
+    async def limited(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"error": {"message": "Rate Limit Exceeded", "code": 2020}},
+            status=429,
+            headers={"ratelimit-limit": "960", "ratelimit-remaining": "0", "ratelimit-reset": "23"},
+        )
+
+    server = FakeServer()
+    server.app.router.add_get("/limited", limited)
+    await server.start()
+    http = DeskHttp(server.url, desk="pagerduty")
+    try:
+        with pytest.raises(DeskRateLimited) as caught:
+            await http.get("/limited")
+        assert caught.value.retry_after == 23
+    finally:
+        await http.aclose()
+        await server.stop()

@@ -68,7 +68,9 @@ async def test_a_hanging_desk_is_a_timeout(simulated: Start) -> None:
     server, desk = await simulated(desk={"timeout_s": 0.5})
     server.inject(FaultMode.HANG, hang_s=30)
     started = time.monotonic()
-    with pytest.raises(DeskTimeout, match=r"no answer within 0.5s") as caught:
+    with pytest.raises(
+        DeskTimeout, match=r"simulated desk: GET /api/v2/requests/search: no answer in time"
+    ) as caught:
         await desk.find(idempotency_key="k")
     assert time.monotonic() - started < 10
     assert isinstance(caught.value.__cause__, httpx.TimeoutException)
@@ -112,7 +114,8 @@ async def test_unknown_tickets_and_bad_input(simulated: Start) -> None:
     with pytest.raises(DeskError) as caught:
         await desk.poll(broken)
     assert getattr(caught.value, "status", None) == 404
-    with pytest.raises(InvalidConfiguration, match="bad poll cursor"):
+    # The shared cursor of every desk adapter refuses a cursor it did not write.
+    with pytest.raises(DeskProtocolError, match="unreadable poll cursor"):
         await desk.poll(ref, since="not-a-cursor")
     with pytest.raises(InvalidConfiguration, match="unknown severity"):
         await desk.file(TicketDraft("s", "b", severity="P9"), idempotency_key="other")

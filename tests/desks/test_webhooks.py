@@ -1,6 +1,6 @@
 """Webhook receivers of the PagerDuty and JSM adapters, over real sockets on 127.0.0.1.
 
-Each desk is built by ``create_desk`` from drill settings (``webhook_listen: 127.0.0.1:0``,
+Each desk is built by ``open_desk`` from drill settings (``webhook_listen: 127.0.0.1:0``,
 ``webhook_secret`` from an environment variable), files against its local fake, and then gets
 deliveries shaped and signed as the desk documents them (tests/desks/fakes/webhooks.py).
 A delivery only sets ``desk.wakeup``; what counts is still read by polling.
@@ -29,8 +29,8 @@ from fakes.webhooks import (
 )
 
 from supportdrill.definitions.model import DeskConfig, DeskKind
-from supportdrill.desks.base import Desk
-from supportdrill.desks.registry import check_desk, create_desk
+from supportdrill.desks.base import Desk, open_desk
+from supportdrill.desks.check import check_desk
 from supportdrill.desks.webhooks import JIRA, WebhookReceiver, WebhookStats, parse_listen
 from supportdrill.errors import InvalidConfiguration
 from supportdrill.secrets import Redactor, SecretValue
@@ -94,7 +94,7 @@ def stats(desk: Desk) -> WebhookStats:
 async def pagerduty() -> AsyncIterator[tuple[FakePagerDuty, Desk, TicketRef]]:
     fake = FakePagerDuty()
     await fake.start()
-    desk = create_desk(pagerduty_config(fake.url), secrets_env=ENV)
+    desk = open_desk(pagerduty_config(fake.url), secrets_env=ENV)
     try:
         ref = await desk.file(DRAFT, idempotency_key="hook-run-1")
         yield fake, desk, ref
@@ -107,7 +107,7 @@ async def pagerduty() -> AsyncIterator[tuple[FakePagerDuty, Desk, TicketRef]]:
 async def jsm() -> AsyncIterator[tuple[FakeJsm, Desk, TicketRef]]:
     fake = FakeJsm()
     await fake.start()
-    desk = create_desk(jsm_config(fake.url), secrets_env=ENV)
+    desk = open_desk(jsm_config(fake.url), secrets_env=ENV)
     try:
         ref = await desk.file(DRAFT, idempotency_key="hook-run-2")
         yield fake, desk, ref
@@ -289,12 +289,12 @@ def test_listen_addresses_are_parsed_or_refused_clearly() -> None:
 @pytest.mark.parametrize(
     ("settings", "secrets", "message"),
     [
-        ({"webhook_listen": "127.0.0.1"}, {}, "'webhook_listen': '127.0.0.1' is not host:port"),
-        ({}, {"webhook_secret": "PD_HOOK"}, "'webhook_secret' needs 'webhook_listen'"),
+        ({"webhook_listen": "127.0.0.1"}, {}, "webhook_listen: '127.0.0.1' is not host:port"),
+        ({}, {"webhook_secret": "PD_HOOK"}, "webhook_secret: needs webhook_listen"),
         (
             {"webhook_listen": "127.0.0.1:0", "webhook_secret": "plain-text-secret"},
             {},
-            "'webhook_secret' must be a secret",
+            "webhook_secret: must be a secret",
         ),
         ({"webhook_listen": "127.0.0.1:0"}, {"webhook_secret": "UNSET_HOOK_VAR"}, "UNSET_HOOK"),
     ],
@@ -304,24 +304,24 @@ def test_webhook_settings_are_checked_when_the_desk_is_built(
 ) -> None:
     config = DeskConfig(
         kind=DeskKind.PAGERDUTY,
-        settings={"url": "http://127.0.0.1:9", **settings},
+        settings={"url": "http://127.0.0.1:9", "from_email": "oncall@example.test", **settings},
         secrets={"token": "PD_TOKEN", "routing_key": "PD_ROUTING", **secrets},
     )
     with pytest.raises(InvalidConfiguration, match=message) as caught:
-        create_desk(config, secrets_env=ENV)
+        open_desk(config, secrets_env=ENV)
     assert "plain-text-secret" not in str(caught.value)
 
 
 def test_the_webhook_secret_is_redacted_and_capabilities_say_when_configured() -> None:
     redactor = Redactor()
-    desk = create_desk(pagerduty_config("http://127.0.0.1:9"), secrets_env=ENV, redactor=redactor)
+    desk = open_desk(pagerduty_config("http://127.0.0.1:9"), secrets_env=ENV, redactor=redactor)
     assert redactor.redact(f"sig with {PD_SECRET}") == "sig with ***"
     assert desk.capabilities.webhooks and desk.wakeup is not None
     assert PD_SECRET not in repr(vars(desk.webhook))
-    plain = create_desk(
+    plain = open_desk(
         DeskConfig(
             kind=DeskKind.PAGERDUTY,
-            settings={"url": "http://127.0.0.1:9"},
+            settings={"url": "http://127.0.0.1:9", "from_email": "oncall@example.test"},
             secrets={"token": "PD_TOKEN", "routing_key": "PD_ROUTING"},
         ),
         secrets_env=ENV,
@@ -343,7 +343,11 @@ async def test_desk_check_says_where_the_receiver_listens(taken_port: int) -> No
         without = await check_desk(
             DeskConfig(
                 kind=DeskKind.PAGERDUTY,
-                settings={"url": fake.url, "events_url": fake.url},
+                settings={
+                    "url": fake.url,
+                    "events_url": fake.url,
+                    "from_email": "oncall@example.test",
+                },
                 secrets={"token": "PD_TOKEN", "routing_key": "PD_ROUTING"},
             ),
             secrets_env=ENV,
@@ -364,7 +368,7 @@ async def test_a_receiver_that_cannot_listen_leaves_the_drill_polling(
     fake = FakePagerDuty()
     await fake.start()
     config = pagerduty_config(fake.url, webhook_listen=f"127.0.0.1:{taken_port}")
-    desk = create_desk(config, secrets_env=ENV)
+    desk = open_desk(config, secrets_env=ENV)
     try:
         with caplog.at_level(logging.WARNING, logger="supportdrill.desks.webhooks"):
             ref = await desk.file(DRAFT, idempotency_key="hook-run-3")
@@ -381,12 +385,12 @@ async def test_a_receiver_that_cannot_listen_leaves_the_drill_polling(
 async def test_a_resumed_drill_starts_the_receiver_at_its_first_poll() -> None:
     fake = FakePagerDuty()
     await fake.start()
-    first = create_desk(pagerduty_config(fake.url, secret=False), secrets_env=ENV)
+    first = open_desk(pagerduty_config(fake.url, secret=False), secrets_env=ENV)
     try:
         ref = await first.file(DRAFT, idempotency_key="hook-run-4")
     finally:
         await first.close()
-    resumed = create_desk(pagerduty_config(fake.url, secret=False), secrets_env=ENV)
+    resumed = open_desk(pagerduty_config(fake.url, secret=False), secrets_env=ENV)
     try:
         assert resumed.webhook is not None and not resumed.webhook.running
         await resumed.poll(ref)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakes.zendesk import AGENT, INTEGRATION, FakeZendesk
+from fakes.zendesk import AGENT, INTEGRATION, REQUESTER, FakeZendesk
 
 from supportdrill.clock import VirtualClock
 from supportdrill.desks.http import DeskHttp
@@ -196,3 +197,55 @@ async def test_lost_answer_to_create_is_not_filed_twice(fake: FakeZendesk) -> No
     assert fake.creations == 1
     assert [t.id for t in fake.tickets.values()] == [int(ref.ticket_id)]
     assert len(gaps) == 1 and "DeskTimeout" in gaps[0].error
+
+
+async def test_a_trigger_named_on_its_own_event_and_agent_only_notifications(
+    fake: FakeZendesk,
+) -> None:
+    desk = make_desk(fake, agent=True)
+    ref = await desk.file(DRAFT, idempotency_key="run-via")
+    ticket = int(ref.ticket_id)
+    fake.trigger_notification(ticket, "We have received your request.")
+    # An email to the assignee only: not an acknowledgement the customer received.
+    fake.trigger_notification(
+        ticket,
+        "Ticket updated by the requester.",
+        title="Notify assignee of comment update",
+        recipients=(AGENT["id"],),
+    )
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    notices = [r for r in replies if not r.from_us]
+    assert [(r.channel, r.author_name, r.body) for r in notices] == [
+        (
+            "rule:trigger",
+            "Notify requester and CCs of received request",
+            "We have received your request.",
+        )
+    ]
+
+
+async def test_an_agent_mode_follow_up_is_posted_as_the_requester(fake: FakeZendesk) -> None:
+    desk = make_desk(fake, agent=True)
+    ref = await desk.file(DRAFT, idempotency_key="run-author")
+    await desk.comment(ref, "Here are the logs you asked for.")
+    put = [path for method, path in fake.log if method == "PUT"]
+    assert put == [f"/api/v2/tickets/{ref.ticket_id}.json"]
+    body = json.loads(fake.bodies[-1])
+    assert body["ticket"]["comment"]["author_id"] == REQUESTER["id"]
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    follow_up = [r for r in replies if r.body == "Here are the logs you asked for."]
+    assert [(r.from_us, r.author_role) for r in follow_up] == [(True, AuthorRole.END_USER)]
+
+
+@pytest.mark.parametrize("agent", [False, True])
+async def test_every_page_of_comments_and_audits_is_read(fake: FakeZendesk, agent: bool) -> None:
+    desk = make_desk(fake, agent=agent)
+    ref = await desk.file(DRAFT, idempotency_key=f"run-pages-{agent}")
+    ticket = int(ref.ticket_id)
+    for index in range(110):
+        fake.comment(ticket, REQUESTER, f"viewer report {index}", channel="api")
+    fake.comment(ticket, AGENT, "Found it: a bad relay in Jakarta.")
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert len(replies) == 112
+    assert replies[-1].author_role == AuthorRole.AGENT and not replies[-1].from_us
+    assert any("page=2" in path for _, path in fake.log)

@@ -104,7 +104,11 @@ async def test_phases_ramp_flap_and_down(
         await faults.apply(plan)
         first = await backend.proxy("sd-r4-turn")
         assert first is not None and first.toxics[0].attributes["rate"] == 400
-        await asyncio.sleep(1.0)
+        # The phases take about 0.5 s; a loaded CI machine gets up to 15 s to play them.
+        deadline = asyncio.get_running_loop().time() + 15.0
+        while faults.changes[-1][1] != "phase 3 hold":
+            assert asyncio.get_running_loop().time() < deadline, faults.changes
+            await asyncio.sleep(0.05)
         steps = [what for _, what in faults.changes]
         assert steps[:4] == [f"phase 1 ramp step {n}" for n in range(1, 5)]
         assert "phase 2 flap off" in steps and steps[-1] == "phase 3 hold"

@@ -45,3 +45,29 @@ def test_no_stream_no_summary() -> None:
     facts = RunFacts(run_id="run-2", drill=stream_drill())
     journal = build_journal(facts, timeline, scorecard_of(facts, timeline))
     assert journal["stream"] is None and journal["health"] == []
+
+
+def test_the_journal_carries_the_diagnosis() -> None:
+    from datetime import timedelta
+
+    from supportdrill.report.build import scorecard_of
+    from supportdrill.report.journal import RunFacts, build_journal
+    from supportdrill.timeline import ReplyClass, Timeline, VendorReply
+
+    from .streamdrill import stream_drill, stream_timeline
+
+    timeline, marks = stream_timeline()
+    reply = VendorReply(
+        at=marks.filed_at + timedelta(minutes=3),
+        observed_at=marks.filed_at + timedelta(minutes=3),
+        message_id="m1",
+        classification=ReplyClass.HUMAN,
+        excerpt="Latency is high across Southeast Asia.",
+    )
+    timeline = Timeline.of([*timeline.events, reply])
+    facts = RunFacts(run_id="run-1", drill=stream_drill())
+    diagnosis = build_journal(facts, timeline, scorecard_of(facts, timeline))["diagnosis"]
+    assert diagnosis["judgement"] == "correct" and diagnosis["time_to_correct_s"] == 180
+    assert diagnosis["kinds"] == ["bandwidth", "latency", "loss"]
+    assert diagnosis["claims"][0]["quotes"] == ["Latency is high across Southeast Asia."]
+    assert diagnosis["wrong_first"] is None

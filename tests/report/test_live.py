@@ -195,3 +195,52 @@ async def test_follows_a_real_runner_against_the_simulated_desk(tmp_path: Path) 
     assert _row(draw(view), "first_human_response")[3:] == ["done", "done", "met"]
     assert "ticket.filed" in screen and "drill.ended" in screen
     assert "stream:" not in screen
+
+
+def test_progress_while_the_stream_is_judged() -> None:
+    """Baseline, the fault taking hold, recovery: what is being judged, how many samples so
+    far, and the wall time used of the window (a bar), counted on the monotonic clock."""
+    from supportdrill.timeline import (
+        BaselineHealthy,
+        FaultInjected,
+        FaultLifted,
+        StreamDegraded,
+        StreamHealth,
+        StreamRecovered,
+    )
+
+    drill = stream_drill()
+    running = RunningDrill(drill, VirtualClock(START))
+    view = LiveView(running, console=_console())
+    wall = [100.0]
+    view.monotonic = lambda: wall[0]
+    at = START
+
+    def emit(event_type: type, **fields: object) -> None:
+        running.emit(view, event_type(at=at, observed_at=at, **fields))
+
+    emit(PhaseChanged, phase=Phase.BASELINE)
+    for _ in range(3):
+        emit(StreamHealth, metrics={"fps": 30.0}, healthy=False)
+    wall[0] = 106.0
+    screen = draw(view)
+    assert "judging the stream's baseline: 3 samples judged, 6s of up to 20s" in screen
+    assert "(needs 4 good samples in a row)" in screen
+    emit(BaselineHealthy)
+    assert "judging" not in draw(view)
+    emit(FaultInjected, profile="p")
+    emit(PhaseChanged, phase=Phase.DEGRADED)
+    emit(StreamHealth, metrics={"fps": 9.0}, healthy=True)
+    wall[0] = 108.5
+    screen = draw(view)
+    assert "waiting for the fault to show on the stream: 1 sample judged, 2s of up to 10s" in screen
+    assert "(needs 2 bad samples in a row)" in screen
+    emit(StreamDegraded)
+    assert "waiting for the fault" not in draw(view)
+    emit(FaultLifted)
+    emit(StreamHealth, metrics={"fps": 30.0}, healthy=False)
+    wall[0] = 120.0
+    screen = draw(view)
+    assert "fault lifted: waiting for the stream to recover: 1 sample judged, 12s" in screen
+    emit(StreamRecovered)
+    assert "fault lifted" not in draw(view)

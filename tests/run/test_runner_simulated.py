@@ -16,6 +16,7 @@ from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.store import RunStore
 from supportdrill.timeline import (
+    CustomerMessage,
     DrillEnded,
     Outcome,
     ReplyClass,
@@ -122,6 +123,9 @@ async def test_asks_for_logs_gets_followup_and_finishes(tmp_path: Path) -> None:
     ended = timeline.last(DrillEnded)
     assert ended is not None and ended.outcome is Outcome.COMPLETED, ended
     assert len(server.state.tickets()) == 1
+    # The follow-up is one message, though the desk lists it back to us on the next poll.
+    ours = timeline.all(CustomerMessage)
+    assert [m.excerpt for m in ours] == ["Logs attached."], ours
 
 
 async def test_resume_files_nothing_twice(tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ import pytest
 from aiohttp import web
 
 from supportdrill.clock import VirtualClock
+from supportdrill.definitions.desk_settings import StatuspageSettings
 from supportdrill.definitions.loader import build_drill
-from supportdrill.desks.registry import create_statuspage_watcher
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
+from supportdrill.desks.statuspage import open_statuspage
 from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.run.wiring import StatuspagePoller
@@ -97,7 +98,7 @@ async def _run(page: StatusPage, tmp_path: Path) -> tuple[RunStore, str]:
     drill = build_drill(text, "test.yaml")
     clock = VirtualClock(SATURDAY_3AM)
     store = RunStore(tmp_path / "runs.db")
-    poller = StatuspagePoller(create_statuspage_watcher(page.url, clock=clock))
+    poller = StatuspagePoller(open_statuspage(StatuspageSettings.from_url(page.url), clock=clock))
     async with SimulatedDeskServer(
         persona="responsive-24x7", clock=clock, timezone="Asia/Jakarta"
     ) as server:

@@ -116,6 +116,16 @@ def every_event_kind() -> list[Event]:
             business_hours=True,
         ),
         Note(**at(63), text="café ☕ — unicode survives", level="warning"),
+        AlertDelivery(
+            **at(63),
+            alert="breach",
+            channel="email",
+            target="smtp://127.0.0.1:2525 to oncall@example.com",
+            delivered=False,
+            attempts=3,
+            status="451",
+            error="busy",
+        ),
         DrillEnded(**at(64), outcome=Outcome.COMPLETED, reason="ticket solved"),
     ]
 

@@ -1,11 +1,10 @@
 """Leases and claims: one holder at a time, lapsing when not renewed; one claim per cron time,
-even when many connections race for it."""
+even when many connections race for it. On SQLite and (when one is running) PostgreSQL."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from supportdrill.store import RunStore
 from supportdrill.store.leases import Leases
@@ -14,8 +13,8 @@ T0 = datetime(2027, 1, 2, 3, tzinfo=UTC)
 TTL = timedelta(minutes=5)
 
 
-def test_acquire_renew_release_and_lapse(tmp_path: Path) -> None:
-    with RunStore(tmp_path / "runs.db") as store:
+def test_acquire_renew_release_and_lapse(store_url: str) -> None:
+    with RunStore(store_url) as store:
         leases = Leases(store)
         assert leases.acquire("drill-a", "one", now=T0, ttl=TTL)
         assert not leases.acquire("drill-a", "two", now=T0 + timedelta(minutes=1), ttl=TTL)
@@ -36,8 +35,8 @@ def test_acquire_renew_release_and_lapse(tmp_path: Path) -> None:
         assert leases.holder("drill-a", now=T0 + timedelta(minutes=11)) is None
 
 
-def test_claims_are_first_come_and_survive_a_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "runs.db"
+def test_claims_are_first_come_and_survive_a_reopen(store_url: str) -> None:
+    path = store_url
     with RunStore(path) as store:
         leases = Leases(store)
         assert leases.claim("nightly", T0, "one", now=T0, action="started", run_id="r1")
@@ -60,8 +59,8 @@ def test_claims_are_first_come_and_survive_a_reopen(tmp_path: Path) -> None:
         assert leases.started_count("nightly") == 0
 
 
-def test_many_connections_racing_for_one_cron_time_make_one_claim(tmp_path: Path) -> None:
-    path = tmp_path / "runs.db"
+def test_many_connections_racing_for_one_cron_time_make_one_claim(store_url: str) -> None:
+    path = store_url
     RunStore(path).close()
     winners: list[str] = []
     barrier = threading.Barrier(8)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from backends import raw_sql
 
 from supportdrill.definitions.loader import build_drill
 from supportdrill.errors import StoreError
 from supportdrill.report.build import load_run, scorecard_of
 from supportdrill.report.compare import compare_store, compare_store_rescored
 from supportdrill.report.index import SCORER_VERSION, index_missing, index_run, reindex
-from supportdrill.store import RunStore
+from supportdrill.store import RunStore, schema
 from supportdrill.timeline import (
     CustomerMessage,
     DrillEnded,
@@ -137,7 +139,9 @@ def test_reindex_rebuilds_the_same_index(store_url: str) -> None:
         # A run indexed when it ended (as the session does) is not scored a second time.
         facts, card = load_run(store, ids[0])[0], scorecard_of(*load_run(store, ids[0]))
         index_run(store, facts, card)
+        index_run(store, facts, card)
         assert store.unscored_runs(SCORER_VERSION) == []
+        assert store.score_figures(include_simulated=True) == before  # replaced, not added
         assert store.unscored_runs(SCORER_VERSION + 1) == sorted(
             ids, key=lambda i: store.get_run(i).started_at
         )
@@ -146,3 +150,38 @@ def test_reindex_rebuilds_the_same_index(store_url: str) -> None:
 def test_an_empty_store_has_no_figures(store: RunStore) -> None:
     assert store.score_figures() == ()
     assert store.save_scores([], scorer_version=SCORER_VERSION) == 0
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, 11])
+def test_few_runs_agree_at_every_rank(tmp_path: Path, count: int) -> None:
+    # Percentile ranks at the edges (one value, two, p90 next to the maximum).
+    path = str(tmp_path / f"runs-{count}.db")
+    with RunStore(path) as store:
+        fill(store, count, seed=count)
+    assert compare_store(path, include_simulated=True) == compare_store_rescored(
+        path, include_simulated=True
+    )
+
+
+def test_a_version_2_index_is_replaced_and_rebuilt(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patched:
+        patched.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
+        patched.setattr(schema, "SCHEMA_VERSION", 2)
+        with RunStore(store_url) as store:
+            assert store.schema_version == 2
+            ids = fill(store, 5)
+        # A row of version 2's index, as a store written before version 3 holds it.
+        raw_sql(
+            store_url,
+            "INSERT INTO run_scores (run_id, vendor, severity, simulated, sla_met, "
+            "scorer_version, scored_at) VALUES (?, 'fastco', 'P0', 0, 1, 1, '2026-01-01')",
+            (ids[0],),
+        )
+    with RunStore(store_url) as store:
+        assert store.schema_version == schema.SCHEMA_VERSION == 3
+        assert len(store.unscored_runs(SCORER_VERSION)) == 5  # the old rows are gone
+    assert compare_store(store_url, include_simulated=True) == compare_store_rescored(
+        store_url, include_simulated=True
+    )

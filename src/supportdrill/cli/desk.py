@@ -6,6 +6,15 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from ..desks.simulated.hours import HolidayRules
+from ..desks.simulated.launch import (
+    DEFAULT_PERSONA,
+    DEFAULT_RATE,
+    DEFAULT_TIMEZONE,
+    DeskLaunch,
+    parse_start,
+)
+from ..desks.simulated.personas import BUSINESS_HOURS, PERSONA_NAMES
 from ..session import check_desk, serve_simulated_desk
 from .result import CommandResult, run_async, say
 
@@ -17,10 +26,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     verbs = desk.add_subparsers(dest="desk_command", required=True, parser_class=type(desk))
     serve = verbs.add_parser("serve", help="serve the simulated vendor desk")
     serve.set_defaults(handler=execute_serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8480)
-    serve.add_argument("--persona", default="responsive-24x7")
-    serve.add_argument("--timezone", default="UTC")
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address only")
+    serve.add_argument("--port", type=int, default=8480, help="0: any free port")
+    serve.add_argument("--persona", default=DEFAULT_PERSONA, choices=PERSONA_NAMES)
+    serve.add_argument("--timezone", default=DEFAULT_TIMEZONE, help="IANA zone of its people")
+    serve.add_argument("--hours", default=BUSINESS_HOURS, help="business-hours-only's hours")
+    serve.add_argument(
+        "--holidays", metavar="COUNTRY[/SUBDIVISION]", help="public holidays, e.g. CN or US/CA"
+    )
+    serve.add_argument(
+        "--start", metavar="ISO_TIME", help="run on simulated time from this moment (+offset)"
+    )
+    serve.add_argument(
+        "--rate", type=float, help=f"simulated seconds per wall second (default {DEFAULT_RATE:g})"
+    )
+    serve.add_argument(
+        "--scale", type=float, default=1.0, help="every delay of the persona's script times this"
+    )
     serve.add_argument("--state", help="file that keeps tickets across restarts")
     check = verbs.add_parser(
         "check", help="verify a drill's desk credentials and what it can see, without filing"
@@ -30,12 +52,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute_serve(args: argparse.Namespace) -> CommandResult:
+    country, _, subdivision = (args.holidays or "").partition("/")
+    spec = DeskLaunch(
+        persona=args.persona,
+        timezone=args.timezone,
+        hours=args.hours,
+        holidays=HolidayRules(country=country or None, subdivision=subdivision or None),
+        start=parse_start(args.start) if args.start else None,
+        rate=args.rate if args.rate is not None else DEFAULT_RATE,
+        scale=args.scale,
+    )
     run_async(
         serve_simulated_desk(
+            spec,
             host=args.host,
             port=args.port,
-            persona=args.persona,
-            timezone=args.timezone,
             state_path=Path(args.state) if args.state else None,
             say=say,
         )

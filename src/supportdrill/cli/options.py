@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..store.location import STORE_ENV, StoreTarget, parse_store
+from ..store.location import DEFAULT_STORE, STORE_ENV, StoreTarget, parse_store
 
 
 def add_reports_option(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
@@ -21,7 +21,7 @@ def add_live_option(parser: argparse.ArgumentParser) -> None:
 def store_help() -> str:
     return (
         "run store: a SQLite file, sqlite:///path or postgresql://user@host:port/db; "
-        f"default ${STORE_ENV} or .supportdrill/runs.db"
+        f"default ${STORE_ENV} or {DEFAULT_STORE}"
     )
 
 

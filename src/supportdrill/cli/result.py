@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 import signal
 import sys
 from collections.abc import Coroutine
@@ -42,13 +43,28 @@ def say(line: str) -> None:
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro``; SIGINT and SIGTERM cancel it so the runner ends the drill as halted."""
+    """Run ``coro``; SIGINT and SIGTERM cancel it so the runner ends the drill as halted.
+
+    Only the first signal cancels: the teardown it starts (removing the fault, writing the
+    report) is not cut short by a second Ctrl-C. SIGKILL remains for the impatient, and the next
+    start or ``cleanup`` sweeps what it leaves.
+    """
 
     async def main() -> T:
         task = asyncio.ensure_future(coro)
         loop = asyncio.get_running_loop()
+        stopping = False
+
+        def stop() -> None:
+            nonlocal stopping
+            if stopping:
+                say("supportdrill: already stopping: removing the fault and writing the report")
+                return
+            stopping = True
+            task.cancel()
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, task.cancel)
+            loop.add_signal_handler(signum, stop)
         try:
             return await task
         finally:
@@ -59,9 +75,19 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def emit(result: CommandResult) -> int:
-    """Print a verb's result (the only place, with :func:`say`, that the harness prints)."""
-    for line in result.lines:
-        print(line)
+    """Print a verb's result (the only place, with :func:`say`, that the harness prints).
+
+    A reader that stops early (``supportdrill report RUN | head``) is not an error: the rest of
+    the output goes nowhere and the verb's exit code stands."""
+    try:
+        for line in result.lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     for line in result.errors:
         print(line, file=sys.stderr)
     return int(result.exit_code)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InvalidInput
-from ..report.scorecard_html import render_html
 from ..report.vendor_scorecard import load, render_json, render_markdown
 from .options import store_path
 from .result import CommandResult
@@ -40,6 +39,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--currency", default="", help="the currency's name for --revenue-per-minute"
     )
+    parser.add_argument(
+        "--group",
+        choices=["vendor", "schedule"],
+        default="vendor",
+        help="rows (and hour-of-week heat maps) per vendor, or per vendor and schedule",
+    )
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
@@ -52,6 +57,9 @@ def execute(args: argparse.Namespace) -> CommandResult:
         include_simulated=args.include_simulated,
         revenue_per_minute=args.revenue_per_minute,
         currency=args.currency,
+        group=args.group,
     )
+    from ..report.scorecard_html import render_html  # matplotlib: only when drawn
+
     renderers = {"json": render_json, "html": render_html}
     return CommandResult(lines=(renderers.get(args.format, render_markdown)(card),))

@@ -320,7 +320,7 @@ def _builtin() -> dict[str, FaultProfile]:
         "any",
         "no media, sockets open",
         aiortc,
-        "all data held, connections open",
+        "all data dropped, connections open (lifting closes TCP ones, as Toxiproxy does)",
         _hold(blackout),
     )
     flap = (

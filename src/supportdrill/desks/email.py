@@ -36,10 +36,11 @@ import aioimaplib
 import aiosmtplib
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import EmailSettings
 from ..errors import DeskAuthFailed, DeskError, DeskProtocolError, DeskTimeout, DeskUnavailable
 from ..secrets import Redactor, SecretValue
 from ..vocabulary import AuthorRole, DeskCapabilities, DeskPoll, DeskReply, TicketDraft, TicketRef
-from .base import Desk
+from .base import Desk, OpenContext
 from .tracking import Cursor, drill_token, key_digest, with_token
 
 CAPABILITIES = DeskCapabilities(
@@ -53,7 +54,10 @@ CAPABILITIES = DeskCapabilities(
         "auto-acknowledgements and agent replies may share one notifier and identical headers",
     ),
 )
-_FETCH_LINE = re.compile(rb'UID (\d+).*INTERNALDATE "([^"]+)"')
+# RFC 3501 §7.4.2 fixes no order for a FETCH response's items: a server may answer
+# INTERNALDATE before UID. Each item is found on its own.
+_FETCH_UID = re.compile(rb"\bUID (\d+)")
+_FETCH_DATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,15 @@ class MailSettings:
     timeout_s: float = 20.0
     copy_wait_s: float = 15.0
     """How long filing waits for our own copy to arrive (its INTERNALDATE is T0)."""
+
+
+def fetch_items(line: bytes) -> tuple[int, datetime] | None:
+    """UID and INTERNALDATE of one FETCH response line, in whatever order the server gave them."""
+    uid = _FETCH_UID.search(line)
+    date = _FETCH_DATE.search(line)
+    if uid is None or date is None:
+        return None
+    return int(uid.group(1)), parse_internaldate(date.group(1).decode())
 
 
 def message_id_for(idempotency_key: str, address: str) -> str:
@@ -136,6 +149,26 @@ class EmailDesk(Desk):
         self._lock = asyncio.Lock()
 
     # ---------------------------------------------------------------- IMAP plumbing
+
+    @classmethod
+    def from_settings(cls, settings: EmailSettings, context: OpenContext) -> EmailDesk:
+        smtp = settings.smtp_password
+        mail = MailSettings(
+            address=settings.address,
+            support_address=settings.support_address,
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            imap_host=settings.imap_host,
+            imap_port=settings.imap_port,
+            imap_user=settings.imap_user,
+            imap_password=context.secret(settings.password),
+            smtp_user=settings.smtp_user,
+            smtp_password=context.secret(smtp) if smtp is not None else None,
+            smtp_starttls=settings.smtp_starttls,
+            imap_ssl=settings.imap_ssl,
+            mailbox=settings.mailbox,
+        )
+        return cls(mail, redactor=context.redactor, clock=context.clock)
 
     def _fail(self, what: str, exc: BaseException) -> DeskError:
         text = self.redactor.redact(f"email: {what}: {type(exc).__name__}: {exc}")
@@ -200,9 +233,7 @@ class EmailDesk(Desk):
                 found.append((pending[0], pending[1], message))
                 pending = None
                 continue
-            match = _FETCH_LINE.search(bytes(line))
-            if match:
-                pending = (int(match.group(1)), parse_internaldate(match.group(2).decode()))
+            pending = fetch_items(bytes(line)) or pending
         return found
 
     # ---------------------------------------------------------------- Desk

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import FreshdeskSettings
 from ..errors import DeskRejected
 from ..timeline import StatusCategory
 from ..vocabulary import (
@@ -32,8 +33,8 @@ from ..vocabulary import (
     TicketRef,
     VendorClock,
 )
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .base import Desk, OpenContext
+from .http import MAX_PAGES, DeskHttp, json_list, json_object, next_link, parse_timestamp, require
 from .tracking import Cursor, drill_tag, drill_token, first_carrying_token, with_token
 
 PRIORITIES = {"P0": 4, "P1": 3, "P2": 2, "P3": 1}
@@ -45,7 +46,18 @@ STATUSES = {
     6: ("Waiting on Customer", StatusCategory.PENDING),
     7: ("Waiting on Third Party", StatusCategory.HOLD),
 }
-SOURCES = {0: "reply", 1: "email", 2: "note", 3: "phone", 5: "twitter", 7: "chat"}
+SOURCES = {
+    0: "reply",
+    2: "note",
+    5: "tweet",
+    6: "survey",
+    7: "facebook",
+    8: "forwarded_email",
+    9: "phone",
+    11: "ecommerce",
+}
+"""A conversation's ``source`` (developers.freshdesk.com/api/#conversations); a ticket's own
+``source`` codes are a different list (1 email, 2 portal, 3 phone, 7 chat...)."""
 CAPABILITIES = DeskCapabilities(
     view="agent",  # API keys belong to agents and carry the agent's role
     author_roles=True,
@@ -70,6 +82,17 @@ class FreshdeskDesk(Desk):
         self.requester_email = requester_email
         self.clock: Clock = clock or RealClock()
         self._roles: dict[str, tuple[str, str]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: FreshdeskSettings, context: OpenContext) -> FreshdeskDesk:
+        key = context.secret(settings.api_key).reveal()
+        # Freshdesk's basic auth is the API key with any password ("X").
+        context.redactor.add_basic_auth(key, "X")
+        return cls(
+            context.http(settings.url, auth=(key, "X")),
+            requester_email=settings.requester_email,
+            clock=context.clock,
+        )
 
     async def file(self, draft: TicketDraft, *, idempotency_key: str) -> TicketRef:
         existing = await self.find(idempotency_key=idempotency_key)
@@ -130,7 +153,15 @@ class FreshdeskDesk(Desk):
         answer = await self.http.get(
             f"/api/v2/tickets/{ref.ticket_id}/conversations", params={"per_page": 100}
         )
-        for item in json_list(answer.data, None, "freshdesk conversations"):
+        conversations = list(json_list(answer.data, None, "freshdesk conversations"))
+        url = next_link(answer.headers)
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            page = await self.http.get(url)
+            conversations.extend(json_list(page.data, None, "freshdesk conversations"))
+            url = next_link(page.headers)
+        for item in conversations:
             conversation_id = str(require(item, "id", "conversation"))
             if conversation_id in cursor.seen:
                 continue
@@ -178,11 +209,14 @@ class FreshdeskDesk(Desk):
         return json_object(answer.data, "freshdesk ticket")
 
     async def comment(self, ref: TicketRef, text: str) -> datetime:
-        body: dict[str, Any] = {"body": text}
+        # The requester's side: a public note by the requester marked incoming ("appear as
+        # being created from outside"). /reply is the agents' endpoint: its user_id must be an
+        # agent, and an agent reply would stop the desk's own first-response clock.
+        body: dict[str, Any] = {"body": text, "private": False, "incoming": True}
         if ref.extra.get("requester_id"):
             body["user_id"] = int(ref.extra["requester_id"])
-        answer = await self.http.post(f"/api/v2/tickets/{ref.ticket_id}/reply", body)
-        return parse_timestamp(require(answer.data, "created_at", "reply"), "created_at")
+        answer = await self.http.post(f"/api/v2/tickets/{ref.ticket_id}/notes", body)
+        return parse_timestamp(require(answer.data, "created_at", "note"), "created_at")
 
     async def vendor_clocks(self, ref: TicketRef) -> tuple[VendorClock, ...]:
         ticket = await self._ticket(ref)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import GithubSettings
 from ..timeline import StatusCategory
 from ..vocabulary import (
     AuthorRole,
@@ -26,8 +27,8 @@ from ..vocabulary import (
     TicketDraft,
     TicketRef,
 )
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .base import Desk, OpenContext
+from .http import MAX_PAGES, DeskHttp, json_list, json_object, next_link, parse_timestamp, require
 from .tracking import Cursor, drill_token, first_carrying_token, with_token
 
 VENDOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
@@ -57,6 +58,19 @@ class GithubDesk(Desk):
         self.clock: Clock = clock or RealClock()
         self._login: str | None = None
 
+    @classmethod
+    def from_settings(cls, settings: GithubSettings, context: OpenContext) -> GithubDesk:
+        token = context.secret(settings.token).reveal()
+        client = context.http(
+            settings.url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+            },
+        )
+        return cls(client, repo=settings.repo, clock=context.clock)
+
     async def _me(self) -> str:
         if self._login is None:
             answer = await self.http.get("/user")
@@ -85,9 +99,16 @@ class GithubDesk(Desk):
                 "per_page": 100,
             },
         )
-        issues = json_list(answer.data, None, "github issues")
-        issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
-        return None if issue is None else self._ref(issue)
+        for _ in range(MAX_PAGES):
+            issues = json_list(answer.data, None, "github issues")
+            issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
+            if issue is not None:
+                return self._ref(issue)
+            url = next_link(answer.headers)
+            if url is None:
+                break
+            answer = await self.http.get(url)
+        return None
 
     def _ref(self, data: Any) -> TicketRef:
         number = str(require(data, "number", "github issue"))
@@ -98,22 +119,42 @@ class GithubDesk(Desk):
             url=str(json_object(data, "issue").get("html_url") or ""),
         )
 
+    async def _comments(self, ref: TicketRef, cursor: Cursor) -> tuple[list[Any] | None, Cursor]:
+        """Every comment, following the ``Link: rel="next"`` pages; None when unchanged.
+
+        The ETag saves a read only while the issue has one page: new comments go on the last
+        page, so a first page that has not changed says nothing about the others.
+        """
+        one_page = cursor.get("comment_pages") in (None, "1")
+        answer = await self.http.get(
+            f"/repos/{self.repo}/issues/{ref.ticket_id}/comments",
+            params={"per_page": 100},
+            etag=cursor.etag if one_page else None,
+        )
+        if answer.not_modified:
+            return None, cursor
+        etag = answer.etag
+        comments = list(json_list(answer.data, None, "github comments"))
+        pages = 1
+        url = next_link(answer.headers)
+        while url is not None and pages < MAX_PAGES:
+            answer = await self.http.get(url)
+            comments.extend(json_list(answer.data, None, "github comments"))
+            pages += 1
+            url = next_link(answer.headers)
+        cursor = Cursor(cursor.seen, cursor.status, etag, cursor.extra)
+        return comments, cursor.with_extra(comment_pages=str(pages))
+
     async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
         cursor = Cursor.decode(since)
         me = await self._me()
         events: list[DeskEvent] = []
-        answer = await self.http.get(
-            f"/repos/{self.repo}/issues/{ref.ticket_id}/comments",
-            params={"per_page": 100},
-            etag=cursor.etag,
-        )
-        if not answer.not_modified:
-            for comment in json_list(answer.data, None, "github comments"):
-                comment_id = str(require(comment, "id", "comment"))
-                if comment_id not in cursor.seen:
-                    events.append(self._reply(comment, me))
-                    cursor = cursor.saw(comment_id)
-        cursor = Cursor(cursor.seen, cursor.status, answer.etag, cursor.extra)
+        comments, cursor = await self._comments(ref, cursor)
+        for comment in comments or ():
+            comment_id = str(require(comment, "id", "comment"))
+            if comment_id not in cursor.seen:
+                events.append(self._reply(comment, me))
+                cursor = cursor.saw(comment_id)
         issue_answer = await self.http.get(
             f"/repos/{self.repo}/issues/{ref.ticket_id}", etag=cursor.get("issue_etag")
         )
@@ -122,17 +163,34 @@ class GithubDesk(Desk):
             state = str(require(issue, "state", "issue"))
             reason = str(issue.get("state_reason") or "")
             status = f"{state}:{reason}" if reason and state == "closed" else state
+            if state == "closed" and self._closed_by_bot_or_us(issue, me):
+                status = f"{status}:by-{'us' if self._closer(issue) == me else 'bot'}"
             if status != cursor.status:
                 events.append(self._status(issue, state, status, first=cursor.status is None))
                 cursor = Cursor(cursor.seen, status, cursor.etag, cursor.extra)
         if issue_answer.etag:
             cursor = cursor.with_extra(issue_etag=issue_answer.etag)
-        return DeskPoll(tuple(events), cursor.encode(), answer.server_time)
+        return DeskPoll(tuple(events), cursor.encode(), issue_answer.server_time)
+
+    @staticmethod
+    def _closer(issue: Any) -> str:
+        closed_by = issue.get("closed_by")
+        return str(json_object(closed_by, "closed_by").get("login") or "") if closed_by else ""
+
+    @classmethod
+    def _closed_by_bot_or_us(cls, issue: Any, me: str) -> bool:
+        """A stale-bot (or our own) close is not the vendor fixing anything (``closed_by``)."""
+        closed_by = issue.get("closed_by")
+        if not closed_by:
+            return False
+        user = json_object(closed_by, "closed_by")
+        return user.get("type") == "Bot" or cls._closer(issue) == me
 
     @staticmethod
     def _status(issue: Any, state: str, status: str, *, first: bool) -> DeskStatusChange:
         if state == "closed":
-            # "not_planned" and "duplicate" closes are not a fix: closed, not solved.
+            # "not_planned" and "duplicate" closes are not a fix, nor is a close by a bot or
+            # by us: closed, not solved.
             completed = status in ("closed", "closed:completed")
             return DeskStatusChange(
                 status=status,

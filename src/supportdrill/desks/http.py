@@ -6,10 +6,15 @@ through :class:`DeskHttp`, so the mapping from transport failures and status cod
 
 - connection errors and 5xx → :class:`~supportdrill.errors.DeskUnavailable`
 - timeouts → :class:`~supportdrill.errors.DeskTimeout`
-- 429 → :class:`~supportdrill.errors.DeskRateLimited` (``retry_after`` from ``Retry-After``,
-  seconds or an HTTP date)
-- 401/403 → :class:`~supportdrill.errors.DeskAuthFailed`, other 4xx →
+- 429, and a 403 that says it is a rate limit (GitHub: ``x-ratelimit-remaining: 0`` or a
+  ``Retry-After``) → :class:`~supportdrill.errors.DeskRateLimited`, ``retry_after`` from
+  ``Retry-After`` (seconds or an HTTP date), else GitHub's ``x-ratelimit-reset`` (epoch
+  seconds), else PagerDuty's ``ratelimit-reset`` (seconds from now)
+- other 401/403 → :class:`~supportdrill.errors.DeskAuthFailed`, other 4xx →
   :class:`~supportdrill.errors.DeskRejected`
+- redirects: a GET follows them (GitHub answers 301 for a transferred issue; httpx drops our
+  credentials if the new place is another origin); a redirect left over, or one to a write, is
+  never success and its body is never parsed (:class:`~supportdrill.errors.DeskProtocolError`)
 - a body that is not the JSON we asked for → :class:`~supportdrill.errors.DeskProtocolError`
 
 Every error text passes through the desk's :class:`~supportdrill.secrets.Redactor`, and
@@ -34,7 +39,6 @@ from ..errors import (
     DeskRejected,
     DeskTimeout,
     DeskUnavailable,
-    InvalidConfiguration,
 )
 from ..secrets import Redactor
 
@@ -87,6 +91,51 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, seconds)
 
 
+def rate_limit_wait(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds a rate-limited answer asks us to wait, from its headers (lower-case names):
+    ``Retry-After``, GitHub's ``x-ratelimit-reset`` (epoch seconds) or PagerDuty's
+    ``ratelimit-reset`` (seconds from now); None when none of them says."""
+    retry_after = parse_retry_after(headers.get("retry-after"), now)
+    if retry_after is not None:
+        return retry_after
+    for name, epoch in (("x-ratelimit-reset", True), ("ratelimit-reset", False)):
+        text = headers.get(name, "").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        return max(0.0, value - now.timestamp()) if epoch else max(0.0, value)
+    return None
+
+
+def is_rate_limit(status: int, headers: Mapping[str, str]) -> bool:
+    """429, or a 403 that says it is a rate limit (GitHub's primary and secondary limits)."""
+    if status == 429:
+        return True
+    return status == 403 and (
+        headers.get("x-ratelimit-remaining", "").strip() == "0" or "retry-after" in headers
+    )
+
+
+def next_link(headers: Mapping[str, str]) -> str | None:
+    """The ``rel="next"`` URL of an RFC 8288 ``Link`` header (GitHub, Freshdesk), if any."""
+    for part in headers.get("link", "").split(","):
+        url, _, params = part.partition(";")
+        rels = {
+            item.strip().removeprefix("rel=").strip('"')
+            for item in params.split(";")
+            if item.strip().startswith("rel=")
+        }
+        if "next" in " ".join(rels).split():
+            return url.strip().removeprefix("<").removesuffix(">")
+    return None
+
+
+MAX_PAGES = 50
+"""A bound on any one listing (50 pages of 100 = 5000 items): a desk that keeps answering "more"
+must not keep a drill's poll going for ever."""
+
+
 def parse_timestamp(value: object, what: str) -> datetime:
     """An ISO 8601 timestamp from a desk answer as aware UTC, or :class:`DeskProtocolError`."""
     if not isinstance(value, str) or not value:
@@ -113,6 +162,10 @@ def require(data: Any, key: str, what: str) -> Any:
     if key not in data or data[key] is None:
         raise DeskProtocolError(f"{what}: missing field {key!r}")
     return data[key]
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
 
 
 class DeskHttp:
@@ -162,12 +215,23 @@ class DeskHttp:
     ) -> HttpAnswer:
         """Send one request; a 2xx (or a 304 to ``etag``) comes back, anything else raises."""
         extra = dict(headers or {})
+        target = httpx.URL(url)
+        if target.is_absolute_url and _origin(target) != _origin(self._client.base_url):
+            # A next-page link or a redirect named by the desk: our credentials go nowhere else.
+            raise DeskProtocolError(self._say(f"{method} {url}: not on the desk's own origin"))
         if etag:
             extra["If-None-Match"] = etag
         where = f"{method} {url}"
         try:
+            # Reads follow redirects (a transferred GitHub issue answers 301); a write does not,
+            # because httpx would turn a redirected POST into a GET.
             response = await self._client.request(
-                method, url, params=params, json=json_body, headers=extra
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=extra,
+                follow_redirects=method in ("GET", "HEAD"),
             )
         except httpx.TimeoutException as exc:
             raise DeskTimeout(
@@ -185,7 +249,7 @@ class DeskHttp:
         server_time = parse_http_date(lower.get("date"))
         if status == 304 and etag:
             return HttpAnswer(status, None, lower, server_time, lower.get("etag", etag))
-        if status >= 400 or status < 200 or status == 304:
+        if not 200 <= status < 300:
             self._raise_for(where, response, lower, server_time)
         data: Any = None
         if expect_json and response.content.strip():
@@ -209,16 +273,20 @@ class DeskHttp:
         status = response.status_code
         excerpt = self.redactor.redact(response.text[:BODY_EXCERPT])
         message = self._say(f"{where}: HTTP {status}: {excerpt}".rstrip(": "))
-        if status == 429:
+        if is_rate_limit(status, headers):
             now = server_time or datetime.now(UTC)
-            retry_after = parse_retry_after(headers.get("retry-after"), now)
-            raise DeskRateLimited(message, retry_after=retry_after)
+            raise DeskRateLimited(message, retry_after=rate_limit_wait(headers, now))
+        if 300 <= status < 400:
+            where_to = headers.get("location", "nowhere")
+            raise DeskProtocolError(
+                self._say(f"{where}: HTTP {status} redirect to {where_to} was not followed")
+            )
         if status in (401, 403):
             raise DeskAuthFailed(message, status=status, body=excerpt)
         if 400 <= status < 500:
             raise DeskRejected(message, status=status, body=excerpt)
-        # 5xx, and anything that is neither success nor error (1xx, unasked 304, 3xx redirects
-        # we do not follow): the desk is not answering as it should.
+        # 5xx, and anything that is neither success nor error (1xx): the desk is not answering
+        # as it should.
         raise DeskUnavailable(message, status=status)
 
     async def get(
@@ -252,11 +320,3 @@ def json_object(data: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise DeskProtocolError(f"{what}: expected a JSON object, got {type(data).__name__}")
     return data
-
-
-def text_setting(settings: Mapping[str, str], key: str, desk: str) -> str:
-    """A required plain desk setting, or a clear :class:`InvalidConfiguration`."""
-    value = settings.get(key, "")
-    if not str(value).strip():
-        raise InvalidConfiguration(f"desk {desk}: setting {key!r} is required")
-    return str(value).strip()

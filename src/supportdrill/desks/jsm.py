@@ -9,8 +9,13 @@ to find our own request again by its drill token; ``GET …/request/{key}/commen
 
 What a customer cannot see: the servicedeskapi author object has no ``accountType``, so an
 "Automation for Jira" comment is known only by its display name; whether an author is an agent
-is not shown at all. With agent access (``agent: true``) the platform user API
-(``/rest/api/3/user?accountId=``) gives ``accountType`` (``app`` = automation).
+is not shown at all. With agent access (``mode: agent``) the platform user API
+(``/rest/api/3/user?accountId=``) gives ``accountType`` (``app`` = automation). ``atlassian`` is
+only "a regular Atlassian user account", which customers and participants can have too, so an
+author is an agent only when Jira says it holds the ``SERVICEDESK_AGENT`` permission on the
+request's project (``/rest/api/3/user/permission/search``).
+
+Every list is read page by page (``start``/``limit`` until ``isLastPage``).
 
 On one's own Jira, an admin webhook (``jira:issue_updated``, ``comment_created``…) pointed at
 the drill's receiver (``webhook_listen``, see :mod:`.webhooks`) makes the drill poll as soon as
@@ -24,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import JsmSettings
 from ..timeline import StatusCategory
 from ..vocabulary import (
     AuthorRole,
@@ -36,12 +42,15 @@ from ..vocabulary import (
     TicketRef,
     VendorClock,
 )
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .base import Desk, OpenContext
+from .http import MAX_PAGES, DeskHttp, HttpAnswer, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, drill_token, with_token
-from .webhooks import WebhookReceiver
+from .webhooks import JIRA, WebhookReceiver, receiver_for
 
 API = "/rest/servicedeskapi"
+PAGE = 50
+AGENT_ACCOUNT = "atlassian+agent"
+"""Our mark for an Atlassian account holding SERVICEDESK_AGENT on the request's project."""
 AUTOMATION_NAMES = ("automation for jira", "jira automation", "system")
 CUSTOMER_CAPS = DeskCapabilities(
     author_roles=False,
@@ -112,6 +121,23 @@ class JsmDesk(Desk):
         self.webhook = webhook
         self.wakeup = webhook.wakeup if webhook is not None else None
 
+    @classmethod
+    def from_settings(cls, settings: JsmSettings, context: OpenContext) -> JsmDesk:
+        email = context.text(settings.email)
+        token = context.secret(settings.token)
+        context.redactor.add_basic_auth(email, token)
+        hook = settings.webhook
+        return cls(
+            context.http(settings.url, auth=(email, token.reveal())),
+            service_desk_id=settings.service_desk_id,
+            request_type_id=settings.request_type_id,
+            agent_mode=settings.agent_mode,
+            clock=context.clock,
+            webhook=receiver_for(
+                hook, JIRA, context.secret(hook.secret) if hook and hook.secret else None
+            ),
+        )
+
     async def _listen(self, ref: TicketRef | None) -> None:
         """Start the webhook receiver (once) and have it wake the watch for ``ref``."""
         if self.webhook is not None:
@@ -140,15 +166,12 @@ class JsmDesk(Desk):
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
         # The customer's own requests, newest first; the search index may lag a fresh request.
         token = drill_token(idempotency_key)
-        answer = await self.http.get(
+        requests, _ = await self._pages(
             f"{API}/request",
-            params={
-                "requestOwnership": "OWNED_REQUESTS",
-                "serviceDeskId": self.service_desk_id,
-                "limit": 50,
-            },
+            "jsm requests",
+            {"requestOwnership": "OWNED_REQUESTS", "serviceDeskId": self.service_desk_id},
         )
-        for request in json_list(answer.data, "values", "jsm requests"):
+        for request in requests:
             for value in json_list(request.get("requestFieldValues") or [], None, "fields"):
                 if value.get("fieldId") == "summary" and token in str(value.get("value", "")):
                     ref = self._ref(request)
@@ -176,21 +199,20 @@ class JsmDesk(Desk):
         await self._listen(ref)
         cursor = Cursor.decode(since)
         events: list[DeskEvent] = []
-        answer = await self.http.get(
+        comments, answer = await self._pages(
             f"{API}/request/{ref.ticket_id}/comment",
-            params={"public": "true", "internal": "false", "limit": 100},
+            "jsm comments",
+            {"public": "true", "internal": "false"},
         )
-        comments = json_list(answer.data, "values", "jsm comments")
         if self.agent_mode:
-            await self._learn_accounts(comments)
+            await self._learn_accounts(comments, ref)
         for comment in comments:
             comment_id = f"c{require(comment, 'id', 'jsm comment')}"
             if comment_id in cursor.seen:
                 continue
             events.append(self._reply(comment_id, comment, ref))
             cursor = cursor.saw(comment_id)
-        status_answer = await self.http.get(f"{API}/request/{ref.ticket_id}/status")
-        history = json_list(status_answer.data, "values", "jsm status history")
+        history, _ = await self._pages(f"{API}/request/{ref.ticket_id}/status", "jsm status", {})
         for entry in reversed(history):  # the desk lists newest first
             at = _when(require(entry, "statusDate", "jsm status"), "statusDate")
             status = str(require(entry, "status", "jsm status"))
@@ -212,9 +234,10 @@ class JsmDesk(Desk):
         kind = self._account_types.get(account)
         if kind == "app":
             role, automated = AuthorRole.SYSTEM, True
-        elif kind == "atlassian" and not from_us:
+        elif kind == AGENT_ACCOUNT and not from_us:
             role = AuthorRole.AGENT
-        elif kind == "customer":
+        elif kind in ("customer", "atlassian"):
+            # An Atlassian account without the agent permission: a participant or customer.
             role = AuthorRole.END_USER
         return DeskReply(
             message_id=comment_id,
@@ -228,14 +251,44 @@ class JsmDesk(Desk):
             automated_hint=automated,
         )
 
-    async def _learn_accounts(self, comments: list[Any]) -> None:
+    async def _pages(
+        self, url: str, what: str, params: dict[str, str | int]
+    ) -> tuple[list[Any], HttpAnswer]:
+        """Every page of a servicedeskapi listing (``start``/``limit`` until ``isLastPage``)."""
+        items: list[Any] = []
+        start = 0
+        for _ in range(MAX_PAGES):
+            answer = await self.http.get(url, params={**params, "start": start, "limit": PAGE})
+            page = json_list(answer.data, "values", what)
+            items.extend(page)
+            if json_object(answer.data, what).get("isLastPage", True) or not page:
+                break
+            start += len(page)
+        return items, answer
+
+    async def _learn_accounts(self, comments: list[Any], ref: TicketRef) -> None:
         for comment in comments:
             author = json_object(comment.get("author") or {}, "jsm author")
             account = str(author.get("accountId") or "")
             if not account or account in self._account_types:
                 continue
             answer = await self.http.get("/rest/api/3/user", params={"accountId": account})
-            self._account_types[account] = str(json_object(answer.data, "user").get("accountType"))
+            kind = str(json_object(answer.data, "user").get("accountType"))
+            if kind == "atlassian" and await self._is_agent(account, ref):
+                kind = AGENT_ACCOUNT
+            self._account_types[account] = kind
+
+    async def _is_agent(self, account: str, ref: TicketRef) -> bool:
+        answer = await self.http.get(
+            "/rest/api/3/user/permission/search",
+            params={
+                "permissions": "SERVICEDESK_AGENT",
+                "issueKey": ref.ticket_id,
+                "accountId": account,
+            },
+        )
+        users = json_list(answer.data, None, "jira users with permission")
+        return any(json_object(u, "user").get("accountId") == account for u in users)
 
     async def comment(self, ref: TicketRef, text: str) -> datetime:
         answer = await self.http.post(

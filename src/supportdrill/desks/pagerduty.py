@@ -25,7 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
-from ..errors import DeskProtocolError
+from ..definitions.desk_settings import PagerDutySettings
+from ..errors import DeskProtocolError, InvalidConfiguration
 from ..secrets import SecretValue
 from ..timeline import StatusCategory
 from ..vocabulary import (
@@ -38,15 +39,18 @@ from ..vocabulary import (
     TicketDraft,
     TicketRef,
 )
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .base import Desk, OpenContext
+from .http import MAX_PAGES, DeskHttp, HttpAnswer, json_list, json_object, parse_timestamp, require
 from .tracking import Cursor, key_digest
-from .webhooks import WebhookReceiver
+from .webhooks import PAGERDUTY, WebhookReceiver, receiver_for
 
+PAGE = 100
 SEVERITIES = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
 ENTRY_STATUS = {
     "trigger_log_entry": ("triggered", StatusCategory.NEW),
     "acknowledge_log_entry": ("acknowledged", StatusCategory.OPEN),
+    # An acknowledgement that timed out (the policy's ack timeout) puts it back to triggered.
+    "unacknowledge_log_entry": ("triggered", StatusCategory.NEW),
     "resolve_log_entry": ("resolved", StatusCategory.SOLVED),
 }
 CAPABILITIES = DeskCapabilities(
@@ -86,11 +90,33 @@ class PagerDutyDesk(Desk):
         self.rest = rest
         self._routing_key = routing_key
         self.from_email = from_email
+        self._me_id: str | None = None
         self.clock: Clock = clock or RealClock()
         self.appear_timeout_s = appear_timeout_s
         self.webhook = webhook
         self.wakeup = webhook.wakeup if webhook is not None else None
         self.capabilities = replace(CAPABILITIES, webhooks=webhook is not None)
+
+    @classmethod
+    def from_settings(cls, settings: PagerDutySettings, context: OpenContext) -> PagerDutyDesk:
+        token = context.secret(settings.token).reveal()
+        hook = settings.webhook
+        return cls(
+            events=context.http(settings.events_url),
+            rest=context.http(
+                settings.url,
+                headers={
+                    "Authorization": f"Token token={token}",
+                    "Accept": "application/vnd.pagerduty+json;version=2",
+                },
+            ),
+            routing_key=context.secret(settings.routing_key),
+            from_email=settings.from_email,
+            clock=context.clock,
+            webhook=receiver_for(
+                hook, PAGERDUTY, context.secret(hook.secret) if hook and hook.secret else None
+            ),
+        )
 
     async def _listen(self, *identifiers: str) -> None:
         """Start the webhook receiver (once) and have it wake the watch for ``identifiers``."""
@@ -160,15 +186,45 @@ class PagerDutyDesk(Desk):
             )
         return None
 
+    async def _log_entries(self, ref: TicketRef) -> tuple[list[Any], HttpAnswer]:
+        """Every log entry of the incident, following PagerDuty's ``offset``/``more`` pages."""
+        entries: list[Any] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            answer = await self.rest.get(
+                f"/incidents/{ref.ticket_id}/log_entries",
+                params={"is_overview": "true", "limit": PAGE, "offset": offset},
+            )
+            page = json_list(answer.data, "log_entries", "pagerduty log entries")
+            entries.extend(page)
+            if not json_object(answer.data, "log entries").get("more") or not page:
+                break
+            offset += len(page)
+        return entries, answer
+
+    async def _my_user_id(self) -> str:
+        """The PagerDuty user our ``From`` address names: its notes are ours, never a
+        responder's reply. Empty when the account has no such user (a note would fail)."""
+        if self._me_id is None:
+            answer = await self.rest.get("/users", params={"query": self.from_email})
+            users = json_list(answer.data, "users", "pagerduty users")
+            self._me_id = next(
+                (
+                    str(user.get("id") or "")
+                    for user in users
+                    if str(json_object(user, "user").get("email", "")).lower()
+                    == self.from_email.lower()
+                ),
+                "",
+            )
+        return self._me_id
+
     async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
         # A resumed drill polls without filing or finding: the receiver starts here then.
         await self._listen(ref.ticket_id, ref.extra.get("dedup_key", ""))
         cursor = Cursor.decode(since)
-        answer = await self.rest.get(
-            f"/incidents/{ref.ticket_id}/log_entries",
-            params={"is_overview": "true", "limit": 100},
-        )
-        entries = json_list(answer.data, "log_entries", "pagerduty log entries")
+        entries, answer = await self._log_entries(ref)
+        me = await self._my_user_id() if self.from_email else ""
         events: list[DeskEvent] = []
         # PagerDuty lists newest first; reversing before a stable sort keeps same-second
         # entries (a trigger and its ack) in the order they happened.
@@ -178,11 +234,11 @@ class PagerDutyDesk(Desk):
             if entry_id in cursor.seen:
                 continue
             cursor = cursor.saw(entry_id)
-            events.extend(self._entry_events(entry))
+            events.extend(self._entry_events(entry, me))
         return DeskPoll(tuple(events), cursor.encode(), answer.server_time)
 
     @staticmethod
-    def _entry_events(entry: Any) -> list[DeskEvent]:
+    def _entry_events(entry: Any, me: str = "") -> list[DeskEvent]:
         kind = str(entry.get("type") or "")
         at = parse_timestamp(entry.get("created_at"), "log_entry.created_at")
         agent = json_object(entry.get("agent") or {}, "log_entry.agent")
@@ -201,6 +257,8 @@ class PagerDutyDesk(Desk):
                     author_role=AuthorRole.AGENT if person else AuthorRole.SYSTEM,
                     channel=f"{channel.get('type') or ''}:{agent_type}",
                     automated_hint=not person,
+                    # Our own follow-up comes back as a note by the From user.
+                    from_us=person and bool(me) and str(agent.get("id") or "") == me,
                 )
             )
         if kind in ENTRY_STATUS:
@@ -209,11 +267,14 @@ class PagerDutyDesk(Desk):
         return made
 
     async def comment(self, ref: TicketRef, text: str) -> datetime:
+        if not self.from_email:
+            # PagerDuty refuses a note without From (400); say so before the run depends on it.
+            raise InvalidConfiguration("desk pagerduty: 'from_email' is required to add a note")
         answer = await self.rest.request(
             "POST",
             f"/incidents/{ref.ticket_id}/notes",
             json_body={"note": {"content": text}},
-            headers={"From": self.from_email} if self.from_email else None,
+            headers={"From": self.from_email},
         )
         note = require(answer.data, "note", "pagerduty note")
         return parse_timestamp(require(note, "created_at", "note"), "note.created_at")
@@ -229,6 +290,12 @@ class PagerDutyDesk(Desk):
         answer = await self.rest.get("/abilities")
         abilities = json_list(answer.data, "abilities", "pagerduty abilities")
         lines = [f"pagerduty: REST key accepted ({len(abilities)} account abilities)"]
+        if not await self._my_user_id():
+            raise InvalidConfiguration(
+                f"desk pagerduty: from_email {self.from_email!r} is not a user of this account; "
+                "PagerDuty would refuse the drill's note (its From header must name a user)"
+            )
+        lines.append(f"pagerduty: notes are added as {self.from_email} (user {self._me_id})")
         lines.append(
             "pagerduty: routing key not verified without triggering (Events API has no dry run)"
         )

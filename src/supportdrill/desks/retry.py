@@ -3,7 +3,9 @@
 The :class:`~supportdrill.desks.base.Desk` interface leaves retrying to the caller, because
 only the caller knows the drill's deadline. :func:`with_retries` is that caller-side loop:
 
-- ``DeskRateLimited``: wait what ``Retry-After`` asked (or the backoff, if it did not say);
+- ``DeskRateLimited``: wait what the desk asked (``Retry-After``, ``x-ratelimit-reset``...); if
+  it did not say, at least :data:`RATE_LIMIT_FLOOR_S` and doubling: GitHub warns that retrying
+  a rate limit on a short fixed backoff can get an integration banned;
 - ``DeskUnavailable``, ``DeskTimeout``, ``DeskProtocolError``: exponential backoff;
 - ``DeskRejected`` / ``DeskAuthFailed`` (4xx): raised at once, retrying will not help;
 - never sleeps past ``deadline``: the last error is raised instead.
@@ -41,6 +43,11 @@ RETRYABLE: tuple[type[DeskError], ...] = (
     DeskTimeout,
     DeskProtocolError,
 )
+
+
+RATE_LIMIT_FLOOR_S = 60.0
+"""The least wait after a rate limit that named no time ("wait at least one minute", GitHub)."""
+RATE_LIMIT_CAP_S = 900.0
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float) -> float:
@@ -91,8 +98,12 @@ async def with_retries(
                 first_failure = now
             last_error = f"{type(exc).__name__}: {exc}"
             delay = backoff_delay(attempts, base=base_delay, cap=max_delay)
-            if isinstance(exc, DeskRateLimited) and exc.retry_after is not None:
-                delay = exc.retry_after
+            if isinstance(exc, DeskRateLimited):
+                delay = (
+                    exc.retry_after
+                    if exc.retry_after is not None
+                    else backoff_delay(attempts, base=RATE_LIMIT_FLOOR_S, cap=RATE_LIMIT_CAP_S)
+                )
             out_of_attempts = max_attempts is not None and attempts >= max_attempts
             if out_of_attempts or (now.timestamp() + delay) > deadline.timestamp():
                 await _gap(on_gap, clock, first_failure, attempts, last_error)

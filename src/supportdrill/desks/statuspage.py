@@ -15,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
+
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import StatuspageSettings
 from ..timeline import Event, Note, VendorProactiveContact
 from .http import DeskHttp, json_list, json_object, parse_timestamp, require
 
@@ -137,3 +140,15 @@ class StatuspageWatcher:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def open_statuspage(
+    settings: StatuspageSettings,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> StatuspageWatcher:
+    """A watcher for the vendor's public status page (no credentials: it is public)."""
+    return StatuspageWatcher(
+        DeskHttp(settings.url, desk="statuspage", transport=transport), clock=clock
+    )

@@ -38,6 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..definitions.desk_settings import WebhookSettings, parse_listen
 from ..errors import InvalidConfiguration
 from ..secrets import SecretValue
 
@@ -52,24 +53,6 @@ class NotAWebhook(ValueError):
 
 
 # -- listen addresses ----------------------------------------------------------------------------
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``127.0.0.1:8600``, ``[::1]:8600`` or ``0.0.0.0:8600`` → host and port (0 = any free port).
-
-    Raises :class:`ValueError` with a message fit for a configuration error.
-    """
-    value = text.strip()
-    host, sep, port_text = value.rpartition(":")
-    if not sep or not host:
-        raise ValueError(f"{text!r} is not host:port (e.g. 127.0.0.1:8600)")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif ":" in host:
-        raise ValueError(f"{text!r}: write an IPv6 address in brackets, e.g. [::1]:8600")
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise ValueError(f"{text!r}: the port must be a number from 0 to 65535")
-    return host, int(port_text)
 
 
 # -- signatures ----------------------------------------------------------------------------------
@@ -315,6 +298,15 @@ class WebhookReceiver:
         self._counts[counter] += 1
         log.debug("%s webhook refused (%d): %s", self.flavour.name, status, reason)
         return web.Response(status=status, text=f"{reason}\n")
+
+
+def receiver_for(
+    settings: WebhookSettings | None, flavour: WebhookFlavour, secret: SecretValue | None
+) -> WebhookReceiver | None:
+    """The receiver a desk's typed webhook settings ask for (``secret`` already resolved)."""
+    if settings is None:
+        return None
+    return WebhookReceiver(settings.listen, flavour, secret=secret)
 
 
 def build_receiver(

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
+from ..definitions.desk_settings import ZendeskSettings
 from ..errors import DeskAuthFailed, DeskProtocolError, InvalidConfiguration
 from ..timeline import StatusCategory
 from ..vocabulary import (
@@ -35,8 +36,8 @@ from ..vocabulary import (
     TicketRef,
     VendorClock,
 )
-from .base import Desk
-from .http import DeskHttp, json_list, json_object, parse_timestamp, require
+from .base import Desk, OpenContext
+from .http import MAX_PAGES, DeskHttp, HttpAnswer, json_list, json_object, parse_timestamp, require
 from .tracking import (
     SEVERITY_WORDS,
     Cursor,
@@ -95,6 +96,19 @@ def status_category(status: str) -> StatusCategory:
         raise DeskProtocolError(f"zendesk: unknown ticket status {status!r}") from exc
 
 
+def _trigger_title(source: Mapping[str, Any]) -> str:
+    """The trigger's or automation's name: ``via.source.from.title`` in the audit docs."""
+    origin = source.get("from")
+    title = origin.get("title") if isinstance(origin, Mapping) else None
+    return str(title or source.get("title") or "")
+
+
+def _next_page(data: Any) -> str | None:
+    """Zendesk's ``next_page`` (an absolute URL, null on the last page)."""
+    value = json_object(data, "zendesk page").get("next_page")
+    return str(value) if value else None
+
+
 class ZendeskDesk(Desk):
     """A Zendesk desk reached through :class:`DeskHttp` (base URL ``https://{sub}.zendesk.com``)."""
 
@@ -110,6 +124,19 @@ class ZendeskDesk(Desk):
         self._roles: dict[str, str] = {}
         self._names: dict[str, str] = {}
         self._me: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ZendeskSettings, context: OpenContext) -> ZendeskDesk:
+        if settings.oauth_token is not None:
+            bearer = context.secret(settings.oauth_token).reveal()
+            client = context.http(settings.url, headers={"Authorization": f"Bearer {bearer}"})
+        else:
+            assert settings.email is not None and settings.token is not None  # parse() ensures
+            user = f"{context.text(settings.email)}/token"
+            token = context.secret(settings.token)
+            context.redactor.add_basic_auth(user, token)
+            client = context.http(settings.url, auth=(user, token.reveal()))
+        return cls(client, agent_mode=settings.agent_mode, clock=context.clock)
 
     # ---------------------------------------------------------------- filing
 
@@ -145,15 +172,24 @@ class ZendeskDesk(Desk):
             return self._ref(tickets[0]) if tickets else None
         # The requester's own list is read, not the search API: search is indexed with a delay
         # of minutes, and a ticket filed just before a crash must be found at once.
-        answer = await self.http.get(
-            "/api/v2/requests.json",
-            params={"sort_by": "created_at", "sort_order": "desc", "per_page": 100},
-        )
-        requests = json_list(answer.data, "requests", "zendesk requests")
-        request = first_carrying_token(
-            requests, idempotency_key, field="subject", what="zendesk request"
-        )
-        return None if request is None else self._ref(request)
+        url: str | None = "/api/v2/requests.json"
+        params: dict[str, str | int] | None = {
+            "sort_by": "created_at",
+            "sort_order": "desc",
+            "per_page": 100,
+        }
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            answer = await self.http.get(url, params=params)
+            requests = json_list(answer.data, "requests", "zendesk requests")
+            request = first_carrying_token(
+                requests, idempotency_key, field="subject", what="zendesk request"
+            )
+            if request is not None:
+                return self._ref(request)
+            url, params = _next_page(answer.data), None
+        return None
 
     def _ref(self, item: Any) -> TicketRef:
         ticket_id = str(require(item, "id", "zendesk ticket"))
@@ -175,16 +211,36 @@ class ZendeskDesk(Desk):
             return await self._poll_audits(ref, cursor)
         return await self._poll_requester(ref, cursor)
 
+    async def _pages(self, url: str, key: str) -> tuple[list[Any], HttpAnswer]:
+        """Every page of a listing, following Zendesk's ``next_page``; the side-loaded
+        ``users`` of each page are learnt on the way."""
+        items: list[Any] = []
+        next_url: str | None = url
+        params: dict[str, str | int] | None = {"per_page": 100}
+        answer: HttpAnswer | None = None
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                break
+            answer = await self.http.get(next_url, params=params)
+            data = json_object(answer.data, f"zendesk {key}")
+            items.extend(json_list(data, key, f"zendesk {key}"))
+            for user in json_list(data.get("users") or [], None, "zendesk users"):
+                user_id = str(require(user, "id", "zendesk user"))
+                self._names[user_id] = str(user.get("name") or "")
+                self._roles[user_id] = (
+                    AuthorRole.AGENT if user.get("agent") else AuthorRole.END_USER
+                )
+            next_url, params = _next_page(data), None
+        assert answer is not None  # the loop runs at least once
+        return items, answer
+
     async def _poll_requester(self, ref: TicketRef, cursor: Cursor) -> DeskPoll:
         events: list[DeskEvent] = []
-        answer = await self.http.get(f"/api/v2/requests/{ref.ticket_id}/comments.json")
-        data = json_object(answer.data, "zendesk comments")
-        for user in json_list(data.get("users") or [], None, "zendesk users"):
-            user_id = str(require(user, "id", "zendesk user"))
-            self._names[user_id] = str(user.get("name") or "")
-            self._roles[user_id] = AuthorRole.AGENT if user.get("agent") else AuthorRole.END_USER
+        comments, answer = await self._pages(
+            f"/api/v2/requests/{ref.ticket_id}/comments.json", "comments"
+        )
         requester = ref.extra.get("requester_id", "")
-        for comment in json_list(data, "comments", "zendesk comments"):
+        for comment in comments:
             comment_id = str(require(comment, "id", "zendesk comment"))
             if comment_id in cursor.seen:
                 continue
@@ -219,8 +275,7 @@ class ZendeskDesk(Desk):
         return DeskPoll(tuple(events), cursor.encode(), server_time)
 
     async def _poll_audits(self, ref: TicketRef, cursor: Cursor) -> DeskPoll:
-        answer = await self.http.get(f"/api/v2/tickets/{ref.ticket_id}/audits.json")
-        audits = json_list(answer.data, "audits", "zendesk audits")
+        audits, answer = await self._pages(f"/api/v2/tickets/{ref.ticket_id}/audits.json", "audits")
         authors = {str(a.get("author_id")) for a in audits if a.get("author_id") is not None}
         await self._learn_users(authors)
         requester = ref.extra.get("requester_id", "")
@@ -230,8 +285,12 @@ class ZendeskDesk(Desk):
             if audit_id in cursor.seen:
                 continue
             at = parse_timestamp(audit.get("created_at"), "audit.created_at")
-            via = json_object(audit.get("via") or {}, "audit.via")
+            audit_via = json_object(audit.get("via") or {}, "audit.via")
             for event in json_list(audit.get("events") or [], None, "audit.events"):
+                # "If an Event has a different Via than its Audit, it will have its own Via
+                # object": a trigger's notification inside an API audit names the trigger there.
+                own = json_object(event, "audit event").get("via")
+                via = json_object(own, "event.via") if own else audit_via
                 made = self._audit_event(audit, event, at, via, requester)
                 if made is not None:
                     events.append(made)
@@ -273,13 +332,17 @@ class ZendeskDesk(Desk):
             )
         if kind == "Notification":
             # Trigger/automation emails to the requester: the auto-acknowledgement a customer
-            # receives, invisible in the requester API.
+            # receives, invisible in the requester API. One sent only to agents ("Notify
+            # assignee of comment update") is not an answer to the customer.
+            recipients = {str(r) for r in event.get("recipients") or ()}
+            if requester and recipients and requester not in recipients:
+                return None
             return DeskReply(
                 message_id=f"notification-{event.get('id')}",
                 created_at=at,
                 body=str(event.get("body") or event.get("subject") or ""),
                 author_id=str(audit.get("author_id") or "-1"),
-                author_name=str(source.get("title") or "") if isinstance(source, Mapping) else "",
+                author_name=_trigger_title(source),
                 author_role=AuthorRole.SYSTEM,
                 channel=f"{channel}:{rel}" if rel else (channel or "rule"),
                 automated_hint=True,
@@ -303,7 +366,13 @@ class ZendeskDesk(Desk):
 
     async def comment(self, ref: TicketRef, text: str) -> datetime:
         if self.agent_mode:
-            body = {"ticket": {"comment": {"body": text, "public": True}}}
+            comment: dict[str, Any] = {"body": text, "public": True}
+            requester = ref.extra.get("requester_id", "")
+            if requester.isdigit():
+                # Without author_id the follow-up is posted as the agent account we use: a
+                # public agent reply that stops the desk's own first-reply clock.
+                comment["author_id"] = int(requester)
+            body = {"ticket": {"comment": comment}}
             answer = await self.http.put(f"/api/v2/tickets/{ref.ticket_id}.json", body)
             audit = answer.data.get("audit") if isinstance(answer.data, Mapping) else None
             if isinstance(audit, Mapping) and audit.get("created_at"):

@@ -10,8 +10,8 @@ and marked when included.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..definitions.durations import format_duration
@@ -133,6 +133,8 @@ class ScoredRun:
     drill: Drill
     timeline: Timeline
     card: Scorecard
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The run's labels (a scheduled run's ``schedule`` among them)."""
 
 
 def scored_runs(
@@ -168,7 +170,16 @@ def scored_runs(
                 key, build_drill(record.drill_text, record.drill_path or "drill.yaml")
             )
             card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
-            yield ScoredRun(run.run_id, run.vendor, run.severity, simulated, drill, timeline, card)
+            yield ScoredRun(
+                run.run_id,
+                run.vendor,
+                run.severity,
+                simulated,
+                drill,
+                timeline,
+                card,
+                record.labels,
+            )
     finally:
         store.close()
 

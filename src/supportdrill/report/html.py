@@ -39,7 +39,7 @@ from ..timeline import (
 )
 from .figures import FIGURES, format_figure
 from .journal import RunFacts
-from .markdown import METRIC_TITLES, _describe
+from .markdown import METRIC_TITLES, _describe, headline
 from .plots import health_svg, timeline_svg
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -108,9 +108,11 @@ def _verdict(verdict: Verdict) -> str:
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], classes: str = "") -> str:
+    """A table; with an all-blank ``header`` (a list of facts) it has no header row."""
     head = "".join(f"<th>{cell}</th>" for cell in header)
+    thead = f"<thead><tr>{head}</tr></thead>" if any(header) else ""
     body = "".join(f"<tr>{''.join(f'<td>{cell}</td>' for cell in row)}</tr>" for row in rows)
-    return f'<table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<table class="{classes}">{thead}<tbody>{body}</tbody></table>'
 
 
 def _metric_row(metric: Metric, zone: ZoneInfo) -> str:
@@ -267,7 +269,8 @@ def render_html(facts: RunFacts, timeline: Timeline, card: Scorecard) -> str:
     started = timeline.first(DrillStarted)
     filed = timeline.first(TicketFiled)
     ended = timeline.last(DrillEnded)
-    verdict = "SLA met" if card.sla_met else f"SLA {card.verdict.value.replace('_', ' ')}"
+    # The same headline as the Markdown report: never "met" when nothing was judged.
+    verdict = headline(card, drill.severity.value)
     banner_class = "met" if card.sla_met else card.verdict.value
     coverage = drill.coverage
     label = coverage.label or ("24x7" if coverage.always else "weekly hours")

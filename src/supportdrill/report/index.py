@@ -24,8 +24,10 @@ from ..timeline import DrillStarted, Timeline
 from .build import scorecard_of
 from .journal import RunFacts
 
-SCORER_VERSION = 1
-"""Bump when a figure's meaning changes: rows written by another version are scored again."""
+SCORER_VERSION = 2
+"""Bump when a figure's meaning changes: rows written by another version are scored again.
+2: sla_met needs something judged and met; no_target verdicts; the update gap's figures are the
+shown gap's."""
 
 _BATCH = 500
 
@@ -97,6 +99,8 @@ def index_missing(store: RunStore) -> IndexResult:
     for start in range(0, len(missing), _BATCH):
         batch = missing[start : start + _BATCH]
         store.save_scores(_scored(store, batch), scorer_version=SCORER_VERSION)
+    if len(missing) >= _BATCH:
+        store.analyze_scores()
     return IndexResult(len(missing), time.perf_counter() - began, store.where)
 
 

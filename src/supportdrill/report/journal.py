@@ -19,6 +19,10 @@ Schema ``supportdrill.journal/1`` (keys are stable; new keys may be added, none 
                              recovered_at, recovery_s}],
                  outages: [{start, end, duration_s, ongoing, reconnected}]}
                 (added in 2026-11 without a version change: keys are only ever added)
+    diagnosis   {judgement, region, places, kinds, directions, replies, time_to_correct_s,
+                 region_named_s, kind_named_s, direction_named_s, wrong_first,
+                 claims: [{message_id, at, after_t0_s, right, wrong, quotes}]}
+                whether the vendor's replies named the injected fault (added 2026-11)
     notes       [text] what the desk could not show, what limits precision
 
 All times are ISO 8601 UTC; durations are seconds. docs/journal.md describes every field.
@@ -32,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from ..definitions.model import Drill
+from ..measure.diagnosis import Claim, diagnose
 from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric
 from ..timeline import DrillEnded, DrillStarted, StreamHealth, Timeline, event_to_record
@@ -116,6 +121,37 @@ def metric_record(metric: Metric) -> dict[str, Any]:
     }
 
 
+def _claim(claim: Claim) -> dict[str, Any]:
+    return {
+        "message_id": claim.message_id,
+        "at": _iso(claim.at),
+        "after_t0_s": claim.after_t0_s,
+        "right": list(claim.right),
+        "wrong": list(claim.wrong),
+        "quotes": list(claim.quotes),
+    }
+
+
+def diagnosis_record(timeline: Timeline) -> dict[str, Any]:
+    """The diagnosis accuracy (:mod:`supportdrill.measure.diagnosis`) as plain data."""
+    found = diagnose(timeline)
+    truth = found.truth
+    return {
+        "judgement": found.judgement.value,
+        "region": truth.region if truth else None,
+        "places": list(truth.places) if truth else [],
+        "kinds": sorted(truth.kinds) if truth else [],
+        "directions": sorted(truth.directions) if truth else [],
+        "replies": found.replies,
+        "time_to_correct_s": found.time_to_correct_s,
+        "region_named_s": found.region_named_s,
+        "kind_named_s": found.kind_named_s,
+        "direction_named_s": found.direction_named_s,
+        "wrong_first": _claim(found.wrong_first) if found.wrong_first else None,
+        "claims": [_claim(claim) for claim in found.claims],
+    }
+
+
 def build_journal(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -> dict[str, Any]:
     drill = facts.drill
     started = timeline.first(DrillStarted)
@@ -165,6 +201,7 @@ def build_journal(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -> 
             for sample in timeline.all(StreamHealth)
         ],
         "stream": stream_record(timeline),
+        "diagnosis": diagnosis_record(timeline),
         "notes": list(scorecard.notes),
     }
 

@@ -1,5 +1,6 @@
-"""The live terminal view while a drill runs: the phase, the stream's state, each SLA deadline
-counting down in calendar and in business time, and the last few events.
+"""The live terminal view while a drill runs: the phase, the stream's state, progress while the
+stream is being judged (baseline, the fault taking hold, recovery), each SLA deadline counting
+down in calendar and in business time, and the last few events.
 
 The runner calls :meth:`LiveView.on_event` for every event it appends; rich redraws the view a
 few times a second from a background thread, so everything the view draws is kept in immutable
@@ -10,14 +11,16 @@ recomputed at most once per second of drill time or when an event arrives.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
@@ -31,6 +34,7 @@ from ..timeline import (
     Event,
     FaultInjected,
     FaultLifted,
+    Phase,
     PhaseChanged,
     StreamDegraded,
     StreamHealth,
@@ -45,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 RECENT_EVENTS = 6
 SPARK_SAMPLES = 40
+BASELINE_WINDOW = timedelta(seconds=20)
+"""The runner's default; a source with ``baseline_window`` says its own."""
 
 
 class LiveSource(Protocol):
@@ -106,6 +112,10 @@ class LiveView:
         self.latest: StreamHealth | None = None
         self._mos: deque[float] = deque(maxlen=SPARK_SAMPLES)
         self._card: tuple[tuple[int, int], Scorecard] | None = None
+        # Stream windows are wall-clock seconds (media is physical) even on an accelerated drill
+        # clock, so the judging progress is timed on the monotonic clock from when we saw it.
+        self._judging_since: tuple[str, float, int] | None = None
+        self.monotonic = time.monotonic
         # A resumed drill already has a timeline: start from it.
         for event in source.timeline:
             self.on_event(event, source.timeline)
@@ -140,21 +150,65 @@ class LiveView:
                     self._mos.append(event.metrics["mos"])
                 return
             case PhaseChanged():
+                if event.phase is Phase.BASELINE:
+                    self._judge("baseline", timeline)
+                elif event.phase is Phase.DEGRADED:
+                    self._judge("degradation", timeline)
                 return
             case BaselineHealthy() | StreamRecovered():
                 self.stream_state, self.state_since = HEALTHY, event.at
+                self._judging_since = None
             case StreamDegraded():
                 self.stream_state, self.state_since = DEGRADED, event.at
+                self._judging_since = None
             case FaultInjected():
                 self.fault = event
             case FaultLifted():
                 self.fault = None
+                if self.stream_state == DEGRADED:
+                    self._judge("recovery", timeline)
         self.recent = (
             *self.recent[-(RECENT_EVENTS - 1) :],
             f"{event.at.astimezone(UTC):%H:%M:%S}Z {event.kind}",
         )
 
+    def _judge(self, what: str, timeline: Timeline) -> None:
+        samples = sum(1 for event in timeline if isinstance(event, StreamHealth))
+        self._judging_since = (what, self.monotonic(), samples)
+
     # -- drawing -----------------------------------------------------------------------------
+
+    def judging(self) -> Group | None:
+        """While the stream is being judged: what for, samples so far, and the time used of
+        the window it has (a bar), or since when for a recovery that has no window."""
+        if self._judging_since is None:
+            return None
+        what, since, samples_before = self._judging_since
+        elapsed = max(0.0, self.monotonic() - since)
+        samples = sum(1 for e in self.timeline if isinstance(e, StreamHealth)) - samples_before
+        thresholds = self.drill.stream.thresholds if self.drill.stream else None
+        window: timedelta | None = None
+        if what == "baseline":
+            window = getattr(self.source, "baseline_window", BASELINE_WINDOW)
+            need = f"{thresholds.recover_after} good samples in a row" if thresholds else ""
+            title = "judging the stream's baseline"
+        elif what == "degradation":
+            window = self.drill.fault.expect_degraded_within if self.drill.fault else None
+            need = f"{thresholds.degrade_after} bad samples in a row" if thresholds else ""
+            title = "waiting for the fault to show on the stream"
+        else:
+            need = f"{thresholds.recover_after} good samples in a row" if thresholds else ""
+            title = "fault lifted: waiting for the stream to recover"
+        counted = f"{samples} sample{'' if samples == 1 else 's'} judged"
+        text = Text(f"{title}: {counted}, {elapsed:.0f}s", style="cyan")
+        if window is not None:
+            text.append(f" of up to {window.total_seconds():.0f}s")
+        if need:
+            text.append(f" (needs {need})")
+        if window is None:
+            return Group(text)
+        total = max(window.total_seconds(), 1e-9)
+        return Group(text, ProgressBar(total=total, completed=min(elapsed, total), width=40))
 
     def scorecard(self, now: datetime) -> Scorecard:
         """The scorecard as of ``now``, recomputed once per second or when an event arrived."""
@@ -224,11 +278,14 @@ class LiveView:
     def render(self) -> Group:
         """The whole view as of the source clock's now."""
         now = self.source.clock.now()
-        parts: list[Text | Table] = [self._title(now)]
+        parts: list[Text | Table | Group] = [self._title(now)]
         try:
             stream = self._stream(now)
             if stream is not None:
                 parts.append(stream)
+            judging = self.judging()
+            if judging is not None:
+                parts.append(judging)
             parts.append(self._deadlines(now))
         except Exception as exc:  # drawing must never take the drill down with it
             logger.debug("live view failed to draw", exc_info=True)

@@ -64,6 +64,7 @@ VERDICT_COLOURS = {
     Verdict.MET: "#2ca02c",
     Verdict.PENDING: "#ff7f0e",
     Verdict.NOT_APPLICABLE: "#7f7f7f",
+    Verdict.NO_TARGET: "#7f7f7f",
 }
 REPLY_STYLE = {
     ReplyClass.HUMAN: ("o", HUMAN, "vendor message: human"),
@@ -189,9 +190,13 @@ def new_figure(width: float, height: float) -> Figure:
         return Figure(figsize=(width, height), layout="constrained")
 
 
-def _time_axis(axis: Axes, view: View, zone: ZoneInfo) -> None:
+def _time_axis(axis: Axes, view: View, zone: ZoneInfo, *, maxticks: int = 9) -> None:
     axis.set_xlim(mdates.date2num(view.start), mdates.date2num(view.end))  # type: ignore[no-untyped-call]
-    locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
+    locator = mdates.AutoDateLocator(tz=zone, minticks=2, maxticks=maxticks)  # type: ignore[no-untyped-call]
+    # More steps than matplotlib's defaults, so a narrow panel always finds one (else it warns).
+    locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 12, 24]
+    locator.intervald[mdates.MINUTELY] = [1, 2, 5, 10, 15, 20, 30, 60]
+    locator.intervald[mdates.SECONDLY] = [1, 2, 5, 10, 15, 20, 30, 60]
     axis.xaxis.set_major_locator(locator)
     span = view.end - view.start
     pattern = "%a %H:%M" if span > timedelta(hours=1) else "%H:%M:%S"
@@ -369,7 +374,8 @@ def health_svg(timeline: Timeline, drill: Drill) -> str:
             xs, ys = _health_series(samples, key, view)
             axis.plot(xs, ys, ".-", ms=2.5, lw=0.9, color="#1f77b4")
             axis.grid(alpha=0.3)
-            _time_axis(axis, view, zone)
+            # A health column is a third of the timeline's width: fewer labels, or they collide.
+            _time_axis(axis, view, zone, maxticks=4)
             if column == 0:
                 axis.set_ylabel(label)
             if row == 0:

@@ -86,15 +86,29 @@ def heat_svg(vendor: str, cells: tuple[HeatCell, ...]) -> str:
     figure = new_figure(9, 2.6)
     axis = figure.subplots()
     colours = _RED_TO_GREEN.with_extremes(bad="#e8e8e8")
-    image = axis.imshow(np.ma.masked_invalid(rates), cmap=colours, vmin=0, vmax=1, aspect="auto")
+    # pcolormesh, not imshow: vector cells, where imshow would embed a raster image.
+    image = axis.pcolormesh(
+        np.ma.masked_invalid(rates), cmap=colours, vmin=0, vmax=1, edgecolors="white", lw=0.5
+    )
     for index, cell in enumerate(cells):
         if cell.runs:
-            axis.text(index % 24, index // 24, str(cell.runs), ha="center", va="center", fontsize=6)
-    axis.set_yticks(range(7), DAYS)
-    axis.set_xticks(range(24), [f"{hour:02d}" for hour in range(24)], fontsize=7)
+            axis.text(
+                index % 24 + 0.5,
+                index // 24 + 0.5,
+                str(cell.runs),
+                ha="center",
+                va="center",
+                fontsize=6,
+            )
+    axis.invert_yaxis()
+    axis.set_yticks([day + 0.5 for day in range(7)], DAYS)
+    axis.set_xticks(
+        [hour + 0.5 for hour in range(24)], [f"{hour:02d}" for hour in range(24)], fontsize=7
+    )
     axis.set_xlabel("hour the ticket was filed (vendor local time); number: drills in that hour")
     axis.set_title(vendor, fontsize=9, loc="left")
-    colourbar = figure.colorbar(image, ax=axis, fraction=0.03)
+    # In 10 % steps: fewer than 50 solids, so matplotlib draws the bar as vectors, not an image.
+    colourbar = figure.colorbar(image, ax=axis, fraction=0.03, boundaries=np.linspace(0, 1, 11))
     colourbar.ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
     colourbar.set_label("SLA met", fontsize=7)
     return to_svg(figure)

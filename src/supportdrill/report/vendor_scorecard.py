@@ -88,15 +88,20 @@ def load(
     include_simulated: bool = False,
     revenue_per_minute: float | None = None,
     currency: str = "",
+    group: str = "vendor",
 ) -> FleetScorecard:
-    """Every finished run in the store, as the scorecard counts it."""
+    """Every finished run in the store, as the scorecard counts it; ``group="schedule"`` makes
+    each vendor's scheduled series (its ``schedule`` label) rows and heat maps of their own."""
     rows = []
     for run in scored_runs(
         store_path, vendors=vendors, severity=severity, include_simulated=include_simulated
     ):
+        label = run.vendor
+        if group == "schedule":
+            label = f"{run.vendor} · schedule {run.labels.get('schedule', '(unscheduled)')}"
         figures = run_figures(
             run.run_id,
-            run.vendor,
+            label,
             run.timeline,
             run.card,
             diagnose(run.timeline),

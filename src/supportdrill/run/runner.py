@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..clock import AdjustableClock, Clock, RealClock
+from ..clock import AdjustableClock, Clock, RealClock, SettableClock
 from ..definitions.model import Drill, LiftFault, ResolutionWhen
 from ..desks.base import Desk
 from ..desks.retry import with_retries
@@ -46,6 +46,8 @@ from ..timeline import (
     Event,
     FaultInjected,
     FaultLifted,
+    LoadSample,
+    LoadSummary,
     Note,
     Outcome,
     Phase,
@@ -61,7 +63,10 @@ from ..timeline import (
 )
 from ..vocabulary import TicketRef, VendorClockReader
 from .ports import (
+    AppliedFault,
     FaultControl,
+    LoadControl,
+    LoadObservation,
     StatusSource,
     StreamControl,
     TicketComposer,
@@ -92,6 +97,29 @@ class RunResult:
     reason: str
 
 
+async def _to_the_end(work: Awaitable[None]) -> None:
+    """Await ``work`` to its end even if this task is cancelled again meanwhile.
+
+    Teardown removes the fault and writes the drill's end: a second Ctrl-C (or a library
+    caller's second cancel) must not cut it short. The cancellation is kept for afterwards.
+    """
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                break
+            cancelled = True
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+    task.result()
+    if cancelled:
+        logger.info("a cancellation during teardown was held until the teardown ended")
+
+
 class DrillRunner:
     """Runs one drill end to end against injected collaborators (no module patching)."""
 
@@ -111,6 +139,9 @@ class DrillRunner:
         statuspage: StatusSource | None = None,
         redactor: Redactor | None = None,
         baseline_window: timedelta = BASELINE_WINDOW,
+        file_at: datetime | None = None,
+        rate_after_filing: float | None = None,
+        load: LoadControl | None = None,
     ) -> None:
         self.drill = drill
         self.store = store
@@ -122,26 +153,42 @@ class DrillRunner:
         self.observers = list(observers)
         self.statuspage = statuspage
         self.baseline_window = baseline_window
+        self.file_at = file_at
+        """Simulated time only: the moment the ticket is filed (the drill's simulated start)."""
+        self.rate_after_filing = rate_after_filing
+        """Simulated time only: the clock runs at rate 1 until filing, then at this rate."""
         self.redactor = redactor or Redactor()
         self._statuspage_read_at: datetime | None = None
         self.run_id = run_id or store.create_run_for(
             drill, started_at=clock.now(), drill_text=drill_text
         )
         self.timeline = store.events(self.run_id)
+        self._store_turn = asyncio.Lock()
+        """One event at a time, in the order they are emitted."""
         self._degraded = asyncio.Event()
         self._recovered = asyncio.Event()
         self._healthy = asyncio.Event()
         self._fault_active = False
         self._sampler: asyncio.Task[None] | None = None
+        self.load = load
+        self._load_sampler: asyncio.Task[None] | None = None
 
     # -- events ------------------------------------------------------------------------------
 
     async def emit(self, event: Event) -> None:
-        """Redact it, append it to the store first, then tell the observers."""
+        """Redact it, append it to the store first, then tell the observers.
+
+        An event already on the timeline (a reply or a status change read again after a
+        restart) is not recorded twice."""
+        if self.timeline.holds(event):
+            return
         # What the vendor writes can echo a secret back; it is masked before it is kept.
         event = redact_fields(event, self.redactor)
-        self.store.append(self.run_id, event)
-        self.timeline = self.timeline.appended(event)
+        async with self._store_turn:
+            # In a thread: a store locked by another process is waited out while the event
+            # loop (the stream, its sampler, the lease's heartbeat) keeps running.
+            await asyncio.to_thread(self.store.append, self.run_id, event)
+            self.timeline = self.timeline.appended(event)
         for observer in self.observers:
             try:
                 observer(event, self.timeline)
@@ -179,20 +226,54 @@ class DrillRunner:
         except (FaultError, StreamError, DeskError) as exc:
             outcome, reason = Outcome.ABORTED, self.redactor.redact(f"{type(exc).__name__}: {exc}")
         finally:
-            await self._teardown(outcome, reason)
+            await _to_the_end(self._teardown(outcome, reason))
         return RunResult(self.run_id, outcome, reason)
 
     # -- phases ------------------------------------------------------------------------------
 
     async def _from_start(self) -> tuple[Outcome, str]:
-        with self._physical_time():
+        # On simulated time with a filing moment, everything before filing plays at rate 1 and
+        # the grace window is a jump: the clock then reaches the filing moment exactly.
+        exact = self.file_at is not None and isinstance(self.clock, SettableClock)
+        with self._physical_time(always=exact):
             await self._until_fault_confirmed()
-        await self._read_statuspage()
+            await self._read_statuspage()
         if self.drill.ticket.file_after > timedelta(0):
             await self._phase(Phase.GRACE)
-            await self._sleep_until(self.clock.now() + self.drill.ticket.file_after)
-        ref = await self._file()
+            if exact:
+                self._jump(self.clock.now() + self.drill.ticket.file_after)
+            else:
+                await self._sleep_until(self.clock.now() + self.drill.ticket.file_after)
+        await self._reach_filing_time()
+        with self._physical_time(always=exact):
+            ref = await self._file()
+        if self.rate_after_filing is not None and isinstance(self.clock, AdjustableClock):
+            self.clock.set_rate(self.rate_after_filing)
         return await self._watch(ref, WatchState())
+
+    def _jump(self, moment: datetime) -> None:
+        assert isinstance(self.clock, SettableClock)
+        self.clock.advance_to(moment)
+
+    async def _reach_filing_time(self) -> None:
+        """On simulated time, move the clock forward to the filing moment; filing is then
+        played at rate 1, so the desk stamps the ticket at that very second."""
+        if self.file_at is None or not isinstance(self.clock, SettableClock):
+            return
+        late = (self.clock.now() - self.file_at).total_seconds()
+        # Whole seconds: the desk stamps tickets to the second.
+        if late >= 1:
+            now = self.clock.now()
+            await self.emit(
+                Note(
+                    at=now,
+                    observed_at=now,
+                    text=f"filed {late:.0f}s after the simulated start: the stream and fault "
+                    "phases took longer than the time set aside for them",
+                    level="warning",
+                )
+            )
+        self._jump(self.file_at)
 
     async def _until_fault_confirmed(self) -> None:
         drill = self.drill
@@ -211,9 +292,11 @@ class DrillRunner:
                 simulated_clock="" if isinstance(self.clock, RealClock) else repr(self.clock),
             )
         )
+        if self.load is not None:
+            await self.load.prepare()
         if self.stream is not None:
             await self._baseline()
-        if self.fault is not None:
+        if self.fault is not None or self.load is not None:
             await self._inject()
 
     async def _from_timeline(self) -> tuple[Outcome, str]:
@@ -224,6 +307,13 @@ class DrillRunner:
             # The fault was removed by the leftover cleanup that runs before any resume.
             await self.emit(
                 FaultLifted(at=now, observed_at=now, reason="removed at restart after a crash")
+            )
+        filing_started = self.timeline.last(TicketFiling) is not None
+        if self.drill.fault is not None and not filing_started and not self._fault_confirmed():
+            # The ticket would say the stream is degraded by a fault nobody saw take effect.
+            return (
+                Outcome.ABORTED,
+                "the harness stopped before the fault was confirmed: no ticket was filed",
             )
         if self.drill.stream is not None and self.stream is None:
             await self.emit(
@@ -241,15 +331,19 @@ class DrillRunner:
             state.seen_messages.add(reply.message_id)
         for message in self.timeline.all(CustomerMessage):
             state.seen_messages.add(message.message_id)
+            if message.message_id.startswith("followup-"):
+                state.posted.append((message.at, message.excerpt))
         last_status = self.timeline.last(TicketStatus)
         state.last_status = last_status.status if last_status else None
         return await self._watch(ref, state)
 
     @contextlib.contextmanager
-    def _physical_time(self) -> Iterator[None]:
-        """Play the stream and fault phases at rate 1 on an accelerated (demo) clock."""
+    def _physical_time(self, *, always: bool = False) -> Iterator[None]:
+        """Play the stream and fault phases (and, with ``always``, anything else) at rate 1 on
+        an accelerated (demo) clock."""
         clock = self.clock
-        if self.stream is None or not isinstance(clock, AdjustableClock) or clock.rate == 1:
+        physical = always or self.stream is not None
+        if not physical or not isinstance(clock, AdjustableClock) or clock.rate == 1:
             yield
             return
         rate = clock.rate
@@ -278,15 +372,25 @@ class DrillRunner:
         )
 
     async def _inject(self) -> None:
-        assert self.fault is not None
         await self._phase(Phase.FAULT)
         self._fault_active = True
-        injected = await self.fault.inject()
+        # Stamped as the fault goes on, not once it is verified: the sampler may see the stream
+        # degrade while the toxics are still being read back.
+        started = self.clock.now()
+        parts: list[AppliedFault] = []
+        if self.load is not None:
+            # The surge first: a network fault on top of it is what the drill combines.
+            parts.append(await self.load.start())
+            self._load_sampler = asyncio.create_task(self._sample_load(), name="load-sampler")
+        if self.fault is not None:
+            parts.insert(0, await self.fault.inject())
+        injected = _combined(parts)
         now = self.clock.now()
         await self.emit(
             FaultInjected(
-                at=now,
+                at=started,
                 observed_at=now,
+                precision_s=(now - started).total_seconds(),
                 profile=injected.profile,
                 region=injected.region,
                 symptom=injected.symptom,
@@ -334,6 +438,33 @@ class DrillRunner:
             # Wall-clock seconds: the media is real even when the drill's clock is simulated.
             await asyncio.sleep(self.stream.interval_s)
 
+    async def _sample_load(self) -> None:
+        """The surge's windows on the timeline; its figures can call the stream degraded."""
+        assert self.load is not None
+        while True:
+            observation = await self.load.sample()
+            now = self.clock.now()
+            await self.emit(_load_sample(observation, now))
+            if (
+                observation.transition == "degraded"
+                and self._fault_active
+                and not self._degraded.is_set()
+            ):
+                self._degraded.set()
+                self._recovered.clear()
+                latest = self.timeline.last(StreamHealth)
+                evidence = dict(latest.metrics) if latest else {}
+                evidence.update(_load_evidence(observation))
+                await self.emit(
+                    StreamDegraded(
+                        at=now,
+                        observed_at=now,
+                        reasons=observation.problems or (),
+                        evidence=evidence,
+                    )
+                )
+            await asyncio.sleep(self.load.interval_s)
+
     async def _wait_flag(
         self, *flags: asyncio.Event, window: timedelta, wall_clock: bool = False
     ) -> bool:
@@ -346,8 +477,8 @@ class DrillRunner:
         own: list[asyncio.Future[Any]] = [timer]
         own.extend(asyncio.ensure_future(each.wait()) for each in flags)
         waiters = list(own)
-        if self._sampler is not None:
-            waiters.append(self._sampler)
+        samplers = [task for task in (self._sampler, self._load_sampler) if task is not None]
+        waiters.extend(samplers)
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -355,9 +486,12 @@ class DrillRunner:
                 waiter.cancel()
         if any(each.is_set() for each in flags):
             return True
-        if self._sampler is not None and self._sampler.done() and not self._sampler.cancelled():
-            error = self._sampler.exception()
-            raise StreamError(f"the stream sampler stopped: {error}") from error
+        for task in samplers:
+            if task.done() and not task.cancelled():
+                error = task.exception()
+                if isinstance(error, FaultError):  # the surge's processes failed
+                    raise error
+                raise StreamError(f"the {task.get_name()} stopped: {error}") from error
         return False
 
     # -- filing ------------------------------------------------------------------------------
@@ -459,6 +593,7 @@ class DrillRunner:
             ):
                 stamp = await self.desk.comment(ref, resolution.followup)
                 followup_sent = True
+                state.posted.append((stamp, resolution.followup[:280]))
                 await self.emit(
                     CustomerMessage(
                         at=stamp,
@@ -544,11 +679,22 @@ class DrillRunner:
 
     async def _lift(self, reason: str) -> None:
         """Lift the fault, then watch the stream recover (in physical time)."""
-        if not self._fault_active or self.fault is None:
+        if not self._fault_active or (self.fault is None and self.load is None):
             return
         self._fault_active = False
         with self._physical_time():
-            await self.fault.lift()
+            try:
+                if self.load is not None:
+                    await self.load.lift()
+                if self.fault is not None:
+                    await self.fault.lift()
+            except FaultError as exc:
+                # The vendor's figures come from the desk, not from our fault server: a lift
+                # that fails (the server died) is noted, and the ticket is still watched.
+                now = self.clock.now()
+                text = self.redactor.redact(f"the fault could not be lifted: {exc}")
+                await self.emit(Note(at=now, observed_at=now, text=text, level="error"))
+                return
             now = self.clock.now()
             await self.emit(FaultLifted(at=now, observed_at=now, reason=reason))
             if self.stream is not None and self._recovered_wanted():
@@ -557,11 +703,14 @@ class DrillRunner:
     async def _teardown(self, outcome: Outcome, reason: str) -> None:
         await self._phase(Phase.TEARDOWN)
         try:
-            if self.fault is not None:
+            try:
+                await self._lift(f"drill {outcome.value}")
+            finally:
                 try:
-                    await self._lift(f"drill {outcome.value}")
+                    await self._close_load()
                 finally:
-                    await self.fault.close()
+                    if self.fault is not None:
+                        await self.fault.close()
         except (FaultError, StreamError) as exc:
             now = self.clock.now()
             text = self.redactor.redact(f"teardown: {exc}")
@@ -582,6 +731,33 @@ class DrillRunner:
             await self.emit(DrillEnded(at=now, observed_at=now, outcome=outcome, reason=reason))
             self.store.finish_run(self.run_id, outcome, ended_at=now)
 
+    async def _close_load(self) -> None:
+        """End the surge (its processes, whatever happened) and put its figures on record."""
+        if self.load is None:
+            return
+        if self._load_sampler is not None:
+            self._load_sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._load_sampler
+        figures = await self.load.close()
+        now = self.clock.now()
+        await self.emit(
+            LoadSummary(
+                at=now,
+                observed_at=now,
+                mode=figures.mode,
+                planned_viewers=figures.planned_viewers,
+                workers=figures.workers,
+                joins=figures.joins,
+                joined=figures.joined,
+                first_p50_ms=figures.first_p50_ms,
+                first_p95_ms=figures.first_p95_ms,
+                failures=dict(figures.failures),
+                viewers_reached=figures.viewers_reached,
+                users_reached=figures.users_reached,
+            )
+        )
+
     async def _read_vendor_clocks(self) -> None:
         """The desk's own SLA clocks, where it shows them (agent access): a cross-check."""
         ref = self.store.ticket_ref(self.run_id)
@@ -601,5 +777,59 @@ class DrillRunner:
             # The event carries the desk's reading field for field (the timeline stays pure).
             await self.emit(DeskSlaClock(at=now, observed_at=now, **dataclasses.asdict(clock)))
 
+    def _fault_confirmed(self) -> bool:
+        """The fault was injected and the stream was then seen degraded."""
+        injected = self.timeline.last(FaultInjected)
+        degraded = self.timeline.last(StreamDegraded)
+        return injected is not None and degraded is not None and degraded.at >= injected.at
+
     def _recovered_wanted(self) -> bool:
         return self._degraded.is_set() and not self._recovered.is_set()
+
+
+def _combined(parts: Sequence[AppliedFault]) -> AppliedFault:
+    """A network fault and a surge as one injected fault (the network fault names it)."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    return AppliedFault(
+        profile=" + ".join(part.profile for part in parts),
+        region=next((part.region for part in parts if part.region), ""),
+        symptom="; ".join(part.symptom for part in parts if part.symptom),
+        toxics=tuple(toxic for part in parts for toxic in part.toxics),
+        degraded_within=max(part.degraded_within for part in parts),
+    )
+
+
+def _load_evidence(observation: LoadObservation) -> dict[str, float]:
+    """The surge's window in the degraded event's evidence (names prefixed ``load.``)."""
+    figures = observation.figures
+    evidence = {"load.viewers": float(observation.users), "load.watching": observation.watching}
+    if figures.success_pct is not None:
+        evidence["load.join_success_pct"] = figures.success_pct
+    if figures.first_p95_ms is not None:
+        evidence["load.first_p95_ms"] = figures.first_p95_ms
+    return evidence
+
+
+def _load_sample(observation: LoadObservation, now: datetime) -> LoadSample:
+    figures, totals = observation.figures, observation.totals
+    return LoadSample(
+        at=now,
+        observed_at=now,
+        window_s=observation.window_s,
+        users=observation.users,
+        watching=observation.watching,
+        joins=figures.joins,
+        joined=figures.joined,
+        first_p50_ms=figures.first_p50_ms,
+        first_p95_ms=figures.first_p95_ms,
+        failures=dict(figures.failures),
+        healthy=observation.healthy,
+        reasons=observation.problems or (),
+        total_joins=totals.joins,
+        total_joined=totals.joined,
+        total_first_p50_ms=totals.first_p50_ms,
+        total_first_p95_ms=totals.first_p95_ms,
+        total_failures=dict(totals.failures),
+    )

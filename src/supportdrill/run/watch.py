@@ -39,6 +39,9 @@ class WatchState:
     last_status: str | None = None
     last_poll_at: datetime | None = None
     server_skew_s: float | None = None
+    posted: list[tuple[datetime, str]] = field(default_factory=list)
+    """Our own comments (desk time, excerpt) already on the timeline: when the desk lists them
+    back they are the same message, not a second one."""
 
 
 class TicketWatcher:
@@ -134,6 +137,12 @@ class TicketWatcher:
             log.debug("skipping private note %s on ticket %s", item.message_id, self.ref.ticket_id)
             return None
         if not is_vendor_message(item):
+            excerpt = _excerpt(item.body)
+            if any(
+                text == excerpt and abs((at - item.created_at).total_seconds()) <= 1
+                for at, text in self.state.posted
+            ):
+                return None
             return CustomerMessage(
                 at=item.created_at,
                 observed_at=now,

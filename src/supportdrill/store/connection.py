@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from ..clock import require_aware
-from ..errors import RunNotFound, StoreError
+from ..errors import NotARunStore, RunNotFound, StoreError
 from ..secrets import Redactor
 from .backend import Backend, Tx, connect
 from .location import DEFAULT_STORE, STORE_ENV, StoreTarget, default_store_path, parse_store
@@ -50,7 +50,7 @@ class Database:
         except StoreError as exc:
             self.backend.close()
             if self.backend.dialect == "sqlite" and "file is not a database" in str(exc):
-                raise StoreError(f"{self.where}: not a supportdrill run store: {exc}") from exc
+                raise NotARunStore(f"{self.where}: not a supportdrill run store: {exc}") from exc
             raise
         except BaseException:
             self.backend.close()

@@ -74,6 +74,8 @@ class Leases:
     def __init__(self, db: Database) -> None:
         self._db = db
         with db._transaction() as connection:
+            # Two processes creating the tables at once collide on PostgreSQL's catalogue.
+            db.backend.exclusive(connection, "leases-schema")
             for statement in _SCHEMA:
                 connection.execute(statement)
 
@@ -100,6 +102,17 @@ class Leases:
                 (stamp(now + ttl), name, holder),
             ).rowcount
         return bool(changed)
+
+    def take_over(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> None:
+        """Take ``name`` whoever holds it: only for a holder known to be dead (its process is
+        gone) whose lease has not lapsed yet."""
+        with self._db._transaction() as connection:
+            connection.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                "acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+                (name, holder, stamp(now), stamp(now + ttl)),
+            )
 
     def release(self, name: str, holder: str) -> None:
         """Give the lease up (only ``holder``'s own; releasing twice is harmless)."""

@@ -95,10 +95,36 @@ class PostgresBackend(Backend):
             except psycopg.Error as exc:
                 raise self._error(exc) from exc
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self._lock:
+            connection = self._live()
+            try:
+                with connection.transaction():
+                    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
+
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
                 return self._live().execute(_paramstyle(sql), tuple(parameters)).fetchall()
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
+
+    def query_many(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        # Pipeline mode: one wait for the lot instead of one round trip per statement; repeated
+        # statement texts are prepared once by psycopg.
+        with self._lock:
+            connection = self._live()
+            try:
+                with connection.pipeline():
+                    cursors = [
+                        connection.execute(_paramstyle(sql), tuple(parameters))
+                        for sql, parameters in statements
+                    ]
+                return [cursor.fetchall() for cursor in cursors]
             except psycopg.Error as exc:
                 raise self._error(exc) from exc
 
@@ -111,6 +137,15 @@ class PostgresBackend(Backend):
 
     def exclusive(self, tx: Tx, name: str) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        # Fresh tables have no statistics until autovacuum comes round: without them the
+        # planner may sort a whole table instead of walking the scorecard's indexes.
+        with self._lock:
+            try:
+                self._live().execute(f"ANALYZE {', '.join(tables)}")
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
 
     def _error(self, exc: Exception) -> StoreError:
         text = str(exc).strip().splitlines()

@@ -5,14 +5,15 @@ Each migration is applied once, in order, inside one transaction, and recorded i
 know) is refused rather than half-understood: its runs would be misread.
 
 The scripts are written in the SQL both engines accept (TEXT timestamps, INTEGER flags, DOUBLE
-PRECISION figures). The one SQLite-only clause, ``WITHOUT ROWID`` (a storage hint), is dropped
-on PostgreSQL. A new table for another part of the harness (the scheduler's leases, a run's
-fault lease) is a new :class:`Migration` at the end of :data:`MIGRATIONS`, never an edit to one
-already released.
+PRECISION figures). On PostgreSQL the one SQLite-only clause, ``WITHOUT ROWID`` (a storage
+hint), is dropped, and TEXT compares bytewise (``COLLATE "C"``) as it does on SQLite. A new
+table for another part of the harness (the scheduler's leases, a run's fault lease) is a new
+:class:`Migration` at the end of :data:`MIGRATIONS`, never an edit to one already released.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,7 +30,9 @@ class Migration:
     def statements(self, dialect: str) -> list[str]:
         script = self.script
         if dialect != "sqlite":
-            script = script.replace("WITHOUT ROWID", "")
+            # Byte order for text, as SQLite compares it: stored times sort as text, and
+            # figures are ordered the same whatever locale the server was created with.
+            script = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', script.replace("WITHOUT ROWID", ""))
         # Split on ';' (no statement here contains one inside a string).
         lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
         return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
@@ -134,6 +137,83 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX run_metrics_business ON run_metrics (vendor, severity, name, business_s);
         """,
     ),
+    Migration(
+        3,
+        "the scorecard index with running totals, rebuilt (its rows are derived, never lost)",
+        """
+        -- Version 2's index tables go: everything in them is derived from the runs, and the
+        -- next scorecard (or supportdrill reindex) scores the finished runs again.
+        DROP TABLE run_metrics;
+        DROP TABLE run_scores;
+
+        -- One row per finished run that has been scored; vendor, severity and start are
+        -- copied from runs so the scorecard reads one table per question.
+        CREATE TABLE run_scores (
+            run_id         TEXT PRIMARY KEY REFERENCES runs (run_id),
+            vendor         TEXT NOT NULL,
+            severity       TEXT NOT NULL,
+            started_at     TEXT NOT NULL,
+            simulated      INTEGER NOT NULL,
+            sla_met        INTEGER NOT NULL,
+            scorer_version INTEGER NOT NULL,
+            scored_at      TEXT NOT NULL
+        );
+        CREATE INDEX run_scores_newest
+            ON run_scores (vendor, severity, started_at, run_id, simulated);
+
+        -- One row per metric that started; name is pooled (next_reply_2 -> next_reply) and
+        -- position keeps the scorecard's order. Clustered by figure (on SQLite), so counting
+        -- per vendor, severity and figure reads the table in order; the value indexes let the
+        -- scorecard step straight to the percentile ranks, with or without simulated runs.
+        CREATE TABLE run_metrics (
+            vendor     TEXT NOT NULL,
+            severity   TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            run_id     TEXT NOT NULL REFERENCES run_scores (run_id),
+            position   INTEGER NOT NULL,
+            simulated  INTEGER NOT NULL,
+            ended      INTEGER NOT NULL,
+            calendar_s DOUBLE PRECISION,
+            business_s DOUBLE PRECISION,
+            verdict    TEXT NOT NULL,
+            PRIMARY KEY (vendor, severity, name, run_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_metrics_by_run ON run_metrics (run_id);
+        CREATE INDEX run_metrics_calendar_all
+            ON run_metrics (vendor, severity, name, ended, calendar_s, simulated);
+        CREATE INDEX run_metrics_calendar_real
+            ON run_metrics (vendor, severity, name, ended, simulated, calendar_s);
+        CREATE INDEX run_metrics_business_all
+            ON run_metrics (vendor, severity, name, ended, business_s, simulated);
+        CREATE INDEX run_metrics_business_real
+            ON run_metrics (vendor, severity, name, ended, simulated, business_s);
+
+        -- Running totals per vendor, severity, figure and simulated-or-not, kept in the same
+        -- transaction as the rows they count: the scorecard's counts without a scan.
+        CREATE TABLE score_totals (
+            vendor    TEXT NOT NULL,
+            severity  TEXT NOT NULL,
+            simulated INTEGER NOT NULL,
+            runs      INTEGER NOT NULL,
+            sla_met   INTEGER NOT NULL,
+            PRIMARY KEY (vendor, severity, simulated)
+        );
+        CREATE TABLE metric_totals (
+            vendor     TEXT NOT NULL,
+            severity   TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            simulated  INTEGER NOT NULL,
+            runs       INTEGER NOT NULL,
+            ended      INTEGER NOT NULL,
+            met        INTEGER NOT NULL,
+            breached   INTEGER NOT NULL,
+            pending    INTEGER NOT NULL,
+            n_calendar INTEGER NOT NULL,
+            n_business INTEGER NOT NULL,
+            PRIMARY KEY (vendor, severity, name, simulated)
+        );
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -151,6 +231,14 @@ def current_version(tx: Tx) -> int:
 
 def migrate(backend: Backend) -> int:
     """Bring the schema up to :data:`SCHEMA_VERSION`; the version it is at afterwards."""
+    try:
+        # A store already up to date (nearly every open) is only read: no write lock taken, so
+        # a reader needs no write permission and does not queue behind a writer.
+        rows = backend.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        if int(rows[0][0]) == SCHEMA_VERSION:
+            return SCHEMA_VERSION
+    except StoreError:
+        pass  # a new store (no such table yet), or one to refuse: decided under the lock
     # Two processes opening a new store at once must not both apply migration 1: SQLite's
     # BEGIN IMMEDIATE and PostgreSQL's advisory lock make the second wait, then find it done.
     with backend.transaction() as tx:

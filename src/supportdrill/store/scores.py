@@ -1,29 +1,44 @@
 """The scorecard index: each finished run's metrics, written when it ends, aggregated in SQL.
 
 A run's figures never change once it has ended, so they are computed once (by the report
-layer, which owns scoring) and kept in ``run_scores`` / ``run_metrics``. The vendor scorecard
-then reads counts, maxima and the two percentile ranks per figure straight from SQL instead of
-loading and re-scoring every timeline. ``scorer_version`` marks which scoring code wrote a row;
-rows from another version count as missing and are scored again.
+layer, which owns scoring) and kept in ``run_scores`` / ``run_metrics``, with running totals per
+vendor, severity and figure (``score_totals`` / ``metric_totals``) kept in the same transaction.
+The vendor scorecard then reads its counts from the totals, each maximum as one index step, and
+each percentile as one index walk to its two ranks, instead of loading and re-scoring every
+timeline. ``scorer_version`` marks which scoring code wrote a row; rows from another version
+count as missing and are scored again.
 
 Percentiles are the same as ``measure.aggregate.percentile`` (linear interpolation between
-ranks ``floor(f·(n-1))`` and the next): SQL picks the two ranks, Python interpolates with the
+ranks ``floor(f·(n-1))`` and the next): SQL finds the two ranks, Python interpolates with the
 same arithmetic, so both paths give the same float.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import StoreError
+from .backend import Tx
 from .connection import Database, stamp
-from .model import GroupFigures, MetricFigures, RunScore
+from .figures import METRIC_COUNTS, read_figures
+from .model import GroupFigures, RunScore
 
-# (f·(n-1)) floored with integer arithmetic both engines share; equal to Python's float floor
-# for f = 0.5 and 0.9 at any count a store can hold.
-_RANKS = {0.5: ("(n - 1) / 2", 1, 2), 0.9: ("(9 * (n - 1)) / 10", 9, 10)}
+_CHUNK = 500
+_Deltas = defaultdict[tuple[Any, ...], Counter[str]]
+_OLDMETRIC_COUNTS = (
+    "COUNT(*), SUM(ended), SUM(CASE WHEN verdict = 'met' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN verdict = 'breached' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN ended = 1 AND calendar_s IS NOT NULL THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN ended = 1 AND business_s IS NOT NULL THEN 1 ELSE 0 END)"
+)
+
+
+def _in(ids: Sequence[str]) -> str:
+    return f"({','.join('?' * len(ids))})"
 
 
 class ScoreTables(Database):
@@ -35,32 +50,31 @@ class ScoreTables(Database):
         if not batch:
             return 0
         now = stamp(datetime.now(UTC))
+        ids = sorted({score.run_id for score in batch})
         with self._transaction() as tx:
-            ids = [score.run_id for score in batch]
-            found: dict[str, tuple[str, str, str]] = {}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
+            found: dict[str, tuple[str, str, str, str]] = {}
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
                 rows = tx.execute(
-                    "SELECT run_id, vendor, severity, status FROM runs "
-                    f"WHERE run_id IN ({','.join('?' * len(chunk))})" + self.backend.for_update(),
+                    "SELECT run_id, vendor, severity, started_at, status FROM runs "
+                    f"WHERE run_id IN {_in(chunk)} ORDER BY run_id" + self.backend.for_update(),
                     # Two indexers of one run (a scorecard catching up, a reindex) take turns.
                     chunk,
                 ).fetchall()
-                found.update({row[0]: (row[1], row[2], row[3]) for row in rows})
+                found.update({row[0]: (row[1], row[2], row[3], row[4]) for row in rows})
             for score in batch:
                 if score.run_id not in found:
                     raise StoreError(f"no run {score.run_id!r} in {self.where}")
-                if found[score.run_id][2] != "finished":
+                if found[score.run_id][3] != "finished":
                     raise StoreError(f"run {score.run_id!r} has not ended: nothing to index")
-            tx.executemany("DELETE FROM run_metrics WHERE run_id = ?", [(i,) for i in ids])
-            tx.executemany("DELETE FROM run_scores WHERE run_id = ?", [(i,) for i in ids])
+            runs_delta, metrics_delta = self._forget(tx, ids)
             tx.executemany(
-                "INSERT INTO run_scores (run_id, vendor, severity, simulated, sla_met, "
-                "scorer_version, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO run_scores (run_id, vendor, severity, started_at, simulated, "
+                "sla_met, scorer_version, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         score.run_id,
-                        *found[score.run_id][:2],
+                        *found[score.run_id][:3],
                         int(score.simulated),
                         int(score.sla_met),
                         scorer_version,
@@ -69,29 +83,77 @@ class ScoreTables(Database):
                     for score in batch
                 ],
             )
-            metric_rows = [
-                (
-                    score.run_id,
-                    metric.position,
-                    metric.name,
-                    *found[score.run_id][:2],
-                    int(score.simulated),
-                    int(metric.ended),
-                    metric.calendar_s,
-                    metric.business_s,
-                    metric.verdict,
+            rows = []
+            for score in batch:
+                vendor, severity = found[score.run_id][:2]
+                # update(), not +=: Counter's + drops the negative counts _forget put there.
+                runs_delta[(vendor, severity, int(score.simulated))].update(
+                    runs=1, sla_met=int(score.sla_met)
                 )
-                for score in batch
-                for metric in score.metrics
-            ]
-            if metric_rows:
+                for metric in score.metrics:
+                    rows.append(
+                        (
+                            vendor,
+                            severity,
+                            metric.name,
+                            score.run_id,
+                            metric.position,
+                            int(score.simulated),
+                            int(metric.ended),
+                            metric.calendar_s,
+                            metric.business_s,
+                            metric.verdict,
+                        )
+                    )
+                    metrics_delta[(vendor, severity, metric.name, int(score.simulated))].update(
+                        runs=1,
+                        ended=int(metric.ended),
+                        met=int(metric.verdict == "met"),
+                        breached=int(metric.verdict == "breached"),
+                        pending=int(metric.verdict == "pending"),
+                        n_calendar=int(metric.ended and metric.calendar_s is not None),
+                        n_business=int(metric.ended and metric.business_s is not None),
+                    )
+            if rows:
                 tx.executemany(
-                    "INSERT INTO run_metrics (run_id, position, name, vendor, severity, "
+                    "INSERT INTO run_metrics (vendor, severity, name, run_id, position, "
                     "simulated, ended, calendar_s, business_s, verdict) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    metric_rows,
+                    rows,
                 )
+            _add_totals(tx, runs_delta, metrics_delta)
         return len(batch)
+
+    def _forget(self, tx: Tx, ids: Sequence[str]) -> tuple[_Deltas, _Deltas]:
+        """Delete ``ids``' index rows; the totals' deltas that takes (negative counts)."""
+        runs_delta: _Deltas = defaultdict(Counter)
+        metrics_delta: _Deltas = defaultdict(Counter)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for vendor, severity, simulated, runs, sla_met in tx.execute(
+                "SELECT vendor, severity, simulated, COUNT(*), SUM(sla_met) FROM run_scores "
+                f"WHERE run_id IN {_in(chunk)} GROUP BY vendor, severity, simulated",
+                chunk,
+            ).fetchall():
+                runs_delta[(vendor, severity, int(simulated))] = Counter(
+                    runs=-int(runs), sla_met=-int(sla_met)
+                )
+            for row in tx.execute(
+                f"SELECT vendor, severity, name, simulated, {_OLDMETRIC_COUNTS} FROM run_metrics "
+                f"WHERE run_id IN {_in(chunk)} GROUP BY vendor, severity, name, simulated",
+                chunk,
+            ).fetchall():
+                key = (row[0], row[1], row[2], int(row[3]))
+                metrics_delta[key] = Counter(
+                    {name: -int(value) for name, value in zip(METRIC_COUNTS, row[4:], strict=True)}
+                )
+            tx.execute(f"DELETE FROM run_metrics WHERE run_id IN {_in(chunk)}", chunk)
+            tx.execute(f"DELETE FROM run_scores WHERE run_id IN {_in(chunk)}", chunk)
+        return runs_delta, metrics_delta
+
+    def analyze_scores(self) -> None:
+        """After indexing many runs at once: let the planner see the index tables' sizes."""
+        self.backend.analyze(("run_scores", "run_metrics", "score_totals", "metric_totals"))
 
     def unscored_runs(self, scorer_version: int) -> list[str]:
         """Finished runs with no index row from ``scorer_version``, oldest first."""
@@ -106,8 +168,8 @@ class ScoreTables(Database):
     def drop_scores(self) -> None:
         """Forget the whole index (``supportdrill reindex`` then writes it again)."""
         with self._transaction() as tx:
-            tx.execute("DELETE FROM run_metrics")
-            tx.execute("DELETE FROM run_scores")
+            for table in ("run_metrics", "run_scores", "metric_totals", "score_totals"):
+                tx.execute(f"DELETE FROM {table}")
 
     def score_figures(
         self,
@@ -116,142 +178,33 @@ class ScoreTables(Database):
         severity: str | None = None,
         include_simulated: bool = False,
     ) -> tuple[GroupFigures, ...]:
-        """Every indexed run, summarised per vendor and severity (vendors in name order)."""
-        where, parameters = _filters(vendors, severity, include_simulated)
-        groups = self._query(
-            "SELECT vendor, severity, COUNT(*), SUM(sla_met), SUM(simulated) FROM run_scores "
-            f"WHERE 1 = 1{where} GROUP BY vendor, severity ORDER BY vendor, severity",
-            parameters,
+        """Every indexed run, summarised per vendor and severity (vendors in name order), as of
+        one moment: a drill ending meanwhile is either wholly in the figures or not at all."""
+        with self.backend.snapshot():
+            return read_figures(
+                self._query, self.backend.query_many, vendors, severity, include_simulated
+            )
+
+
+def _add_totals(tx: Tx, runs_delta: _Deltas, metrics_delta: _Deltas) -> None:
+    # Keys in sorted order: two writers lock shared totals rows in one order, so never deadlock.
+    if runs_delta:
+        tx.executemany(
+            "INSERT INTO score_totals (vendor, severity, simulated, runs, sla_met) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (vendor, severity, simulated) DO UPDATE SET "
+            "runs = score_totals.runs + excluded.runs, "
+            "sla_met = score_totals.sla_met + excluded.sla_met",
+            [(*key, delta["runs"], delta["sla_met"]) for key, delta in sorted(runs_delta.items())],
         )
-        counts = self._query(
-            "SELECT vendor, severity, name, COUNT(*), SUM(ended), "
-            "SUM(CASE WHEN verdict = 'met' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN verdict = 'breached' THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END), "
-            "MAX(CASE WHEN ended = 1 THEN calendar_s END), "
-            "MAX(CASE WHEN ended = 1 THEN business_s END) "
-            f"FROM run_metrics WHERE 1 = 1{where} GROUP BY vendor, severity, name",
-            parameters,
+    if metrics_delta:
+        columns = ", ".join(METRIC_COUNTS)
+        updates = ", ".join(f"{c} = metric_totals.{c} + excluded.{c}" for c in METRIC_COUNTS)
+        tx.executemany(
+            f"INSERT INTO metric_totals (vendor, severity, name, simulated, {columns}) "
+            f"VALUES (?, ?, ?, ?, {', '.join('?' * len(METRIC_COUNTS))}) "
+            f"ON CONFLICT (vendor, severity, name, simulated) DO UPDATE SET {updates}",
+            [
+                (*key, *(delta[c] for c in METRIC_COUNTS))
+                for key, delta in sorted(metrics_delta.items())
+            ],
         )
-        ranks = {
-            column: self._ranks(column, where, parameters)
-            for column in ("calendar_s", "business_s")
-        }
-        by_group: dict[tuple[str, str], list[MetricFigures]] = {}
-        for vendor, sev, name, runs, ended, met, breached, pending, max_cal, max_bus in counts:
-            key = (vendor, sev, name)
-            cal, bus = ranks["calendar_s"].get(key), ranks["business_s"].get(key)
-            by_group.setdefault((vendor, sev), []).append(
-                MetricFigures(
-                    name=name,
-                    runs=int(runs),
-                    ended=int(ended),
-                    p50_calendar_s=_percentile(cal, 0.5),
-                    p90_calendar_s=_percentile(cal, 0.9),
-                    max_calendar_s=None if max_cal is None else float(max_cal),
-                    p50_business_s=_percentile(bus, 0.5),
-                    p90_business_s=_percentile(bus, 0.9),
-                    max_business_s=None if max_bus is None else float(max_bus),
-                    met=int(met),
-                    breached=int(breached),
-                    pending=int(pending),
-                )
-            )
-        result = []
-        for vendor, sev, runs, sla_met, simulated in groups:
-            figures = by_group.get((vendor, sev), [])
-            order = self._first_appearance(
-                vendor, sev, {f.name for f in figures}, include_simulated
-            )
-            figures.sort(key=lambda figure: order[figure.name])
-            result.append(
-                GroupFigures(
-                    vendor=vendor,
-                    severity=sev,
-                    runs=int(runs),
-                    sla_met=int(sla_met),
-                    simulated=int(simulated),
-                    metrics=tuple(figures),
-                )
-            )
-        return tuple(result)
-
-    def _ranks(
-        self, column: str, where: str, parameters: list[Any]
-    ) -> dict[tuple[str, str, str], tuple[int, dict[int, float]]]:
-        """Per figure: how many values, and the values at the ranks the percentiles need."""
-        wanted = " OR ".join(f"i = {rank} OR i = {rank} + 1" for rank, _, _ in _RANKS.values())
-        rows = self._query(
-            "WITH ranked AS (SELECT vendor, severity, name, "
-            f"{column} AS x, ROW_NUMBER() OVER (PARTITION BY vendor, severity, name "
-            f"ORDER BY {column}) - 1 AS i, COUNT(*) OVER (PARTITION BY vendor, severity, name) "
-            f"AS n FROM run_metrics WHERE ended = 1 AND {column} IS NOT NULL{where}) "
-            f"SELECT vendor, severity, name, n, i, x FROM ranked WHERE {wanted}",
-            parameters,
-        )
-        found: dict[tuple[str, str, str], tuple[int, dict[int, float]]] = {}
-        for vendor, sev, name, n, i, x in rows:
-            found.setdefault((vendor, sev, name), (int(n), {}))[1][int(i)] = float(x)
-        return found
-
-    def _first_appearance(
-        self, vendor: str, severity: str, names: set[str], include_simulated: bool
-    ) -> dict[str, tuple[int, int]]:
-        """Each name's place in the order the scorecard meets it: newest run first, then by its
-        position in that run (what ``measure.aggregate`` does walking the runs in that order)."""
-        order: dict[str, tuple[int, int]] = {}
-        simulated = "" if include_simulated else " AND s.simulated = 0"
-        offset, size = 0, 16
-        while len(order) < len(names):
-            run_ids = [
-                str(row[0])
-                for row in self._query(
-                    "SELECT s.run_id FROM run_scores s JOIN runs r ON r.run_id = s.run_id "
-                    f"WHERE s.vendor = ? AND s.severity = ?{simulated} "
-                    "ORDER BY r.started_at DESC, r.run_id DESC LIMIT ? OFFSET ?",
-                    (vendor, severity, size, offset),
-                )
-            ]
-            if not run_ids:
-                break
-            rank = {run_id: offset + index for index, run_id in enumerate(run_ids)}
-            rows = self._query(
-                "SELECT run_id, position, name FROM run_metrics "
-                f"WHERE run_id IN ({','.join('?' * len(run_ids))})",
-                run_ids,
-            )
-            for run_id, position, name in rows:
-                place = (rank[run_id], int(position))
-                if name not in order or place < order[name]:
-                    order[name] = place
-            offset += size
-            size = min(size * 4, 500)  # a name seen only in old runs: look further, faster
-        return order
-
-
-def _filters(
-    vendors: Sequence[str], severity: str | None, include_simulated: bool
-) -> tuple[str, list[Any]]:
-    clauses = ""
-    parameters: list[Any] = []
-    if vendors:
-        clauses += f" AND vendor IN ({','.join('?' * len(vendors))})"
-        parameters.extend(vendors)
-    if severity is not None:
-        clauses += " AND severity = ?"
-        parameters.append(severity)
-    if not include_simulated:
-        clauses += " AND simulated = 0"
-    return clauses, parameters
-
-
-def _percentile(ranked: tuple[int, dict[int, float]] | None, fraction: float) -> float | None:
-    # measure.aggregate.percentile's arithmetic on the two ranks SQL picked.
-    if ranked is None:
-        return None
-    count, values = ranked
-    _, numerator, denominator = _RANKS[fraction]
-    position = fraction * (count - 1)
-    low = (numerator * (count - 1)) // denominator
-    high = min(low + 1, count - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)

@@ -13,6 +13,7 @@ ownership ledger, which belongs to the machine whose Toxiproxy it guards.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -160,25 +161,34 @@ def export_runs(
     return count
 
 
-def parse_export(path: Path) -> list[ExportedRun]:
-    """Every run in the export file at ``path``, all checked before anything is written.
+def read_export(path: Path) -> Iterator[ExportedRun]:
+    """The runs of the export file at ``path``, one line at a time (memory stays one run).
 
     :class:`InvalidInput` naming ``file:line`` for anything that is not such a file.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open(encoding="utf-8") as lines:
+            header = next(lines, "")
+            if not header.strip():
+                raise InvalidInput(f"{path}:1: empty file, not a supportdrill export")
+            data = _json(path, 1, header)
+            if not isinstance(data, dict) or data.get("schema") != FORMAT:
+                raise InvalidInput(f"{path}:1: schema: not a {FORMAT} file")
+            for number, line in enumerate(lines, start=2):
+                if line.strip():
+                    yield _run(path, number, _json(path, number, line))
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read the export file: {exc}") from exc
-    if not lines:
-        raise InvalidInput(f"{path}:1: empty file, not a supportdrill export")
-    header = _json(path, 1, lines[0])
-    if not isinstance(header, dict) or header.get("schema") != FORMAT:
-        raise InvalidInput(f"{path}:1: schema: not a {FORMAT} file")
-    runs = []
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip():
-            runs.append(_run(path, number, _json(path, number, line)))
-    return runs
+
+
+def parse_export(path: Path) -> list[ExportedRun]:
+    """Every run in the export file at ``path`` (small files; :func:`read_export` streams)."""
+    return list(read_export(path))
+
+
+def check_export(path: Path) -> int:
+    """Read the whole file once, keeping nothing: how many runs, or the first bad line."""
+    return sum(1 for _ in read_export(path))
 
 
 def _json(path: Path, number: int, line: str) -> Any:
@@ -220,9 +230,10 @@ def _run(path: Path, number: int, data: Any) -> ExportedRun:
 def import_runs(store: Database, runs: Iterable[ExportedRun]) -> ImportResult:
     """Bring ``runs`` into ``store`` (see the module's rules); a batch per transaction."""
     result = ImportResult()
-    pending = list(runs)
-    for start in range(0, len(pending), _BATCH):
-        batch = pending[start : start + _BATCH]
+    source = iter(runs)
+    seen = 0
+    while batch := list(itertools.islice(source, _BATCH)):
+        seen += len(batch)
         ids = [run.run_id for run in batch]
         existing = {run.run_id: run for run in read_runs(store, run_ids=ids)}
         with store._transaction() as tx:
@@ -239,6 +250,8 @@ def import_runs(store: Database, runs: Iterable[ExportedRun]) -> ImportResult:
                     result.updated.append(run.run_id)
                 else:
                     result.conflicts.append(run.run_id)
+    if seen >= _BATCH:
+        store.backend.analyze(("runs", "events", "tickets", "run_state"))
     return result
 
 
@@ -314,7 +327,10 @@ def export_store(
 
 
 def import_file(target: StoreTarget, path: Path) -> ImportResult:
-    """``supportdrill import``: the runs of the export file at ``path`` into the store."""
-    runs = parse_export(path)
+    """``supportdrill import``: the runs of the export file at ``path`` into the store.
+
+    The file is read twice: once to check every line (bad input writes nothing), once to
+    import it a batch at a time, so a file of any size is imported in bounded memory."""
+    check_export(path)
     with Database(target) as store:
-        return import_runs(store, runs)
+        return import_runs(store, read_export(path))

@@ -3,24 +3,47 @@
 Shapes follow "Create an issue" and "List issue comments" (``user.login``, ``user.type``,
 ``author_association``, ``performed_via_github_app``, ``created_at``), and conditional
 requests (docs.github.com/en/rest/using-the-rest-api/best-practices: a matching
-``If-None-Match`` gets ``304 Not Modified``).
+``If-None-Match`` gets ``304 Not Modified``). Lists are paged as GitHub pages them
+(``per_page``, ``page`` and a ``Link`` header with ``rel="next"``); a transferred issue answers
+``301 Moved Permanently`` with the new location; ``rate_limit_next()`` answers as GitHub's
+primary rate limit does (403, ``x-ratelimit-remaining: 0``, ``x-ratelimit-reset``).
+Responses are validated against GitHub's OpenAPI description in tests/desks/contracts.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from .server import FakeServer, stamp
 
-ME = {"login": "drill-bot-user", "id": 1, "type": "User"}
-MAINTAINER = {"login": "octocat", "id": 583231, "type": "User"}
-BOT = {"login": "triage-helper[bot]", "id": 99, "type": "Bot"}
-STRANGER = {"login": "another-user", "id": 4242, "type": "User"}
+# Every payload starts from GitHub's own documented example (the vendored description), so the
+# fake's answers carry every field the description requires.
+_EXAMPLES = json.loads(
+    (Path(__file__).parents[1] / "contracts" / "github.openapi.json").read_text()
+)["components"]["examples"]
+
+
+def _example(name: str) -> dict[str, Any]:
+    return copy.deepcopy(_EXAMPLES[name]["value"])
+
+
+def _user(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
+    user = _example("issue-comment")["user"]
+    user.update(login=login, id=user_id, type=kind, url=f"https://api.github.com/users/{login}")
+    return user
+
+
+ME = _user("drill-bot-user", 1)
+MAINTAINER = _user("octocat", 583231)
+BOT = _user("triage-helper[bot]", 99, "Bot")
+STRANGER = _user("another-user", 4242)
 
 
 class FakeGithub(FakeServer):
@@ -33,6 +56,10 @@ class FakeGithub(FakeServer):
         self.not_modified = 0
         self._numbers = itertools.count(1347)
         self._comment_ids = itertools.count(1)
+        self.moved: dict[int, int] = {}
+        """Transferred issues: number → the repository id it now lives under."""
+        self.rate_limited = 0
+        self.reset_at = 0
         r = self.app.router
         base = f"/repos/{repo}"
         r.add_get("/user", self.user)
@@ -42,70 +69,164 @@ class FakeGithub(FakeServer):
         r.add_get(f"{base}/issues/{{n}}", self.show)
         r.add_get(f"{base}/issues/{{n}}/comments", self.list_comments)
         r.add_post(f"{base}/issues/{{n}}/comments", self.add_comment)
+        r.add_get("/repositories/{rid}/issues/{n}", self.show)
+        r.add_get("/repositories/{rid}/issues/{n}/comments", self.list_comments)
+        self.app.middlewares.append(self._github_middleware)
+
+    def rate_limit_next(self, count: int, reset_at: int) -> None:
+        """The next ``count`` requests get GitHub's primary rate-limit answer."""
+        self.rate_limited = count
+        self.reset_at = reset_at
+
+    def transfer(self, number: int, repository_id: int = 777) -> None:
+        self.moved[number] = repository_id
+
+    @web.middleware
+    async def _github_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.rate_limited:
+            self.rate_limited -= 1
+            return web.json_response(
+                {
+                    "message": "API rate limit exceeded for user ID 1.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                },
+                status=403,
+                headers={
+                    "x-ratelimit-limit": "5000",
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-used": "5000",
+                    "x-ratelimit-reset": str(self.reset_at),
+                },
+            )
+        number = request.match_info.get("n")
+        if number is not None and "rid" not in request.match_info and int(number) in self.moved:
+            rid = self.moved[int(number)]
+            tail = request.path.split(f"/issues/{number}", 1)[1]
+            location = f"{self.url}/repositories/{rid}/issues/{number}{tail}"
+            if request.query_string:
+                location += f"?{request.query_string}"
+            return web.json_response(
+                {
+                    "message": "Moved Permanently",
+                    "url": location,
+                    "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects",
+                },
+                status=301,
+                headers={"Location": location},
+            )
+        return await handler(request)
+
+    def _page(self, request: web.Request, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
+        per_page = min(100, int(request.query.get("per_page", "30")))
+        page = int(request.query.get("page", "1"))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers: dict[str, str] = {}
+        if page * per_page < len(items):
+            query = dict(request.query)
+            query["page"] = str(page + 1)
+            query["per_page"] = str(per_page)
+            url = self.link(request, **query)
+            headers["Link"] = f'<{url}>; rel="next"'
+        return chunk, headers
 
     def comment(self, number: int, user: dict[str, Any], body: str, association: str, app=None):
-        self.comments[number].append(
-            {
-                "id": next(self._comment_ids),
-                "body": body,
-                "user": user,
-                "author_association": association,
-                "performed_via_github_app": app,
-                "created_at": stamp(),
-                "updated_at": stamp(),
-            }
+        comment = _example("issue-comment")
+        comment_id = next(self._comment_ids)
+        comment.update(
+            id=comment_id,
+            body=body,
+            user=user,
+            author_association=association,
+            performed_via_github_app=app,
+            created_at=stamp(),
+            updated_at=stamp(),
+            url=f"https://api.github.com/repos/{self.repo}/issues/comments/{comment_id}",
+            issue_url=f"https://api.github.com/repos/{self.repo}/issues/{number}",
         )
+        self.comments[number].append(comment)
         self.issues[number]["comments"] = len(self.comments[number])
         self.issues[number]["updated_at"] = stamp()
 
-    def close_issue(self, number: int, reason: str = "completed") -> None:
+    def close_issue(
+        self, number: int, reason: str = "completed", by: dict[str, Any] | None = None
+    ) -> None:
         issue = self.issues[number]
-        issue.update(state="closed", state_reason=reason, closed_at=stamp(), updated_at=stamp())
+        issue.update(
+            state="closed",
+            state_reason=reason,
+            closed_at=stamp(),
+            updated_at=stamp(),
+            closed_by=by or MAINTAINER,
+        )
 
-    def _etagged(self, request: web.Request, payload: Any) -> web.Response:
+    def _etagged(
+        self, request: web.Request, payload: Any, headers: dict[str, str] | None = None
+    ) -> web.Response:
         etag = '"' + hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest() + '"'
         if request.headers.get("If-None-Match") == etag:
             self.not_modified += 1
             return web.Response(status=304, headers={"ETag": etag})
-        return web.json_response(payload, headers={"ETag": etag})
+        return web.json_response(payload, headers={"ETag": etag, **(headers or {})})
 
     async def user(self, request: web.Request) -> web.Response:
-        return web.json_response(ME, headers={"X-RateLimit-Remaining": "4999"})
+        me = _example("private-user-response-with-public-profile-information")
+        me.update(login=ME["login"], id=ME["id"], type=ME["type"], url=ME["url"])
+        return web.json_response(me, headers={"X-RateLimit-Remaining": "4999"})
 
     async def show_repo(self, request: web.Request) -> web.Response:
-        return web.json_response({"full_name": self.repo, "has_issues": True})
+        repo = _example("full-repository-default-response")
+        repo.update(full_name=self.repo, name=self.repo.split("/")[1], has_issues=True)
+        # Not a fork (GitHub's example is, and omits the required language of its parents).
+        repo.pop("source", None)
+        repo.pop("parent", None)
+        repo["language"] = None
+        return web.json_response(repo)
 
     async def create(self, request: web.Request) -> web.Response:
         data = await request.json()
         self.creations += 1
         number = next(self._numbers)
-        self.issues[number] = {
-            "id": 1000 + number,
-            "number": number,
-            "title": data["title"],
-            "body": data["body"],
-            "user": ME,
-            "state": "open",
-            "state_reason": None,
-            "comments": 0,
-            "created_at": stamp(),
-            "updated_at": stamp(),
-            "closed_at": None,
-            "html_url": f"https://github.com/{self.repo}/issues/{number}",
-        }
+        issue = _example("issue")
+        issue.pop("pinned_comment", None)
+        issue.pop("pull_request", None)  # an issue, not a pull request
+        issue.update(
+            {
+                "id": 1000 + number,
+                "number": number,
+                "title": data["title"],
+                "body": data["body"],
+                "user": ME,
+                "assignee": None,
+                "assignees": [],
+                "labels": [],
+                "milestone": None,
+                "state": "open",
+                "state_reason": None,
+                "comments": 0,
+                "created_at": stamp(),
+                "updated_at": stamp(),
+                "closed_at": None,
+                "closed_by": None,
+                "url": f"https://api.github.com/repos/{self.repo}/issues/{number}",
+                "html_url": f"https://github.com/{self.repo}/issues/{number}",
+            }
+        )
+        self.issues[number] = issue
         self.comments[number] = []
         return web.json_response(self.issues[number], status=201)
 
     async def list(self, request: web.Request) -> web.Response:
         creator = request.query.get("creator")
         items = [i for i in self.issues.values() if creator in (None, i["user"]["login"])]
-        return web.json_response(list(reversed(items)))
+        chunk, headers = self._page(request, list(reversed(items)))
+        return web.json_response(chunk, headers=headers)
 
     async def show(self, request: web.Request) -> web.Response:
         return self._etagged(request, self.issues[int(request.match_info["n"])])
 
     async def list_comments(self, request: web.Request) -> web.Response:
-        return self._etagged(request, self.comments[int(request.match_info["n"])])
+        chunk, headers = self._page(request, self.comments[int(request.match_info["n"])])
+        return self._etagged(request, chunk, headers)
 
     async def add_comment(self, request: web.Request) -> web.Response:
         number = int(request.match_info["n"])

@@ -32,7 +32,14 @@ AUTOMATION = {
     "displayName": "Automation for Jira",
     "accountType": "app",
 }
-ACCOUNTS = {a["accountId"]: a for a in (CUSTOMER, AGENT, AUTOMATION)}
+PARTICIPANT = {
+    "accountId": "5d9e2f3c1a2b3c0c8e7f6a51",
+    "displayName": "Sam Viewer (customer's colleague, an Atlassian account)",
+    "accountType": "atlassian",
+}
+ACCOUNTS = {a["accountId"]: a for a in (CUSTOMER, AGENT, AUTOMATION, PARTICIPANT)}
+AGENTS = {AGENT["accountId"]}
+"""Who holds SERVICEDESK_AGENT on the project (Jira's "Find users with permissions")."""
 # Jira's "Get transitions" shape (developer.atlassian.com/cloud/jira/platform/rest/v3/
 # api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-get): the target status and
 # its category key (new / indeterminate / done).
@@ -74,6 +81,7 @@ class FakeJsm(FakeServer):
         r.add_get("/rest/servicedeskapi/servicedesk/{id}", self.servicedesk)
         r.add_get("/rest/servicedeskapi/servicedesk/{id}/requesttype/{rt}/field", self.fields)
         r.add_get("/rest/api/3/user", self.user)
+        r.add_get("/rest/api/3/user/permission/search", self.with_permission)
         r.add_get("/rest/api/3/issue/{key}/transitions", self.transitions)
         r.add_post("/rest/api/3/issue/{key}/transitions", self.transition)
         self.agent_auth: str | None = None
@@ -122,15 +130,28 @@ class FakeJsm(FakeServer):
         ]
         return web.json_response(self.requests[key], status=201)
 
-    async def list(self, request: web.Request) -> web.Response:
-        values = list(reversed(self.requests.values()))
+    @staticmethod
+    def _paged(request: web.Request, items: list[Any]) -> web.Response:
+        """servicedeskapi paging: ``start``/``limit`` in, ``size``/``isLastPage`` out."""
+        start = int(request.query.get("start", "0"))
+        limit = min(100, int(request.query.get("limit", "50")))
+        values = items[start : start + limit]
         return web.json_response(
-            {"size": len(values), "start": 0, "limit": 50, "isLastPage": True, "values": values}
+            {
+                "size": len(values),
+                "start": start,
+                "limit": limit,
+                "isLastPage": start + limit >= len(items),
+                "values": values,
+                "_links": {},
+            }
         )
 
+    async def list(self, request: web.Request) -> web.Response:
+        return self._paged(request, list(reversed(self.requests.values())))
+
     async def list_comments(self, request: web.Request) -> web.Response:
-        values = self.comments[request.match_info["key"]]
-        return web.json_response({"size": len(values), "isLastPage": True, "values": values})
+        return self._paged(request, self.comments[request.match_info["key"]])
 
     async def add_comment(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
@@ -156,8 +177,7 @@ class FakeJsm(FakeServer):
         return web.Response(status=204)
 
     async def status(self, request: web.Request) -> web.Response:
-        values = self.history[request.match_info["key"]]
-        return web.json_response({"size": len(values), "isLastPage": True, "values": values})
+        return self._paged(request, self.history[request.match_info["key"]])
 
     async def sla(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -212,3 +232,12 @@ class FakeJsm(FakeServer):
 
     async def user(self, request: web.Request) -> web.Response:
         return web.json_response(ACCOUNTS[request.query["accountId"]])
+
+    async def with_permission(self, request: web.Request) -> web.Response:
+        wanted = request.query.get("accountId")
+        found = [
+            {**ACCOUNTS[a], "active": True}
+            for a in sorted(AGENTS)
+            if request.query.get("permissions") == "SERVICEDESK_AGENT" and wanted in (None, a)
+        ]
+        return web.json_response(found)

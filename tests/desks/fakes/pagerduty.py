@@ -4,7 +4,10 @@ Shapes follow developer.pagerduty.com: "Send an Event" (``202 {"status": "succes
 "message": "Event processed", "dedup_key": ...}``; a repeated trigger with an open dedup_key
 joins the existing alert), "List incidents" (``incident_key`` filter) and "List log entries for
 an incident" (``type`` such as ``acknowledge_log_entry``, ``agent: {type: "user_reference" |
-"service_reference" | "integration_reference", summary}``, ``channel: {type}``, ``created_at``).
+"service_reference" | "integration_reference", summary}``, ``channel: {type}``, ``created_at``),
+paged with ``offset``/``limit``/``more``. "Create a note" requires a ``From`` header naming a user
+of the account and leaves an ``annotate_log_entry`` by that user, as PagerDuty does.
+Responses are validated against PagerDuty's OpenAPI description in tests/desks/contracts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from aiohttp import web
 from .server import FakeServer, stamp
 
 ROUTING_KEY = "R0UT1NGKEYFAKE000000000000000000"
+RESPONDER = {"id": "PXPGF42", "type": "user_reference", "summary": "Earline Greenholt"}
+USERS = [
+    {"id": "PXPGF42", "type": "user", "name": "Earline Greenholt", "email": "earline@example.test"},
+    {"id": "PDRILL1", "type": "user", "name": "Drill Bot", "email": "oncall@example.test"},
+]
 
 
 class FakePagerDuty(FakeServer):
@@ -36,8 +44,16 @@ class FakePagerDuty(FakeServer):
         r.add_post("/incidents/{id}/notes", self.add_note)
         r.add_put("/incidents/{id}", self.update_incident)
         r.add_get("/abilities", self.abilities)
+        r.add_get("/users", self.list_users)
 
-    def _entry(self, incident: str, kind: str, agent: dict[str, Any], channel: str) -> None:
+    def _entry(
+        self,
+        incident: str,
+        kind: str,
+        agent: dict[str, Any],
+        channel: str,
+        summary: str | None = None,
+    ) -> None:
         self.entries[incident].append(
             {
                 "id": f"Q{next(self._ids):012d}",
@@ -45,12 +61,21 @@ class FakePagerDuty(FakeServer):
                 "summary": kind.replace("_log_entry", "").capitalize(),
                 "created_at": stamp(),
                 "agent": agent,
-                "channel": {"type": channel},
+                "channel": {"type": channel, **({"summary": summary} if summary else {})},
             }
         )
 
+    def human_note(self, incident: str, text: str) -> None:
+        self._entry(incident, "annotate_log_entry", RESPONDER, "note", text)
+
+    def ack_timeout(self, incident: str) -> None:
+        """The acknowledgement timed out: PagerDuty unacknowledges the incident."""
+        self.incidents[incident]["status"] = "triggered"
+        timeout = {"id": "PEYSGVF", "type": "service_reference", "summary": "Checkout API"}
+        self._entry(incident, "unacknowledge_log_entry", timeout, "timeout")
+
     def human_ack(self, incident: str) -> None:
-        agent = {"id": "PXPGF42", "type": "user_reference", "summary": "Earline Greenholt"}
+        agent = RESPONDER
         self.incidents[incident]["status"] = "acknowledged"
         self._entry(incident, "acknowledge_log_entry", agent, "website")
 
@@ -72,11 +97,9 @@ class FakePagerDuty(FakeServer):
                 {"status": "invalid event", "message": "Event object is invalid"}, status=400
             )
         key = data["dedup_key"]
-        integration = {
-            "id": "PEYSGVF",
-            "type": "generic_events_api_inbound_integration_reference",
-            "summary": "Events API v2",
-        }
+        # The log entries of Events API actions name the service (AgentReference's types are
+        # user_reference, service_reference and integration_reference).
+        integration = {"id": "PEYSGVF", "type": "service_reference", "summary": "Checkout API"}
         incident = self._by_key(key)
         action = data["event_action"]
         if action == "trigger" and incident is None:
@@ -109,14 +132,47 @@ class FakePagerDuty(FakeServer):
         return web.json_response({"incidents": items, "limit": 25, "more": False})
 
     async def log_entries(self, request: web.Request) -> web.Response:
-        entries = self.entries[request.match_info["id"]]
-        return web.json_response({"log_entries": list(reversed(entries)), "more": False})
+        entries = list(reversed(self.entries[request.match_info["id"]]))
+        limit = int(request.query.get("limit", "25"))
+        offset = int(request.query.get("offset", "0"))
+        page = entries[offset : offset + limit]
+        return web.json_response(
+            {
+                "log_entries": page,
+                "limit": limit,
+                "offset": offset,
+                "more": offset + limit < len(entries),
+                "total": None,
+            }
+        )
+
+    async def list_users(self, request: web.Request) -> web.Response:
+        query = request.query.get("query", "").lower()
+        users = [u for u in USERS if query in u["email"] or query in u["name"].lower()]
+        return web.json_response(
+            {"users": users, "limit": 25, "offset": 0, "more": False, "total": None}
+        )
 
     async def add_note(self, request: web.Request) -> web.Response:
-        if not request.headers.get("From"):
-            return web.json_response({"error": {"message": "From header required"}}, status=400)
+        sender = request.headers.get("From", "")
+        user = next((u for u in USERS if u["email"] == sender), None)
+        if user is None:
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "Invalid Input Provided",
+                        "code": 2001,
+                        "errors": ["Requester User Not Found"],
+                    }
+                },
+                status=400,
+            )
         data = await request.json()
-        note = {"id": "PWL7QXS", "content": data["note"]["content"], "created_at": stamp()}
+        content = data["note"]["content"]
+        incident = request.match_info["id"]
+        reference = {"id": user["id"], "type": "user_reference", "summary": user["name"]}
+        self._entry(incident, "annotate_log_entry", reference, "note", content)
+        note = {"id": "PWL7QXS", "user": reference, "content": content, "created_at": stamp()}
         return web.json_response({"note": note})
 
     async def update_incident(self, request: web.Request) -> web.Response:
@@ -133,7 +189,12 @@ class FakePagerDuty(FakeServer):
         if status not in ("acknowledged", "resolved"):
             return web.json_response({"error": {"message": "Invalid status"}}, status=400)
         incident["status"] = status
-        agent = {"id": "PRSP0ND", "type": "user_reference", "summary": user}
+        known = next((u for u in USERS if u["email"] == user), None)
+        agent = {
+            "id": known["id"] if known else "PRSP0ND",
+            "type": "user_reference",
+            "summary": known["name"] if known else user,
+        }
         kind = "acknowledge_log_entry" if status == "acknowledged" else "resolve_log_entry"
         self._entry(incident["id"], kind, agent, "website")
         return web.json_response({"incident": incident})

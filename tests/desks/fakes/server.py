@@ -10,11 +10,30 @@ the desk did it, the client never heard.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request a fake served and what it answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    answer: Any = None
+    answer_headers: dict[str, str] = field(default_factory=dict)
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,6 +56,8 @@ class FakeServer:
         self.bodies: list[bytes] = []
         """Every request body received, raw: what a desk would store as the ticket."""
         self.auth_headers: list[str] = []
+        self.exchanges: list[Exchange] = []
+        """Every request and its answer (JSON decoded), for the contract tests."""
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -47,8 +68,9 @@ class FakeServer:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.log.append((request.method, request.path_qs))
         self.auth_headers.append(request.headers.get("Authorization", ""))
-        if request.can_read_body:
-            self.bodies.append(await request.read())  # cached: the handler reads it again
+        raw = await request.read() if request.can_read_body else None
+        if raw is not None:
+            self.bodies.append(raw)  # cached: the handler reads it again
         date = {"Date": format_datetime(datetime.now(UTC), usegmt=True)}
         if self.require_auth is not None and request.headers.get("Authorization") != (
             self.require_auth
@@ -80,10 +102,35 @@ class FakeServer:
                 await asyncio.sleep(self.hang_s)
         response = await handler(request)
         response.headers.setdefault("Date", date["Date"])
+        self._record(request, response, raw)
         if kind == "lost":
             # The desk has acted; its answer arrives too late for the client.
             await asyncio.sleep(self.hang_s)
         return response
+
+    def _record(
+        self, request: web.Request, response: web.StreamResponse, body: bytes | None
+    ) -> None:
+        def decoded(raw: object) -> object:
+            if not isinstance(raw, bytes | bytearray) or not raw.strip():
+                return None
+            try:
+                return json.loads(raw)
+            except ValueError:
+                return None
+
+        self.exchanges.append(
+            Exchange(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+                body=decoded(body),
+                status=response.status,
+                answer=decoded(getattr(response, "body", None)),
+                answer_headers=dict(response.headers),
+            )
+        )
 
     async def start(self) -> str:
         self._runner = web.AppRunner(self.app, access_log=None)
@@ -95,6 +142,13 @@ class FakeServer:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
         return self.url
+
+    def link(self, request: web.Request, **query: str) -> str:
+        """The absolute URL of ``request`` with ``query`` changed: a next-page link.
+
+        Built from our own address (``request.url`` trips over yarl under coverage).
+        """
+        return f"{self.url}{request.path}?{urlencode({**request.query, **query})}"
 
     @property
     def url(self) -> str:

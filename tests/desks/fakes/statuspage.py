@@ -3,7 +3,8 @@
 Shapes follow the public API as documented on every Statuspage (e.g.
 confluence.status.atlassian.com/api): ``summary.json`` = ``{page, status: {indicator,
 description}, components, incidents, scheduled_maintenances}``; an incident has ``id, name,
-status, impact, created_at, resolved_at, shortlink, incident_updates[], components[]``.
+status, impact, created_at, resolved_at, shortlink, incident_updates[], components[]``. The
+shapes are held to the documented payloads in tests/desks/contracts/documented.json.
 """
 
 from __future__ import annotations
@@ -11,11 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from .server import FakeServer, stamp
+
+_DOCUMENTED = json.loads((Path(__file__).parents[1] / "contracts" / "documented.json").read_text())[
+    "statuspage"
+]
+PAGE = _DOCUMENTED["summary_response"]["payload"]["page"]
+COMPONENT = _DOCUMENTED["summary_response"]["payload"]["components"][0]
 
 
 class FakeStatuspage(FakeServer):
@@ -47,26 +55,29 @@ class FakeStatuspage(FakeServer):
                         "body": "We are investigating elevated packet loss in Southeast Asia.",
                         "created_at": stamp(created),
                         "display_at": stamp(created),
+                        "updated_at": stamp(created),
+                        "incident_id": incident_id,
                     }
                 ],
-                "components": [{"id": "c1", "name": "Media relay (ap-southeast-1)"}],
+                "components": [dict(COMPONENT, id="c1", name="Media relay (ap-southeast-1)")],
             }
         )
 
     async def summary(self, request: web.Request) -> web.Response:
         unresolved = [i for i in self.incidents if i["resolved_at"] is None]
         payload = {
-            "page": {"id": "y2j98763l56x", "name": "Acme RTC", "url": self.url},
+            "page": dict(PAGE, name="Acme RTC", url=self.url),
             "status": {
                 "indicator": "major" if unresolved else "none",
                 "description": "Partial System Outage" if unresolved else "All Systems Operational",
             },
             "components": [
-                {
-                    "id": "c1",
-                    "name": "Media relay (ap-southeast-1)",
-                    "status": "major_outage" if unresolved else "operational",
-                }
+                dict(
+                    COMPONENT,
+                    id="c1",
+                    name="Media relay (ap-southeast-1)",
+                    status="major_outage" if unresolved else "operational",
+                )
             ],
             "incidents": unresolved,
             "scheduled_maintenances": [],
@@ -78,4 +89,4 @@ class FakeStatuspage(FakeServer):
         return web.json_response(payload, headers={"ETag": etag})
 
     async def list(self, request: web.Request) -> web.Response:
-        return web.json_response({"page": {"id": "y2j98763l56x"}, "incidents": self.incidents})
+        return web.json_response({"page": dict(PAGE, url=self.url), "incidents": self.incidents})

@@ -4,8 +4,12 @@ Payload shapes follow developer.zendesk.com/api-reference:
 - ticketing/tickets/ticket-requests/ ("Create Request", "List Comments": ``comments`` plus the
   ``users`` side-load with the ``agent`` flag; requesters see public comments only);
 - ticketing/tickets/ticket_audits/ (audits with ``via.channel``, ``Comment``, ``Change`` and
-  ``Notification`` events; a trigger's notification has ``via: {channel: "rule", source:
-  {rel: "trigger", ...}}`` — the documented example);
+  ``Notification`` events). As in a real audit trail, a trigger fired by an API update puts its
+  ``Notification`` in an audit whose ``via`` is ``api``; the event carries its own ``via:
+  {channel: "rule", source: {rel: "trigger", from: {title: ...}}}`` and its ``recipients``;
+- ticketing/tickets/tickets/ "Update Ticket" (``PUT /api/v2/tickets/{id}.json``; a comment
+  is by ``comment.author_id`` when given, else by the authenticated agent);
+- offset pagination: ``per_page``/``page`` and an absolute ``next_page`` (null on the last);
 - ticketing/tickets/ticket_metrics/ and SLA ``include=slas`` (``policy_metrics``).
 """
 
@@ -60,6 +64,7 @@ class FakeZendesk(FakeServer):
         r.add_get("/api/v2/tickets.json", self.list_tickets)
         r.add_get("/api/v2/tickets/show_many.json", self.show_many_tickets)
         r.add_get("/api/v2/tickets/{id}/audits.json", self.audits)
+        r.add_put("/api/v2/tickets/{id}.json", self.update_ticket)
         r.add_get("/api/v2/tickets/{id}/metrics.json", self.metrics)
         r.add_get("/api/v2/users/show_many.json", self.show_many_users)
         r.add_get("/api/v2/slas/policies.json", self.sla_policies)
@@ -105,18 +110,32 @@ class FakeZendesk(FakeServer):
         }
         self._audit(ticket, author["id"], {"channel": channel, "source": {}}, [event])
 
-    def trigger_notification(self, ticket_id: int, body: str) -> None:
+    def trigger_notification(
+        self,
+        ticket_id: int,
+        body: str,
+        *,
+        title: str = "Notify requester and CCs of received request",
+        recipients: tuple[int, ...] = (REQUESTER["id"],),
+    ) -> None:
+        """A trigger's email, fired by the API update that filed the ticket: the audit's via is
+        ``api``, the event's own via names the trigger."""
         ticket = self.tickets[ticket_id]
         event = {
             "id": next(self._event_ids),
             "type": "Notification",
             "subject": "Request received: {{ticket.title}}",
             "body": body,
-            "recipients": [REQUESTER["id"]],
-            "via": {"channel": "rule", "source": {"rel": "trigger", "title": "Notify requester"}},
+            "recipients": list(recipients),
+            "via": {
+                "channel": "rule",
+                "source": {
+                    "from": {"id": 360000123, "title": title},
+                    "rel": "trigger",
+                },
+            },
         }
-        via = {"channel": "rule", "source": {"rel": "trigger", "title": "Notify requester"}}
-        self._audit(ticket, -1, via, [event])
+        self._audit(ticket, REQUESTER["id"], {"channel": "api", "source": {}}, [event])
 
     def set_status(self, ticket_id: int, status: str) -> None:
         ticket = self.tickets[ticket_id]
@@ -165,6 +184,27 @@ class FakeZendesk(FakeServer):
     def _ticket_json(self, t: FakeTicket) -> dict[str, Any]:
         return {**self._request_json(t), "external_id": t.external_id, "tags": t.tags}
 
+    def _paged(
+        self, request: web.Request, key: str, items: list[Any], **extra: Any
+    ) -> web.Response:
+        per_page = min(100, int(request.query.get("per_page", "100")))
+        page = int(request.query.get("page", "1"))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        next_page = None
+        if page * per_page < len(items):
+            query = {**request.query, "page": str(page + 1), "per_page": str(per_page)}
+            next_page = self.link(request, **query)
+        previous = self.link(request, page=str(page - 1))
+        return web.json_response(
+            {
+                key: chunk,
+                **extra,
+                "next_page": next_page,
+                "previous_page": previous if page > 1 else None,
+                "count": len(items),
+            }
+        )
+
     async def me(self, request: web.Request) -> web.Response:
         self._authorised(request)
         return web.json_response({"user": {**self.me_user, "email": "drill@example.test"}})
@@ -187,7 +227,7 @@ class FakeZendesk(FakeServer):
     async def list_requests(self, request: web.Request) -> web.Response:
         self._authorised(request)
         items = sorted(self.tickets.values(), key=lambda t: t.id, reverse=True)
-        return web.json_response({"requests": [self._request_json(t) for t in items]})
+        return self._paged(request, "requests", [self._request_json(t) for t in items])
 
     async def show_request(self, request: web.Request) -> web.Response:
         self._authorised(request)
@@ -228,7 +268,7 @@ class FakeZendesk(FakeServer):
             for u in USERS.values()
             if u["id"] in authors
         ]
-        return web.json_response({"comments": comments, "users": users, "organizations": []})
+        return self._paged(request, "comments", comments, users=users, organizations=[])
 
     async def create_ticket(self, request: web.Request) -> web.Response:
         self._authorised(request)
@@ -272,7 +312,16 @@ class FakeZendesk(FakeServer):
     async def audits(self, request: web.Request) -> web.Response:
         self._authorised(request)
         ticket = self.tickets[int(request.match_info["id"])]
-        return web.json_response({"audits": ticket.audits, "count": len(ticket.audits)})
+        return self._paged(request, "audits", ticket.audits)
+
+    async def update_ticket(self, request: web.Request) -> web.Response:
+        self._authorised(request)
+        ticket = self.tickets[int(request.match_info["id"])]
+        comment = (await request.json())["ticket"]["comment"]
+        # The authenticated user is an agent here (agent mode); author_id names someone else.
+        author = USERS.get(comment.get("author_id"), AGENT)
+        self.comment(ticket.id, author, comment["body"], channel="api", public=comment["public"])
+        return web.json_response({"ticket": self._ticket_json(ticket), "audit": ticket.audits[-1]})
 
     async def metrics(self, request: web.Request) -> web.Response:
         self._authorised(request)

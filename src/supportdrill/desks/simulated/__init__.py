@@ -1,7 +1,8 @@
 """The simulated vendor desk: a real local ticket API with scripted personas, and its adapter.
 
-- :class:`SimulatedDeskServer` / :func:`serve_desk`: the desk on 127.0.0.1, a small
-  Zendesk-Requests-like API (``supportdrill desk serve``).
+- :func:`launch` from a :class:`DeskLaunch` (:mod:`.launch`): the one way the harness starts
+  the desk, with the one set of defaults (``run``, ``desk check`` and ``desk serve`` use it);
+  :class:`SimulatedDeskServer` is the desk on 127.0.0.1, a small Zendesk-Requests-like API.
 - :class:`SimulatedDesk`: the :class:`~supportdrill.desks.base.Desk` adapter that talks to it.
 - :class:`AcceleratedClock`: simulated time faster than the wall, shared by desk and runner.
 
@@ -29,11 +30,13 @@ from __future__ import annotations
 from .client import SimulatedDesk, idempotency_tag
 from .faults import FaultMode
 from .hours import HolidayRules
+from .launch import DeskLaunch, launch, serve_desk
 from .personas import PERSONA_NAMES, Persona, Step, builtin_persona
-from .server import SimulatedDeskServer, serve_desk
+from .server import SimulatedDeskServer
 
 __all__ = [
     "PERSONA_NAMES",
+    "DeskLaunch",
     "FaultMode",
     "HolidayRules",
     "Persona",
@@ -42,5 +45,6 @@ __all__ = [
     "Step",
     "builtin_persona",
     "idempotency_tag",
+    "launch",
     "serve_desk",
 ]

@@ -1,5 +1,6 @@
 """The adapter for the simulated desk: :class:`SimulatedDesk`, a
-:class:`~supportdrill.desks.base.Desk` over httpx speaking the desk's Zendesk-like Requests API.
+:class:`~supportdrill.desks.base.Desk` speaking the desk's Zendesk-like Requests API through the
+shared :class:`~supportdrill.desks.http.DeskHttp`.
 
 It is written the way a real requester-side adapter must be: find before filing (exactly once
 across crashes, by an idempotency tag on the ticket, plus an ``Idempotency-Key`` header for a
@@ -10,22 +11,12 @@ transport or HTTP failure mapped into :mod:`supportdrill.errors` at this boundar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
-from ...errors import (
-    DeskAuthFailed,
-    DeskProtocolError,
-    DeskRateLimited,
-    DeskRejected,
-    DeskTimeout,
-    DeskUnavailable,
-    InvalidConfiguration,
-)
+from ...definitions.desk_settings import SimulatedSettings
+from ...errors import DeskProtocolError, InvalidConfiguration
 from ...timeline import StatusCategory
 from ...vocabulary import (
     AuthorRole,
@@ -37,18 +28,12 @@ from ...vocabulary import (
     TicketDraft,
     TicketRef,
 )
-from ..base import Desk
-from .cursor import Cursor
+from ..base import Desk, OpenContext
+from ..http import DeskHttp, HttpAnswer, json_object
+from ..tracking import SEVERITY_WORDS, Cursor
 
-PRIORITY_OF_SEVERITY: Mapping[str, str] = {
-    "P0": "urgent",
-    "P1": "high",
-    "P2": "normal",
-    "P3": "low",
-}
 _ROLES: Mapping[str, str] = {"agent": AuthorRole.AGENT, "end-user": AuthorRole.END_USER}
 _AUTOMATED_CHANNELS = frozenset({"rule", "automation", "trigger"})
-_EXCERPT = 300
 
 
 def idempotency_tag(key: str) -> str:
@@ -85,27 +70,39 @@ def _automated_hint(channel: str, role: str, auto_header: bool) -> bool | None:
     return None
 
 
-def _server_time(response: httpx.Response) -> datetime | None:
-    try:
-        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
-    except (KeyError, TypeError, ValueError):
+def _since(cursor: Cursor) -> datetime | None:
+    """The latest desk timestamp a poll has seen (the shared cursor's ``at`` position).
+
+    Desk timestamps are whole seconds, so several events can share one: the cursor's ``seen``
+    keeps the keys of the events seen *at* that timestamp, and only those.
+    """
+    text = cursor.get("at")
+    if text is None:
         return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise DeskProtocolError(f"simulated desk: bad poll cursor position {text!r}") from exc
+    return moment
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    reference = _server_time(response) or datetime.now(UTC)
-    return max(0.0, (when - reference).total_seconds())
+def _advanced(cursor: Cursor, items: Iterable[tuple[datetime, str]]) -> Cursor:
+    latest, seen = _since(cursor), set(cursor.seen)
+    for at, key in items:
+        if latest is None or at > latest:
+            latest, seen = at, {key}
+        elif at == latest:
+            seen.add(key)
+    if latest is None:
+        return cursor
+    return Cursor(seen=tuple(sorted(seen)), extra=(("at", latest.isoformat()),))
+
+
+def _is_new(cursor: Cursor, at: datetime, key: str) -> bool:
+    latest = _since(cursor)
+    if latest is None or at > latest:
+        return True
+    return at == latest and key not in cursor.seen
 
 
 class SimulatedDesk(Desk):
@@ -133,14 +130,23 @@ class SimulatedDesk(Desk):
         self.base_url = base_url.rstrip("/")
         self.persona = persona
         self.timeout_s = timeout_s
-        headers = {"Accept": "application/json", "User-Agent": "supportdrill/0.1"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout_s)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = DeskHttp(
+            self.base_url, desk="simulated desk", headers=headers, timeout=timeout_s
         )
 
-    # ---- HTTP with errors mapped
+    @classmethod
+    def from_settings(cls, settings: SimulatedSettings, context: OpenContext) -> SimulatedDesk:
+        """A client for a simulated desk already running at ``settings.url``."""
+        if settings.url is None:
+            raise InvalidConfiguration(
+                "desk simulated: open_desk builds a client for a running simulated desk and "
+                "needs its url; the runner starts an embedded one itself"
+            )
+        token = context.secret(settings.token).reveal() if settings.token is not None else None
+        return cls(settings.url, token=token, persona=settings.persona)
+
+    # ---- HTTP, with errors mapped by the shared boundary code (desks/http.py)
 
     async def _call(
         self,
@@ -150,33 +156,12 @@ class SimulatedDesk(Desk):
         json: object = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> tuple[dict[str, Any], httpx.Response]:
-        where = f"simulated desk: {method} {path}"
-        try:
-            response = await self._http.request(
-                method, path, json=json, params=params, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            raise DeskTimeout(f"{where}: no answer within {self.timeout_s:g}s") from exc
-        except httpx.TransportError as exc:
-            raise DeskUnavailable(f"{where}: {type(exc).__name__}: {exc}") from exc
-        status = response.status_code
-        if status == 429:
-            raise DeskRateLimited(f"{where}: rate limited", retry_after=_retry_after(response))
-        if status in (401, 403):
-            raise DeskAuthFailed(f"{where}: {status} refused our credentials", status=status)
-        if 400 <= status < 500:
-            body = response.text[:_EXCERPT]
-            raise DeskRejected(f"{where}: {status} {body}", status=status, body=body)
-        if status >= 500:
-            raise DeskUnavailable(f"{where}: {status}", status=status)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise DeskProtocolError(f"{where}: answer is not JSON: {response.text[:80]!r}") from exc
-        if not isinstance(data, dict):
-            raise DeskProtocolError(f"{where}: expected a JSON object, got {type(data).__name__}")
-        return data, response
+    ) -> tuple[dict[str, Any], HttpAnswer]:
+        answer = await self.http.request(
+            method, path, params=params, json_body=json, headers=headers
+        )
+        data = json_object(answer.data, f"simulated desk: {method} {path}")
+        return dict(data), answer
 
     # ---- Desk
 
@@ -211,7 +196,7 @@ class SimulatedDesk(Desk):
         existing = await self.find(idempotency_key=idempotency_key)
         if existing is not None:
             return existing
-        priority = PRIORITY_OF_SEVERITY.get(draft.severity.upper())
+        priority = SEVERITY_WORDS.get(draft.severity.upper())
         if priority is None:
             raise InvalidConfiguration(f"simulated desk: unknown severity {draft.severity!r}")
         tags = [*draft.tags, idempotency_tag(idempotency_key)]
@@ -234,13 +219,14 @@ class SimulatedDesk(Desk):
         return self._ref(_get(data, "request", dict, "answer"), found=False)
 
     async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
-        cursor = Cursor.parse(since)
+        cursor = Cursor.decode(since)
         path = f"/api/v2/requests/{ref.ticket_id}"
         ticket, _ = await self._call("GET", path)
         request = _get(ticket, "request", dict, "answer")
         requester = _get(request, "requester_id", int, "request")
-        params = {"since": cursor.at.isoformat()} if cursor.at is not None else None
-        data, response = await self._call("GET", f"{path}/comments", params=params)
+        at = _since(cursor)
+        params = {"since": at.isoformat()} if at is not None else None
+        data, answer = await self._call("GET", f"{path}/comments", params=params)
         users = {
             _get(user, "id", int, "users"): user for user in _get(data, "users", list, "comments")
         }
@@ -252,11 +238,12 @@ class SimulatedDesk(Desk):
             change = self._status(entry)
             keyed.append((change.at, f"s{index}", change))
         keyed.sort(key=lambda item: item[0])
-        fresh = [(at, key, event) for at, key, event in keyed if cursor.is_new(at, key)]
+        fresh = [(at, key, event) for at, key, event in keyed if _is_new(cursor, at, key)]
+        advanced = _advanced(cursor, [(at, key) for at, key, _ in fresh])
         return DeskPoll(
             events=tuple(event for _, _, event in fresh),
-            cursor=cursor.advanced([(at, key) for at, key, _ in fresh]).render(),
-            server_time=_server_time(response),
+            cursor=advanced.encode() if _since(advanced) is not None else None,
+            server_time=answer.server_time,
         )
 
     def _reply(self, comment: object, users: Mapping[int, object], requester: int) -> DeskReply:
@@ -313,7 +300,7 @@ class SimulatedDesk(Desk):
         return _time(_get(request, "updated_at", str, "request"), "request.updated_at")
 
     async def check(self) -> list[str]:
-        data, response = await self._call("GET", "/api/v2/users/me")
+        data, answer = await self._call("GET", "/api/v2/users/me")
         user = _get(data, "user", dict, "answer")
         lines = [
             f"simulated desk at {self.base_url}: signed in as {user.get('name')} "
@@ -321,11 +308,11 @@ class SimulatedDesk(Desk):
         ]
         control, _ = await self._call("GET", "/_control")
         lines.append(f"persona {control.get('persona')}: {control.get('description')}")
-        desk_now = _server_time(response)
+        desk_now = answer.server_time
         if desk_now is not None:
             lines.append(f"desk clock {desk_now.isoformat()} ({control.get('clock')})")
         lines.append("sees: author roles, channels, status history with desk timestamps")
         return lines
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self.http.aclose()

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...clock import require_aware
+from ...definitions.desk_settings import PERSONA_NAMES as PERSONA_NAMES
 from ...definitions.model import Coverage
 from ...definitions.tiers import parse_coverage
 from .hours import HolidayRules, business_add
@@ -169,14 +170,6 @@ _ASK = (
 _THANKS = "Thanks for the logs. We can reproduce the problem on our side and are working on a fix."
 
 BUSINESS_HOURS = "Mon-Fri 09:00-18:00"
-PERSONA_NAMES = (
-    "responsive-24x7",
-    "business-hours-only",
-    "auto-ack-only",
-    "slow",
-    "asks-for-logs",
-    "silent",
-)
 
 
 def _steps(name: str) -> tuple[Step, ...]:

@@ -1,5 +1,7 @@
-"""The simulated vendor desk as a server: :class:`SimulatedDeskServer` in-process, and
-:func:`serve_desk` for ``supportdrill desk serve``.
+"""The simulated vendor desk as a server: :class:`SimulatedDeskServer`, in-process.
+
+Production code starts it through :mod:`supportdrill.desks.simulated.launch` (one place, one set
+of defaults); tests may build it directly.
 
 It serves the API of :mod:`supportdrill.desks.simulated.api` on 127.0.0.1 with every built-in
 persona, one of them the default. Every answer carries a ``Date`` header from the desk's clock,
@@ -10,9 +12,9 @@ behaviour play out in seconds — in *simulated* time, which reports must say.
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -100,7 +102,15 @@ class SimulatedDeskServer:
         self._runner = web.AppRunner(self._desk.app(), access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            raise InvalidConfiguration(
+                f"simulated desk: cannot listen on {self._host}:{self._port}: {reason}"
+            ) from exc
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"
         log.info("simulated desk (%s) at %s", self.state.default_persona, self.url)
@@ -136,39 +146,3 @@ class SimulatedDeskServer:
         traceback: TracebackType | None,
     ) -> None:
         await self.stop()
-
-
-async def serve_desk(
-    host: str = "127.0.0.1",
-    port: int = 8765,
-    *,
-    persona: str = "responsive-24x7",
-    timezone: str = "Asia/Jakarta",
-    state_path: str | Path | None = None,
-    clock: Clock | None = None,
-    hours: str = BUSINESS_HOURS,
-    scale: float = 1.0,
-    token: str | None = None,
-    holidays: HolidayRules | None = None,
-    ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve the simulated desk until cancelled (``supportdrill desk serve``).
-
-    ``ready`` is called with the base URL once it listens, carrying the port actually bound
-    (with ``port=0``, the one the system picked): print it from there, not before.
-    """
-    async with SimulatedDeskServer(
-        persona=persona,
-        clock=clock,
-        timezone=timezone,
-        hours=hours,
-        scale=scale,
-        holidays=holidays,
-        state_path=state_path,
-        token=token,
-        host=host,
-        port=port,
-    ) as server:
-        if ready is not None:
-            ready(server.url)
-        await asyncio.Event().wait()

@@ -4,7 +4,9 @@ Each connection is a link with two directions (``upstream`` client → server, `
 back). A direction with no toxic writes straight through (the fast path the throughput
 benchmark measures); with toxics, a task takes chunks in order through the chain, as
 Toxiproxy's link.go does. Toxicity is rolled once per toxic per direction of a link, like
-Toxiproxy. Removing a toxic lets held data go at once.
+Toxiproxy. Removing a toxic lets held data go at once, except a timeout toxic's: it drops data
+and its removal closes the link, as Toxiproxy's does. When one side finishes (EOF, its bytes
+through, slow_close served), both sockets close: Toxiproxy has no TCP half-close.
 """
 
 from __future__ import annotations
@@ -96,6 +98,14 @@ class _Pipe:
         self.finished = False
         self.task: asyncio.Task[None] | None = None
         self.states: dict[int, _LinkToxic] = {}
+        self._timeouts: list[Toxic] = []
+        self._toxics: list[Toxic] = []
+        self._chain: list[Toxic] | None = None
+        """The active toxics when all are latency ones (see :meth:`_hold`), else None."""
+        self._held: collections.deque[tuple[float, bytes, float]] = collections.deque()
+        """Chunks on latency's fast path: (due, data, arrived), due in order."""
+        self._timer: asyncio.TimerHandle | None = None
+        """Active timeout toxics: removing one closes the link."""
         self._pauses: set[str] = set()
         self._waiters: set[asyncio.Future[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -115,12 +125,16 @@ class _Pipe:
     # -- input -----------------------------------------------------------------------------
 
     def toxics(self) -> list[Toxic]:
-        return self.link.proxy.toxics_for(self.direction)
+        return self._toxics
 
     def feed(self, data: bytes) -> None:
-        if self.task is None and not self.queue and not self.toxics():
-            self.sink.write(data)
-            return
+        if self.task is None and not self.queue:
+            if not self.toxics():
+                self.sink.write(data)
+                return
+            if self._chain is not None:
+                self._hold(data, self._chain)
+                return
         self.queue.append((data, self._loop.time()))
         self.queued += len(data)
         if self.queued > _QUEUE_HIGH:
@@ -128,9 +142,72 @@ class _Pipe:
         self._ensure_task()
         self._wake()
 
+    # -- latency's fast path: one timer per pipe, no task ----------------------------------
+
+    def _latency_chain(self) -> list[Toxic] | None:
+        """The active toxics when every one is a latency (the common fault), else None."""
+        chain = []
+        for toxic in self.toxics():
+            state = self.states.get(toxic.serial)
+            if state is None:
+                return None
+            if state.active:
+                if toxic.type != "latency":
+                    return None
+                chain.append(toxic)
+        return chain
+
+    def _hold(self, data: bytes, chain: list[Toxic]) -> None:
+        # As latency.go: each chunk leaves its delay after it came, and never before the one
+        # ahead of it. The pipe's one timer serves the oldest chunk; with the task and its
+        # futures out of the way, a delayed chunk costs a deque entry and one timer wakeup.
+        now = self._loop.time()
+        delay = 0
+        for toxic in chain:
+            jitter = int(toxic.attributes["jitter"])
+            delay += int(toxic.attributes["latency"]) + (
+                random.randrange(-jitter, jitter) if jitter > 0 else 0
+            )
+        due = max(now + delay / 1000, self._held[-1][0] if self._held else now)
+        self._held.append((due, data, now))
+        self.queued += len(data)
+        if self.queued > _QUEUE_HIGH:
+            self.source_pause("queue")
+        if self._timer is None:
+            self._timer = self._loop.call_at(due, self._release)
+
+    def _release(self) -> None:
+        self._timer = None
+        now = self._loop.time() + 1e-6  # the loop runs a timer up to its clock's resolution early
+        while self._held and self._held[0][0] <= now:
+            _, data, _ = self._held.popleft()
+            self.queued -= len(data)
+            self.sink.write(data)
+        if self.queued < _QUEUE_LOW:
+            self.source_resume("queue")
+        if self._held:
+            self._timer = self._loop.call_at(self._held[0][0], self._release)
+
+    def drop_held(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._held.clear()
+
+    def _unhold(self) -> None:
+        """Give held chunks back to the queue, in order and with their arrival times, so the
+        chain (changed, or facing an EOF) takes them from there."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._held:
+            _, data, arrived = self._held.pop()
+            self.queue.appendleft((data, arrived))
+
     def feed_eof(self) -> None:
         if self.eof:
             return
+        self._unhold()
         self.eof = True
         if self.task is None and not self.queue and not self.toxics():
             self._finish()
@@ -139,6 +216,8 @@ class _Pipe:
             self._wake()
 
     def toxics_changed(self) -> None:
+        # Cached here, not looked up per chunk: the hot path reads two attributes.
+        self._toxics = self.link.proxy.toxics_for(self.direction)
         for toxic in self.toxics():
             state = self.states.get(toxic.serial)
             if state is None or state.rolled_with != toxic.toxicity:
@@ -146,11 +225,20 @@ class _Pipe:
                     random.random() < toxic.toxicity, toxic.toxicity
                 )
                 self._arm(toxic, state)
-        if self.toxics() and not self.finished:
+        self._chain = self._latency_chain()
+        if self._held:
+            self._unhold()
+        if any(toxic.removed for toxic in self._timeouts):
+            # Toxiproxy's timeout toxic closes the link when it is removed (its PR #168).
+            self.link.close()
+            return
+        if (self.toxics() or self.queue) and not self.finished:
             self._ensure_task()
         self._wake()
 
     def _arm(self, toxic: Toxic, state: _LinkToxic) -> None:
+        if state.active and toxic.type == "timeout":
+            self._timeouts.append(toxic)
         # timeout > 0 closes the connection that long after the toxic starts, data or not.
         if state.active and toxic.type == "timeout" and int(toxic.attributes["timeout"]) > 0:
             delay = int(toxic.attributes["timeout"]) / 1000
@@ -198,8 +286,8 @@ class _Pipe:
                         await self._slow_close()
                         self._finish()
                         return
-                    if not self.toxics():
-                        return  # back to the fast path
+                    if not self.toxics() or self._chain is not None:
+                        return  # back to a fast path
                     await self._pause(3600.0, None)
                     continue
                 data, arrived = self.queue.popleft()
@@ -222,8 +310,9 @@ class _Pipe:
             return
         attrs, kind, rest = toxic.attributes, toxic.type, index + 1
         if kind == "latency":
+            # latency.go draws rand.Int63n(2 * jitter) - jitter: from -jitter to jitter - 1.
             jitter = int(attrs["jitter"])
-            delay = int(attrs["latency"]) + (random.randint(-jitter, jitter) if jitter else 0)
+            delay = int(attrs["latency"]) + (random.randrange(-jitter, jitter) if jitter > 0 else 0)
             await self._pause(at + delay / 1000 - self._loop.time(), toxic)
             await self._through(data, max(at, self._loop.time()), chain, rest)
         elif kind == "bandwidth":
@@ -246,8 +335,7 @@ class _Pipe:
                 await self._drain()
                 self.link.close()
         elif kind == "timeout":
-            await self._pause(float("inf"), toxic)  # held until removed (or the timer closes)
-            await self._through(data, at, chain, rest)
+            return  # dropped, as timeout.go drops it; the timer or the removal closes the link
         elif kind == "reset_peer":
             await self._pause(int(attrs["timeout"]) / 1000, toxic)
             if toxic.removed:
@@ -291,11 +379,11 @@ class _Pipe:
                 await self._pause(int(toxic.attributes["delay"]) / 1000, toxic)
 
     def _finish(self) -> None:
+        # As Toxiproxy's link does: once one side has finished and its bytes are through, both
+        # sockets close. There is no half-close: a client that shuts its write side gets no
+        # reply after that.
         self.finished = True
-        transport = self.sink.transport
-        if transport is not None and not self.sink.closed and transport.can_write_eof():
-            transport.write_eof()
-        self.link.direction_done()
+        self.link.close()
 
 
 def _settle(waiter: asyncio.Future[None]) -> None:
@@ -353,10 +441,6 @@ class _Link:
             if direction is not None:
                 direction.toxics_changed()
 
-    def direction_done(self) -> None:
-        if all(d is not None and d.finished for d in (self.up, self.down)):
-            self.close()
-
     def lost(self, end: _End, exc: Exception | None) -> None:
         if exc is not None:
             self.reset()
@@ -383,6 +467,7 @@ class _Link:
         for direction in (self.up, self.down):
             if direction is not None:
                 direction.finished = True
+                direction.drop_held()
                 direction._wake()
                 if direction.task is not None:
                     direction.task.cancel()
