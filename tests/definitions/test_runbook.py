@@ -208,3 +208,16 @@ def test_the_example_runbook_drills_load() -> None:
         assert drill.fault is not None and drill.fault.expect_recovered_within == timedelta(
             seconds=45
         )
+
+
+def test_the_responder_s_own_token_is_named_never_given() -> None:
+    drill = build_drill(
+        DRILL + 'runbook: {file: a.yaml, responder_token: "${AGENT_TOKEN}"}\n', "d.yaml"
+    )
+    assert drill.runbook is not None and drill.runbook.responder_token_env == "AGENT_TOKEN"
+    with pytest.raises(InvalidDrill) as caught:
+        build_drill(DRILL + "runbook: {file: a.yaml, responder_token: s3cr3t-value}\n", "d.yaml")
+    assert str(caught.value) == (
+        "d.yaml:12: runbook.responder_token: put the token in an environment variable and write "
+        "${VARIABLE_NAME} here"
+    )

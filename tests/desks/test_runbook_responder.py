@@ -4,18 +4,20 @@ local PagerDuty fake's "Update an incident", each in a whole runbook drill loop.
 from __future__ import annotations
 
 import asyncio
+import base64
 import textwrap
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from fakes.jsm import FakeJsm
 from fakes.pagerduty import ROUTING_KEY, FakePagerDuty
 
 from supportdrill.clock import VirtualClock
 from supportdrill.definitions.runbook import StepKind, parse_runbook
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.errors import DeskRejected
-from supportdrill.runbook.oncall import PagerDutyOnCall, SimulatedOnCall
+from supportdrill.runbook.oncall import JiraOnCall, PagerDutyOnCall, SimulatedOnCall
 from supportdrill.runbook.responder import ScriptedResponder
 from supportdrill.session import run_drill_file
 from supportdrill.store import RunStore
@@ -200,3 +202,91 @@ async def test_a_failed_step_is_noted_and_the_runbook_goes_on(clock: VirtualCloc
         "warning",
     )
     assert responder.done == [(1, StepKind.COMMENT, False), (2, StepKind.FAILOVER, False)]
+
+
+@pytest.fixture
+async def jsm() -> object:
+    server = FakeJsm()
+    await server.start()
+    server.agent_auth = (
+        "Basic " + base64.b64encode(f"{AGENT_EMAIL}:{AGENT_TOKEN}".encode()).decode()
+    )
+    yield server
+    await server.stop()
+
+
+AGENT_EMAIL = "mia@example.test"
+AGENT_TOKEN = "jira-agent-token-4b9d"
+
+
+async def test_a_runbook_drill_against_the_local_jira_service_desk(
+    jsm: FakeJsm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTDRILL_TEST_JSM_TOKEN", "jira-customer-token-77c1")
+    monkeypatch.setenv("SUPPORTDRILL_TEST_JSM_AGENT", AGENT_TOKEN)
+    (tmp_path / "rb.runbook.yaml").write_text(
+        f"name: rb-9\nresponder: {AGENT_EMAIL}\nsteps:\n"
+        "  - {after: 1s, do: acknowledge, text: 'Mia here, following RB-9.'}\n"
+        "  - {after: 1s, do: resolve, text: 'Fixed.'}\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "jsm-runbook.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            name: jsm-runbook-loop
+            vendor:
+              name: our-service-desk
+              desk:
+                kind: jsm
+                url: {jsm.url}
+                service_desk_id: "1"
+                request_type_id: "10"
+                email: drills@example.test
+                token: ${{SUPPORTDRILL_TEST_JSM_TOKEN}}
+                mode: agent
+              timezone: UTC
+              coverage: 24x7
+              sla: {{P0: {{first_response: 1m, resolution: 5m}}}}
+              consent: "test against a local fake Jira Service Management on 127.0.0.1"
+              agents: [Mia Krystof]   # our own on-call: a reply seconds after filing is hers
+            ticket: {{severity: P0, symptom: stream frozen, region: EU}}
+            resolution: {{when: ticket_solved, timeout: 30s, poll_interval: 1s}}
+            safety: {{max_duration: 2m}}
+            runbook: {{file: rb.runbook.yaml, responder_token: "${{SUPPORTDRILL_TEST_JSM_AGENT}}"}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    run = await asyncio.wait_for(
+        run_drill_file(path, store_path=tmp_path / "runs.db", reports_dir=tmp_path / "reports"),
+        timeout=60,
+    )
+    assert run.completed and run.sla_met, run.reason
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        timeline = store.events(run.run_id)
+    finally:
+        store.close()
+    human = [r for r in timeline.all(VendorReply) if r.classification is ReplyClass.HUMAN]
+    assert [r.author for r in human][:1] == ["Mia Krystof"]
+    (key,) = jsm.requests
+    assert [h["status"] for h in reversed(jsm.history[key])] == [
+        "Waiting for support",
+        "In Progress",
+        "Resolved",
+    ]
+    assert timeline.last(TicketResolved).how is ResolutionKind.TICKET_SOLVED  # type: ignore[union-attr]
+    # The agent's token never reaches the store or the reports.
+    assert AGENT_TOKEN not in (tmp_path / "runs.db").read_bytes().decode("latin-1")
+    for report in run.reports.values():
+        assert AGENT_TOKEN not in report.read_text(encoding="utf-8")
+
+
+async def test_the_jira_on_call_needs_a_transition_to_take(jsm: FakeJsm) -> None:
+    oncall = JiraOnCall(jsm.url, AGENT_EMAIL, AGENT_TOKEN)
+    try:
+        with pytest.raises(DeskRejected, match="answered 404"):
+            await oncall.resolve("SD-1", "")
+    finally:
+        await oncall.close()

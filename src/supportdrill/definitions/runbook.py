@@ -37,6 +37,7 @@ from .reader import Section, read_document, suggest
 PRIMARY = "primary"
 BACKUP = "backup"
 _PATH_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class StepKind(enum.StrEnum):
@@ -92,6 +93,9 @@ class RunbookSpec:
     file: str | None = None
     failover: FailoverSpec | None = None
     script: Runbook | None = None
+    responder_token_env: str | None = None
+    """The environment variable holding the scripted responder's own API token (never the
+    token): PagerDuty's REST key of the responding user, Jira's API token of the agent."""
 
 
 _STEP_KEYS = {"after", "do", "text", "path"}
@@ -165,20 +169,35 @@ def _failover(section: Section) -> FailoverSpec:
     return FailoverSpec(names[0], names[1], listen)
 
 
+def _token_env(section: Section) -> str | None:
+    text = section.string("responder_token", None)
+    if text is None:
+        return None
+    reference = _ENV_REFERENCE.fullmatch(text)
+    if reference is None:
+        section.fail(
+            "put the token in an environment variable and write ${VARIABLE_NAME} here",
+            "responder_token",
+        )
+    return reference.group(1)
+
+
 def parse_runbook_section(section: Section) -> RunbookSpec:
-    """The drill's ``runbook:`` section: a ``file`` or inline ``steps``, and ``failover``."""
-    section.only({"file", "steps", "failover", "responder", "name"})
+    """The drill's ``runbook:`` section: a ``file`` or inline ``steps``, ``failover``, and the
+    responder's ``responder_token``."""
+    section.only({"file", "steps", "failover", "responder", "name", "responder_token"})
+    token = _token_env(section)
     failover = _failover(section.section("failover")) if "failover" in section else None
     paths = failover.paths if failover is not None else None
     if "file" in section and "steps" in section:
         section.fail("give either file or steps, not both", "steps")
     if "steps" in section:
         script = runbook_of(section, source="inline", paths=paths)
-        return RunbookSpec(None, failover, script)
+        return RunbookSpec(None, failover, script, token)
     for key in ("responder", "name"):
         if key in section:
             section.fail("belongs in the runbook file (or with inline steps)", key)
-    return RunbookSpec(section.string("file", None), failover, None)
+    return RunbookSpec(section.string("file", None), failover, None, token)
 
 
 __all__ = [

@@ -7,7 +7,11 @@ The harness files tickets as the customer; a runbook drill also needs someone to
   requester like the persona's own agent replies;
 * PagerDuty: the REST API's "Update an incident" (``PUT /incidents/{id}`` with a ``From``
   header naming the responding user, status ``acknowledged`` or ``resolved``) and "Create a
-  note" (``POST /incidents/{id}/notes``) — a user's acknowledgement is what the drill times.
+  note" (``POST /incidents/{id}/notes``) — a user's acknowledgement is what the drill times;
+* Jira Service Management: a public comment on the request as the agent
+  (``POST /rest/servicedeskapi/request/{key}/comment``) and the issue's workflow transitions
+  (``GET``/``POST /rest/api/3/issue/{key}/transitions``): acknowledging moves it to a status of
+  category "indeterminate" (In Progress), resolving to one of category "done".
 
 Errors are mapped to :class:`~supportdrill.errors.DeskError` at this boundary; the responder
 records them on the timeline and carries on with the runbook, as a person would.
@@ -23,7 +27,7 @@ from typing import Any
 import httpx
 
 from ..definitions.model import DeskConfig, DeskKind
-from ..errors import DeskRejected, DeskUnavailable, InvalidConfiguration
+from ..errors import DeskProtocolError, DeskRejected, DeskUnavailable, InvalidConfiguration
 from ..secrets import Redactor, resolve_secrets
 
 TIMEOUT_S = 15.0
@@ -36,7 +40,7 @@ class OnCall(abc.ABC):
         self.client = client
         self.desk = desk
 
-    async def _send(self, method: str, path: str, body: Mapping[str, Any]) -> None:
+    async def _send(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
         try:
             answer = await self.client.request(method, path, json=body)
         except httpx.HTTPError as exc:
@@ -45,6 +49,10 @@ class OnCall(abc.ABC):
             raise DeskRejected(
                 f"{self.desk}: {method} {path} answered {answer.status_code}: {answer.text[:200]}"
             )
+        try:
+            return answer.json() if answer.content else None
+        except ValueError as exc:
+            raise DeskProtocolError(f"{self.desk}: {method} {path}: not JSON") from exc
 
     @abc.abstractmethod
     async def acknowledge(self, ticket_id: str, text: str) -> None: ...
@@ -116,32 +124,75 @@ class PagerDutyOnCall(OnCall):
         await self._status(ticket_id, "resolved")
 
 
+class JiraOnCall(OnCall):
+    """The agent on Jira Service Management: public comments and workflow transitions."""
+
+    def __init__(self, base_url: str, email: str, token: str) -> None:
+        client = httpx.AsyncClient(
+            base_url=base_url,
+            auth=(email, token),
+            headers={"Accept": "application/json"},
+            timeout=TIMEOUT_S,
+        )
+        super().__init__(client, "jsm")
+
+    async def _transition(self, key: str, category: str) -> None:
+        path = f"/rest/api/3/issue/{key}/transitions"
+        found = await self._send("GET", path, None)
+        choices = found.get("transitions") if isinstance(found, dict) else None
+        for choice in choices if isinstance(choices, list) else []:
+            target = choice.get("to") if isinstance(choice, dict) else None
+            status_category = target.get("statusCategory") if isinstance(target, dict) else None
+            if isinstance(status_category, dict) and status_category.get("key") == category:
+                await self._send("POST", path, {"transition": {"id": str(choice.get("id"))}})
+                return
+        raise DeskRejected(f"jsm: {key} has no transition to a status of category {category!r}")
+
+    async def acknowledge(self, ticket_id: str, text: str) -> None:
+        await self.comment(ticket_id, text or "Acknowledged.")
+        await self._transition(ticket_id, "indeterminate")
+
+    async def comment(self, ticket_id: str, text: str) -> None:
+        path = f"/rest/servicedeskapi/request/{ticket_id}/comment"
+        await self._send("POST", path, {"body": text, "public": True})
+
+    async def resolve(self, ticket_id: str, text: str) -> None:
+        if text:
+            await self.comment(ticket_id, text)
+        await self._transition(ticket_id, "done")
+
+
 def open_oncall(
     desk: DeskConfig,
     *,
     simulated_url: str | None,
     responder: str,
     redactor: Redactor,
+    token_env: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> OnCall:
     """The on-call for the drill's desk. ``simulated_url`` is the embedded desk's address.
 
-    PagerDuty uses the desk's ``url`` and REST ``token``, acting as ``responder`` when it is an
-    email address (PagerDuty's ``From``), else as the desk's ``from_email``.
+    ``token_env`` (the drill's ``runbook.responder_token``) names the variable holding the
+    responder's own token. PagerDuty acts as ``responder`` when it is an email (else the desk's
+    ``from_email``), with that token or the desk's REST ``token``; Jira acts as the agent
+    ``responder`` (an email) with that token, against the desk's ``url``.
     """
+    source = os.environ if env is None else env
     if desk.kind is DeskKind.SIMULATED:
         url = simulated_url or desk.settings.get("url")
         if not url:
             raise InvalidConfiguration("the scripted responder needs the simulated desk's URL")
         return SimulatedOnCall(url)
+    own = resolve_secrets({"responder_token": token_env}, source) if token_env else {}
     if desk.kind is DeskKind.PAGERDUTY:
-        secrets = resolve_secrets(
-            {k: v for k, v in desk.secrets.items() if k == "token"},
-            os.environ if env is None else env,
+        secrets = own or resolve_secrets(
+            {k: v for k, v in desk.secrets.items() if k == "token"}, source
         )
-        if "token" not in secrets:
+        if not secrets:
             raise InvalidConfiguration("the scripted responder on PagerDuty needs the desk's token")
-        redactor.add(secrets["token"])
+        token = next(iter(secrets.values()))
+        redactor.add(token)
         email = responder if "@" in responder else desk.settings.get("from_email", "")
         if not email:
             raise InvalidConfiguration(
@@ -149,11 +200,23 @@ def open_oncall(
                 "responder as that user's email, or the desk's from_email"
             )
         url = desk.settings.get("url", "https://api.pagerduty.com")
-        return PagerDutyOnCall(url, secrets["token"].reveal(), email)
+        return PagerDutyOnCall(url, token.reveal(), email)
+    if desk.kind is DeskKind.JSM:
+        if not own or "@" not in responder:
+            raise InvalidConfiguration(
+                "the scripted responder on Jira acts as an agent: give the runbook's responder "
+                "as the agent's email and runbook.responder_token as ${VARIABLE} holding its "
+                "API token"
+            )
+        token = own["responder_token"]
+        redactor.add(token)
+        redactor.add_basic_auth(responder, token)
+        return JiraOnCall(desk.settings.get("url", ""), responder, token.reveal())
     raise InvalidConfiguration(
         f"the scripted responder cannot act on a {desk.kind.value} desk yet "
-        "(simulated and pagerduty can); follow the runbook by hand or with your own automation"
+        "(simulated, pagerduty and jsm can); follow the runbook by hand or with your own "
+        "automation"
     )
 
 
-__all__ = ["OnCall", "PagerDutyOnCall", "SimulatedOnCall", "open_oncall"]
+__all__ = ["JiraOnCall", "OnCall", "PagerDutyOnCall", "SimulatedOnCall", "open_oncall"]

@@ -68,6 +68,7 @@ async def attach_runbook(
         simulated_url=_desk_url(desk),
         responder=script.responder,
         redactor=redactor,
+        token_env=spec.responder_token_env,
     )
     responder = ScriptedResponder(
         script,

@@ -40,6 +40,17 @@ PARTICIPANT = {
 ACCOUNTS = {a["accountId"]: a for a in (CUSTOMER, AGENT, AUTOMATION, PARTICIPANT)}
 AGENTS = {AGENT["accountId"]}
 """Who holds SERVICEDESK_AGENT on the project (Jira's "Find users with permissions")."""
+# Jira's "Get transitions" shape (developer.atlassian.com/cloud/jira/platform/rest/v3/
+# api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-get): the target status and
+# its category key (new / indeterminate / done).
+TRANSITIONS = [
+    {
+        "id": "21",
+        "name": "Start progress",
+        "to": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}},
+    },
+    {"id": "31", "name": "Resolve", "to": {"name": "Resolved", "statusCategory": {"key": "done"}}},
+]
 
 
 def when(moment: datetime | None = None) -> dict[str, Any]:
@@ -71,6 +82,10 @@ class FakeJsm(FakeServer):
         r.add_get("/rest/servicedeskapi/servicedesk/{id}/requesttype/{rt}/field", self.fields)
         r.add_get("/rest/api/3/user", self.user)
         r.add_get("/rest/api/3/user/permission/search", self.with_permission)
+        r.add_get("/rest/api/3/issue/{key}/transitions", self.transitions)
+        r.add_post("/rest/api/3/issue/{key}/transitions", self.transition)
+        self.agent_auth: str | None = None
+        """The ``Authorization`` header of the agent's account: its comments are the agent's."""
 
     def comment(self, key: str, author: dict[str, Any], body: str) -> None:
         self.comments[key].append(
@@ -140,8 +155,26 @@ class FakeJsm(FakeServer):
 
     async def add_comment(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
-        self.comment(key, CUSTOMER, (await request.json())["body"])
+        by_agent = self.agent_auth is not None and request.headers.get("Authorization") == (
+            self.agent_auth
+        )
+        self.comment(key, AGENT if by_agent else CUSTOMER, (await request.json())["body"])
         return web.json_response(self.comments[key][-1], status=201)
+
+    async def transitions(self, request: web.Request) -> web.Response:
+        if request.match_info["key"] not in self.requests:
+            return web.json_response({"errorMessages": ["Issue does not exist"]}, status=404)
+        return web.json_response({"transitions": TRANSITIONS})
+
+    async def transition(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        wanted = (await request.json()).get("transition", {}).get("id")
+        chosen = next((t for t in TRANSITIONS if t["id"] == wanted), None)
+        if key not in self.requests or chosen is None:
+            return web.json_response({"errorMessages": ["Invalid transition"]}, status=400)
+        target = chosen["to"]
+        self.set_status(key, target["name"], target["statusCategory"]["key"].upper())
+        return web.Response(status=204)
 
     async def status(self, request: web.Request) -> web.Response:
         return self._paged(request, self.history[request.match_info["key"]])
