@@ -32,9 +32,8 @@ from supportdrill.definitions.scenarios import StreamPlan, StreamThresholds
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.server import EmbeddedToxiproxy
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-from supportdrill.media.base import Stream
+from supportdrill.media.base import Stream, open_stream
 from supportdrill.media.judge import TransitionKind
-from supportdrill.media.loopback import create_stream
 
 BENCH_PLAN = StreamPlan(
     scenario="bench",
@@ -66,7 +65,7 @@ async def _run_streams(
             stack.push_async_callback(backend.aclose)
         streams: list[Stream] = []
         for index in range(count):
-            stream = create_stream(
+            stream = open_stream(
                 BENCH_PLAN, fault_backend=backend, proxy_name_prefix=f"bench{index}-"
             )
             await stack.enter_async_context(stream)
@@ -169,7 +168,7 @@ async def _flap(backend: ToxiproxyBackend, proxy: str, toxic: ToxicSpec) -> None
 async def detect(kinds: list[str], runs: int) -> None:
     async with EmbeddedToxiproxy() as server:
         backend = ToxiproxyBackend(server.url)
-        stream = create_stream(BENCH_PLAN, fault_backend=backend, proxy_name_prefix="bench-")
+        stream = open_stream(BENCH_PLAN, fault_backend=backend, proxy_name_prefix="bench-")
         try:
             async with stream:
                 (proxy,) = stream.media_proxies

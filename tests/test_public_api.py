@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import supportdrill
 from supportdrill.definitions.packaged import demo_drill_path
 
@@ -12,12 +14,16 @@ def test_all_is_sorted_and_complete() -> None:
     assert supportdrill.__all__ == sorted(supportdrill.__all__)
     exported = {
         name
-        for name, value in vars(supportdrill).items()
+        for name in dir(supportdrill)
         if not name.startswith("_")
-        and type(value).__name__ != "module"
-        and name != "annotations"  # from __future__
+        and type(getattr(supportdrill, name)).__name__ != "module"
+        and name not in ("annotations", "TYPE_CHECKING", "Any")
     }
     assert exported == set(supportdrill.__all__) - {"__version__"}
+    for name in supportdrill.__all__:
+        assert getattr(supportdrill, name) is not None
+    with pytest.raises(AttributeError):
+        _ = supportdrill.no_such_name  # type: ignore[attr-defined]
 
 
 def test_the_pinned_names() -> None:

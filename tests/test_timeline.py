@@ -45,6 +45,26 @@ def samples() -> list[tl.Event]:
             **base, alert="breach", channel="webhook", target="${SLACK_URL}", delivered=True
         ),
         tl.DrillEnded(**base, outcome=tl.Outcome.COMPLETED),
+        tl.LoadSample(
+            **base,
+            window_s=2.0,
+            users=8,
+            watching=5,
+            joins=4,
+            joined=2,
+            first_p50_ms=120.0,
+            first_p95_ms=900.0,
+            failures={"http_503": 2},
+            healthy=False,
+            reasons=("viewers: join success 50.0 % < 90 %",),
+            total_joins=10,
+            total_joined=7,
+            total_first_p95_ms=880.0,
+            total_failures={"http_503": 3},
+        ),
+        tl.LoadSummary(
+            **base, mode="hls", planned_viewers=8, joins=10, joined=7, failures={"timeout": 1}
+        ),
     ]
 
 

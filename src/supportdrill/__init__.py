@@ -13,8 +13,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .definitions.loader import build_drill, load_drill
-from .definitions.model import Drill
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     DeskError,
     DrillFailed,
@@ -26,10 +26,44 @@ from .errors import (
     StreamError,
     SupportdrillError,
 )
-from .library import aresume_run, arun_drill, run_drill
-from .measure.scorecard import Scorecard
-from .session import DrillRun
-from .timeline import Outcome, Timeline
+
+if TYPE_CHECKING:
+    from .definitions.loader import build_drill, load_drill
+    from .definitions.model import Drill
+    from .library import aresume_run, arun_drill, run_drill
+    from .measure.scorecard import Scorecard
+    from .session import DrillRun
+    from .timeline import Outcome, Timeline
+
+# Loaded on first use (PEP 562): ``import supportdrill`` stays light, so the command line starts
+# fast and a Ctrl-C while it starts ends quietly.
+_LAZY = {
+    "build_drill": "definitions.loader",
+    "load_drill": "definitions.loader",
+    "Drill": "definitions.model",
+    "aresume_run": "library",
+    "arun_drill": "library",
+    "run_drill": "library",
+    "Scorecard": "measure.scorecard",
+    "DrillRun": "session",
+    "Outcome": "timeline",
+    "Timeline": "timeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DeskError",

@@ -10,7 +10,8 @@
     ├── FaultError                   the fault layer
     │   ├── FaultBackendUnavailable  no answer from the Toxiproxy API
     │   ├── FaultRejected            the API refused a change (carries status and message)
-    │   └── FaultNotVerified         a change was accepted but reading it back disagrees
+    │   ├── FaultNotVerified         a change was accepted but reading it back disagrees
+    │   └── LoadError                a viewer surge's Locust processes failed
     ├── DeskError                    a support desk
     │   ├── DeskUnavailable          connection refused, 5xx
     │   ├── DeskTimeout              no answer in time
@@ -77,6 +78,10 @@ class FaultRejected(FaultError):
 
 class FaultNotVerified(FaultError):
     """A change was accepted, but reading the state back shows it did not take effect."""
+
+
+class LoadError(FaultError):
+    """A viewer surge (a fault of its own kind) could not be started or kept running."""
 
 
 class DeskError(SupportdrillError):

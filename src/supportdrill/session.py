@@ -40,7 +40,7 @@ from .faults.guard import cleanup_leftovers
 from .measure.scorecard import Scorecard
 from .report.ticket import render_ticket
 from .run.ownership import LiveAwareLedger, RunLease
-from .run.ports import FaultControl, StreamControl
+from .run.ports import FaultControl, LoadControl, StreamControl
 from .run.runner import DrillRunner, RunResult
 from .run.wiring import (
     JudgedStream,
@@ -85,6 +85,8 @@ class DrillParts:
     """Where the fault lives: the embedded server's URL or ``TOXIPROXY_URL``."""
     failover: FailoverControl | None = None
     """A runbook drill's backup media path and its control endpoint (``runbook.failover``)."""
+    load: LoadControl | None = None
+    """A viewer surge (the drill's ``load:``), in Locust processes of its own."""
 
 
 @contextlib.asynccontextmanager
@@ -193,7 +195,7 @@ async def drill_parts(
             "a fault: needs a stream: section (the fault acts on the stream's media proxy)"
         )
     from .faults.guard import FaultSession
-    from .media.loopback import create_stream
+    from .media.base import open_stream
 
     async with contextlib.AsyncExitStack() as stack:
         needs = media_transports(drill.stream)
@@ -218,10 +220,16 @@ async def drill_parts(
                 failover_stream(drill.stream, failover, session, clock=clock)
             )
         else:
-            stream = create_stream(drill.stream, session=session, turn=turn, clock=clock)
+            stream = open_stream(drill.stream, session=session, turn=turn, clock=clock)
         stack.push_async_callback(stream.stop)
         fault = PlannedFault(session, drill.fault) if drill.fault is not None else None
-        yield DrillParts(fault, JudgedStream(stream), choice.url, control)
+        surge = None
+        if drill.load is not None:
+            from .load import create_surge
+
+            surge = create_surge(drill.load, drill.stream)
+            stack.push_async_callback(surge.close)  # its processes end on every way out
+        yield DrillParts(fault, JudgedStream(stream), choice.url, control, load=surge)
 
 
 Say = Callable[[str], None]
@@ -346,6 +354,11 @@ def _check_simulated(drill: Drill, start: str | None, rate: float | None) -> Non
         DeskLaunch.for_drill(drill, start=start, rate=rate)
     elif start or rate is not None:
         raise InvalidConfiguration("--simulate-at and --rate apply to the simulated desk only")
+    # A real desk's secrets (environment variables, files) are read now too: an unset one is
+    # refused before the store exists. The desk reads them again when it opens.
+    from .secrets import resolve_secrets
+
+    resolve_secrets(drill.vendor.desk.secrets)
 
 
 async def run_drill_file(
@@ -430,6 +443,7 @@ async def _run_on_parts(
                 redactor=env.redactor,
                 file_at=env.file_at,
                 rate_after_filing=env.rate,
+                load=parts.load,
             )
             if desk_state is not None:
                 store.set_state(run_id, DESK_STATE, str(desk_state))

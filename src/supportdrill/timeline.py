@@ -174,6 +174,56 @@ class StreamHealth(Event):
 
 @_register
 @dataclass(frozen=True, kw_only=True)
+class LoadSample(Event):
+    """One window of a viewer surge (``at`` is the window's end): the joins it saw and how
+    many viewers Locust had running and watching."""
+
+    kind: ClassVar[str] = "load.sample"
+    window_s: float
+    users: int = 0
+    """Viewers Locust had started at the window's end."""
+    watching: int = 0
+    """Viewers joined and still watching at the window's end."""
+    joins: int = 0
+    """Join attempts that finished in the window."""
+    joined: int = 0
+    first_p50_ms: float | None = None
+    """Time to first frame (WHEP) or first byte (HTTP modes) of the window's joins, median."""
+    first_p95_ms: float | None = None
+    failures: Mapping[str, int] = field(default_factory=dict)
+    """Failed joins and playback errors by kind (``http_503``, ``timeout``, ``ice_failed``...)."""
+    healthy: bool = True
+    reasons: tuple[str, ...] = ()
+    total_joins: int = 0
+    """The surge so far (so a ticket filed mid-surge quotes exact percentiles)."""
+    total_joined: int = 0
+    total_first_p50_ms: float | None = None
+    total_first_p95_ms: float | None = None
+    total_failures: Mapping[str, int] = field(default_factory=dict)
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
+class LoadSummary(Event):
+    """The whole surge, once it has ended: what the report and the ticket quote."""
+
+    kind: ClassVar[str] = "load.summary"
+    mode: str
+    planned_viewers: int
+    workers: int = 0
+    joins: int = 0
+    joined: int = 0
+    first_p50_ms: float | None = None
+    first_p95_ms: float | None = None
+    failures: Mapping[str, int] = field(default_factory=dict)
+    viewers_reached: int = 0
+    """The most viewers joined and watching at once."""
+    users_reached: int = 0
+    """The most viewers Locust had started at once."""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
 class VendorProactiveContact(Event):
     """The vendor told us first (e.g. a status-page incident); ``at`` is its own created_at."""
 

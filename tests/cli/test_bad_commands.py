@@ -3,14 +3,20 @@ nothing created on a refusal."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from supportdrill.cli import main
@@ -215,3 +221,82 @@ def test_desk_serve_on_a_port_in_use_exits_2() -> None:
         result = _serve("--port", str(port))
     assert result.returncode == 2, result.stderr
     assert "the port is in use" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_desk_serve_starts_at_a_chosen_virtual_time_and_lists_its_personas() -> None:
+    process = await asyncio.create_subprocess_exec(
+        *HARNESS,
+        "desk",
+        "serve",
+        "--port",
+        "0",
+        "--persona",
+        "business-hours-only",
+        "--timezone",
+        "Asia/Shanghai",
+        "--holidays",
+        "CN",
+        "--start",
+        "2026-02-14T10:00:00+08:00",
+        "--rate",
+        "1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [
+            (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
+            for _ in range(3)
+        ]
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", lines[0])
+        assert found, lines
+        assert "business-hours-only, Asia/Shanghai" in lines[0] and "holidays CN" in lines[0]
+        assert "AcceleratedClock(start=2026-02-14T02:00:00+00:00, rate=1)" in lines[1]
+        assert lines[2].startswith("personas (tag a ticket persona-NAME): responsive-24x7,")
+        assert "silent" in lines[2]
+        async with httpx.AsyncClient() as client:
+            response = await client.get(found.group(0) + "/api/v2/users/me")
+        desk_now = parsedate_to_datetime(response.headers["Date"])
+        assert abs((desk_now - datetime(2026, 2, 14, 2, tzinfo=UTC)).total_seconds()) < 60
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, err.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["runs", "--limit", "99999999999999999999"], "--limit"),
+        (["runs", "--limit", "0"], "--limit"),
+        (["--store", "/dev/null", "runs"], "not a supportdrill run store"),
+        (["--store", "/tmp", "runs"], "not a supportdrill run store"),
+        (["validate", "/proc/self/mem"], "cannot read"),
+    ],
+)
+def test_more_bad_commands_exit_2(
+    args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse refusals
+        code = int(exit_.code or 0)
+    _, err = capsys.readouterr()
+    assert code == 2 and fragment in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--port", "70000"], "port 70000 is not 0-65535"),
+        (["--host", "192.0.2.1"], "cannot listen"),
+    ],
+)
+def test_proxy_serve_bad_listen_addresses_exit_2(args: list[str], fragment: str) -> None:
+    result = subprocess.run(
+        [*HARNESS, "proxy", "serve", *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    assert fragment in result.stderr and "Traceback" not in result.stderr

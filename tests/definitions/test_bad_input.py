@@ -195,3 +195,9 @@ def test_overridden_tiers_do_not_keep_the_builtin_name() -> None:
     assert "Changed in the drill file: P0." in tiers.source
     plain = GOOD.replace("sla: common-vendor", "sla: {base: common-vendor}")
     assert build_drill(plain, "d.yaml").vendor.tiers.name == "common-vendor"
+
+
+def test_a_regular_file_that_cannot_be_read_is_refused() -> None:
+    # /proc/self/mem is a "regular file" whose first bytes cannot be read.
+    with pytest.raises(InvalidDrill, match="cannot read"):
+        load_drill("/proc/self/mem")

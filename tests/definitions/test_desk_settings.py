@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from supportdrill.definitions.desk_settings import (
-    KINDS,
     PERSONA_STEPS,
     EmailSettings,
     FreshdeskSettings,
@@ -24,6 +23,7 @@ from supportdrill.definitions.desk_settings import (
     ZendeskSettings,
     parse_desk_settings,
     parse_listen,
+    settings_class,
 )
 from supportdrill.definitions.loader import build_drill
 from supportdrill.definitions.model import DeskConfig, DeskKind
@@ -35,10 +35,18 @@ def parse(kind: DeskKind, secrets: dict[str, str] | None = None, **settings: str
 
 
 def test_every_kind_has_settings_naming_an_adapter() -> None:
-    assert set(KINDS) == set(DeskKind)
-    for kind, cls in KINDS.items():
+    for kind in DeskKind:
+        cls = settings_class(kind)
         assert cls.kind == kind.value
         assert ":" in cls.adapter
+
+
+def test_a_settings_module_without_settings_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import supportdrill.definitions.desk_settings.github as module
+
+    monkeypatch.delattr(module, "SETTINGS")
+    with pytest.raises(TypeError, match="no SETTINGS class"):
+        settings_class(DeskKind.GITHUB)
 
 
 def test_each_kind_parses_its_settings() -> None:

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from contracts.openapi import Contract, Exchange
+from contracts.openapi import Contract
 from fakes import github as gh
 from fakes import jsm as js
 from fakes import pagerduty as pd
 from fakes import zendesk as zd
-from fakes.server import FakeServer
+from fakes.server import Exchange, FakeServer
 
 from supportdrill.desks.github import GithubDesk
 from supportdrill.desks.http import DeskHttp

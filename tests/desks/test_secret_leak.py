@@ -159,3 +159,47 @@ async def test_a_whole_drill_leaks_the_token_nowhere(
         text = f"{ticket.subject} {ticket.audits}".encode()
         found += leaks(f"ticket {ticket.id}", text)
     assert found == []
+
+
+@pytest.fixture
+async def echoing_desk() -> AsyncIterator[FakeZendesk]:
+    """A vendor whose agent pastes the customer's token back into a public reply."""
+    server = FakeZendesk(token=SECRET)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def vendor(ticket: FakeTicket) -> None:
+        await asyncio.sleep(0.3)
+        server.comment(ticket.id, AGENT, f"Is this the token you use? {SECRET} - please rotate it.")
+        await asyncio.sleep(1.0)
+        server.set_status(ticket.id, "solved")
+
+    server.on_create = lambda ticket: tasks.append(asyncio.create_task(vendor(ticket)))
+    await server.start()
+    yield server
+    for task in tasks:
+        task.cancel()
+    await server.stop()
+
+
+async def test_a_token_the_vendor_echoes_back_is_kept_nowhere(
+    echoing_desk: FakeZendesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: the reply's text was stored, journaled and reported with the token in it."""
+    monkeypatch.setenv(VARIABLE, SECRET)
+    store_path = tmp_path / "runs.db"
+    run = await asyncio.wait_for(
+        run_drill_file(
+            drill_file(tmp_path, echoing_desk.url),
+            store_path=store_path,
+            reports_dir=tmp_path / "reports",
+        ),
+        timeout=90,
+    )
+    assert run.outcome is Outcome.COMPLETED, run.reason
+    with RunStore(store_path) as store:
+        replies = store.events(run.run_id).all(VendorReply)
+    assert any("Is this the token you use? ***" in reply.excerpt for reply in replies)
+    found: list[str] = []
+    for path in [*tmp_path.rglob("runs.db*"), *(tmp_path / "reports").iterdir()]:
+        found += leaks(path.name, path.read_bytes())
+    assert found == []

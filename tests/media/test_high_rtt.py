@@ -8,7 +8,7 @@ import pytest
 
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-from supportdrill.media.loopback import create_stream
+from supportdrill.media.base import open_stream
 
 from .test_loopback import PLAN
 
@@ -20,7 +20,7 @@ async def test_a_stream_survives_800_ms_rtt_past_the_consent_expiry(
 ) -> None:
     # aioice checks consent every ~5 s with one 0.5 s try and closes after six misses (~30 s):
     # without the raised timeout this stream dies and is rebuilt (an outage of our own making).
-    stream = create_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-rtt-")
+    stream = open_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-rtt-")
     async with stream:
         (proxy,) = stream.media_proxies
         await stream.clock.sleep(1.0)

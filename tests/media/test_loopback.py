@@ -18,9 +18,9 @@ from supportdrill.definitions.scenarios import MediaPath, StreamPlan, StreamThre
 from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
-from supportdrill.media.base import JudgedSample, Stream
+from supportdrill.media.base import JudgedSample, Stream, open_stream
 from supportdrill.media.judge import HealthState, TransitionKind
-from supportdrill.media.loopback import LoopbackStream, create_stream
+from supportdrill.media.loopback import LoopbackStream
 from supportdrill.media.route import DirectRoute, OwnProxies, UdpProxyRoute
 
 PLAN = StreamPlan(
@@ -82,7 +82,7 @@ async def test_audio_only_stream_is_judged_on_audio_frames() -> None:
 async def test_a_fault_on_the_udp_proxy_degrades_the_stream_and_lifting_it_recovers(
     backend: ToxiproxyBackend, toxic: ToxicSpec
 ) -> None:
-    stream = create_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-test-")
+    stream = open_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-test-")
     async with stream:
         (proxy,) = stream.media_proxies
         assert (await backend.proxy(proxy)) is not None
@@ -109,7 +109,7 @@ async def test_audio_only_stream_recovers_from_loss_without_keeping_the_delay(
         video=False,
         thresholds=StreamThresholds(min_fps=40.0, max_latency_rise_ms=100.0, recover_after=3),
     )
-    stream = create_stream(plan, fault_backend=backend, proxy_name_prefix="sd-audio-")
+    stream = open_stream(plan, fault_backend=backend, proxy_name_prefix="sd-audio-")
     async with stream:
         (proxy,) = stream.media_proxies
         await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 10.0)
@@ -123,7 +123,7 @@ async def test_audio_only_stream_recovers_from_loss_without_keeping_the_delay(
 
 async def test_blackout_stops_audio_and_video_alike(backend: ToxiproxyBackend) -> None:
     # Proof that no media bypasses the proxy: with every datagram dropped, nothing arrives.
-    stream = create_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-test-")
+    stream = open_stream(PLAN, fault_backend=backend, proxy_name_prefix="sd-test-")
     assert isinstance(stream, LoopbackStream)
     async with stream:
         await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 10.0)
@@ -210,9 +210,9 @@ async def test_an_outage_on_an_accelerated_clock_is_stamped_in_drill_time_measur
     assert drill_span > 100 * outage.wall_seconds
 
 
-async def test_create_stream_refuses_what_it_cannot_run(backend: ToxiproxyBackend) -> None:
+async def test_open_stream_refuses_what_it_cannot_run(backend: ToxiproxyBackend) -> None:
     turn = replace(PLAN, path=MediaPath.TURN_TCP)
     with pytest.raises(StreamError, match="needs a TURN server"):
-        create_stream(turn, fault_backend=backend, proxy_name_prefix="sd-")
+        open_stream(turn, fault_backend=backend, proxy_name_prefix="sd-")
     with pytest.raises(StreamError, match="needs a fault layer"):
-        create_stream(turn, fault_backend=None, proxy_name_prefix="sd-")
+        open_stream(turn, fault_backend=None, proxy_name_prefix="sd-")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from supportdrill.definitions.faults import BUILTIN_PROFILES
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
+from supportdrill.media.base import open_stream
 from supportdrill.media.judge import TransitionKind
-from supportdrill.media.loopback import create_stream
 
 from .test_loopback import PLAN, watch_for
 
@@ -32,7 +32,7 @@ async def test_a_builtin_profile_applied_by_the_fault_session_degrades_the_strea
 ) -> None:
     ledger = MemoryLedger()
     async with FaultSession(backend, run_id="media1", ledger=ledger) as session:
-        stream = create_stream(PLAN, session=session)
+        stream = open_stream(PLAN, session=session)
         async with stream:
             assert stream.media_proxies == ("sd-media1-media-udp",)
             assert ledger.open_fault_ownerships() == [

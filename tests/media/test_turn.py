@@ -14,8 +14,8 @@ from supportdrill.definitions.scenarios import MediaPath
 from supportdrill.errors import StreamError
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
+from supportdrill.media.base import open_stream
 from supportdrill.media.judge import TransitionKind
-from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import TurnConfig
 from supportdrill.media.turn import CoturnServer
 
@@ -35,7 +35,7 @@ async def test_turn_tcp_stream_is_healthy_and_a_latency_toxic_on_its_tcp_leg_deg
     backend: ToxiproxyBackend, coturn: TurnConfig
 ) -> None:
     plan = replace(PLAN, path=MediaPath.TURN_TCP)
-    stream = create_stream(plan, fault_backend=backend, proxy_name_prefix="sd-turn-", turn=coturn)
+    stream = open_stream(plan, fault_backend=backend, proxy_name_prefix="sd-turn-", turn=coturn)
     async with stream:
         (proxy,) = stream.media_proxies
         held = await backend.proxy(proxy)

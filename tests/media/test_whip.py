@@ -26,8 +26,8 @@ from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.guard import FaultSession
 from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
 from supportdrill.media import whip
+from supportdrill.media.base import open_stream
 from supportdrill.media.judge import TransitionKind
-from supportdrill.media.loopback import create_stream
 from supportdrill.media.route import OwnProxies
 from supportdrill.media.whip import WhipClient, WhipEndpoints, WhipStream, resolve_endpoints
 from supportdrill.secrets import SecretValue
@@ -75,7 +75,7 @@ async def test_a_whip_stream_is_healthy_and_stop_deletes_both_sessions(
     server: WhipServer, backend: ToxiproxyBackend
 ) -> None:
     env = {**ENV, "VENDOR_WHEP_URL": server.whep_url}
-    stream = create_stream(
+    stream = open_stream(
         plan_for(server), fault_backend=backend, proxy_name_prefix="sd-whip-", env=env
     )
     assert isinstance(stream, WhipStream)
@@ -110,7 +110,7 @@ async def test_a_fault_on_the_whip_proxies_degrades_the_stream_and_lifting_it_re
     server: WhipServer, backend: ToxiproxyBackend, toxic: ToxicSpec, legs: tuple[str, ...]
 ) -> None:
     plan = replace(plan_for(server), whep_url=server.whep_url)
-    stream = create_stream(plan, fault_backend=backend, proxy_name_prefix="sd-wf-", env=ENV)
+    stream = open_stream(plan, fault_backend=backend, proxy_name_prefix="sd-wf-", env=ENV)
     async with stream:
         await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 12.0)
         for leg in legs:
@@ -131,7 +131,7 @@ async def test_a_wrong_token_is_a_stream_error_401_that_does_not_show_the_token(
 ) -> None:
     wrong = "not-the-right-token-5678"
     plan = replace(plan_for(server), whep_url=server.whep_url)
-    stream = create_stream(
+    stream = open_stream(
         plan, fault_backend=backend, proxy_name_prefix="sd-w401-", env={"VENDOR_WHIP_TOKEN": wrong}
     )
     with pytest.raises(StreamError, match=r"WHIP POST .*/whip: HTTP 401: unauthorized") as caught:
@@ -293,7 +293,7 @@ async def test_the_runs_fault_session_owns_both_proxies_and_its_plan_acts_on_bot
     plan = replace(plan_for(server), whep_url=server.whep_url)
     ledger = MemoryLedger()
     async with FaultSession(backend, run_id="whip1", ledger=ledger) as session:
-        stream = create_stream(plan, session=session, env=ENV)
+        stream = open_stream(plan, session=session, env=ENV)
         async with stream:
             proxies = ("sd-whip1-media-whip", "sd-whip1-media-whep")
             assert stream.media_proxies == proxies
@@ -314,7 +314,7 @@ async def test_the_runs_fault_session_owns_both_proxies_and_its_plan_acts_on_bot
 async def test_without_a_fault_layer_the_peers_talk_to_the_server_and_wait_for_playback() -> None:
     async with WhipServer(TOKEN, playback_after_s=1.0) as slow_playback:
         plan = replace(plan_for(slow_playback), whep_url=slow_playback.whep_url)
-        stream = create_stream(plan, env=ENV)
+        stream = open_stream(plan, env=ENV)
         async with stream:
             judged, _, _ = await watch_for(stream, TransitionKind.BASELINE_HEALTHY, 12.0)
             assert stream.media_proxies == ()
@@ -330,7 +330,7 @@ async def test_a_playback_that_stays_unready_is_a_stream_error_after_the_wait(
     monkeypatch.setattr(whip, "PLAYBACK_WAIT_S", 0.5)
     async with WhipServer(TOKEN, playback_after_s=60.0) as never:
         plan = replace(plan_for(never), whep_url=never.whep_url)
-        stream = create_stream(plan, env=ENV)
+        stream = open_stream(plan, env=ENV)
         with pytest.raises(
             StreamError, match=r"WHEP POST .*: HTTP 409: nothing is being published"
         ):

@@ -10,7 +10,6 @@ import signal
 import socket
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -64,36 +63,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def toxiproxy() -> AsyncIterator[str]:
-    """``supportdrill proxy serve`` in a process of its own, as a real Toxiproxy would be."""
-    port = _free_port()
-    server = await asyncio.create_subprocess_exec(
-        *HARNESS,
-        "proxy",
-        "serve",
-        "--port",
-        str(port),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                try:
-                    if (await client.get(f"{url}/version")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            else:
-                pytest.fail("the proxy server did not start")
-        yield url
-    finally:
-        server.terminate()
-        await server.wait()
 
 
 async def _proxies(url: str) -> dict[str, Any]:

@@ -194,8 +194,9 @@ async def test_turn_tcp_path_takes_a_tcp_fault(tmp_path: Path) -> None:
 
 
 async def test_resume_of_a_stream_drill_says_the_stream_was_not_watched(tmp_path: Path) -> None:
-    """A crash mid-fault: the leftover cleanup removed the fault; the resumed run records that,
-    says the stream was not restarted, and still times the vendor."""
+    """A crash mid-fault, once the fault was confirmed (the stream seen degraded) and before
+    filing: the leftover cleanup removed the fault; the resumed run records that, says the stream
+    was not restarted, and still files and times the vendor."""
     from supportdrill.clock import VirtualClock
     from supportdrill.timeline import DrillStarted, Note
 
@@ -221,6 +222,7 @@ async def test_resume_of_a_stream_drill_says_the_stream_was_not_watched(tmp_path
         ),
     )
     store.append(run_id, FaultInjected(at=now, observed_at=now, profile="custom"))
+    store.append(run_id, StreamDegraded(at=now, observed_at=now, reasons=("loss 30 %",)))
     async with SimulatedDeskServer(
         persona="responsive-24x7", clock=clock, timezone="Asia/Jakarta"
     ) as server:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supportdrill.pytest_plugin import looks_like_drill
+from supportdrill_pytest import looks_like_drill
 
 INI = "[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n"
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "supportdrill" / "definitions" / "examples"
@@ -58,7 +58,9 @@ def test_collects_drills_with_markers(pytester: pytest.Pytester, drills: Path) -
 
 
 def test_runs_a_drill_and_attaches_its_report(pytester: pytest.Pytester, drills: Path) -> None:
-    result = pytester.runpytest(
+    # In a subprocess: an in-process run unloads the C extensions the drill imports (numpy),
+    # which cannot be loaded twice in one process.
+    result = pytester.runpytest_subprocess(
         "drills", "-k", "responsive", "--drill-rate", "2000", "-rA", "--junitxml=out.xml"
     )
     result.assert_outcomes(passed=1, deselected=2)
@@ -72,7 +74,7 @@ def test_runs_a_drill_and_attaches_its_report(pytester: pytest.Pytester, drills:
 def test_a_failing_drill_says_which_case_failed_and_why(
     pytester: pytest.Pytester, drills: Path
 ) -> None:
-    result = pytester.runpytest("drills", "-k", "silent")
+    result = pytester.runpytest_subprocess("drills", "-k", "silent")
     result.assert_outcomes(failed=1, deselected=2)
     result.stdout.fnmatch_lines(
         [

@@ -40,7 +40,10 @@ async def test_a_year_of_a_weekly_schedule_starts_every_run_once_on_time(
     job = entry('cron: "30 2 * * sun"\n', timezone=zone, country=country)
     with RunStore(tmp_path / "runs.db") as store:
         launcher = StandInLauncher(store, clock)
-        scheduler = Scheduler([job], store=store, clock=clock, launcher=launcher)
+        # Idle, it wakes when the next run is due (a year of five-minute naps would be slow).
+        scheduler = Scheduler(
+            [job], store=store, clock=clock, launcher=launcher, idle_poll=timedelta(days=8)
+        )
         await scheduler.run(until=START + timedelta(days=365))
         expected = list(
             itertools.takewhile(
@@ -254,3 +257,54 @@ async def test_a_start_lost_with_its_scheduler_is_told_after_a_grace(tmp_path: P
         lost = leases.claims(job.name)[0]
         assert lost.action == "cannot_start" and "(dead) stopped before" in lost.detail
         assert store.get_run("20270101-lost").outcome is Outcome.ABORTED
+
+
+async def test_fire_starts_the_run_just_due_after_its_jitter_once(tmp_path: Path) -> None:
+    job = entry('cron: "0 3 * * *"\njitter: 20m\n')
+    (due,) = itertools.islice(planned_runs(job.drill, START), 1)
+    assert due.at > due.nominal  # this seed delays it
+    clock = VirtualClock(due.nominal + timedelta(minutes=2))  # the outer trigger, a bit late
+    with RunStore(tmp_path / "runs.db") as store:
+        launcher = StandInLauncher(store, clock)
+        seen: list[str] = []
+        first = Scheduler(
+            [job],
+            store=store,
+            clock=clock,
+            launcher=launcher,
+            on_decision=lambda d: seen.append(d.action),
+        )
+        assert await first.fire(timedelta(minutes=15)) == due
+        assert launcher.started[0][2] == max(due.at, due.nominal + timedelta(minutes=2))
+        assert seen == ["started", "finished"]
+        # A second trigger for the same time (the other UTC line, a retry) starts nothing.
+        again = Scheduler([job], store=store, clock=clock, launcher=launcher)
+        assert await again.fire(timedelta(hours=2)) == due
+        assert len(launcher.started) == 1 and again.decisions == []
+        # Long after the tolerance, nothing is due.
+        clock.advance(6 * 3600)
+        assert await again.fire(timedelta(minutes=15)) is None
+
+
+async def test_fire_outside_the_windows_is_not_a_run(tmp_path: Path) -> None:
+    # Hourly, but only in the first hour of Jakarta's business day: 10:30 is not a run.
+    job = entry('cron: "30 * * * *"\nwindows: [first_hour]\ncalendar: P1\n')
+    clock = VirtualClock(datetime(2027, 3, 1, 3, 31, tzinfo=UTC))  # Monday 10:31 in Jakarta
+    with RunStore(tmp_path / "runs.db") as store:
+        launcher = StandInLauncher(store, clock)
+        scheduler = Scheduler([job], store=store, clock=clock, launcher=launcher)
+        assert await scheduler.fire(timedelta(minutes=15)) is None
+        assert launcher.started == []
+
+
+async def test_stopping_the_scheduler_stops_its_running_drills(tmp_path: Path) -> None:
+    job = entry('cron: "0 * * * *"\n')
+    clock = VirtualClock(START)
+    with RunStore(tmp_path / "runs.db") as store:
+        launcher = StandInLauncher(store, clock, duration=timedelta(hours=5))
+        scheduler = Scheduler([job], store=store, clock=clock, launcher=launcher)
+        await scheduler.run(until=START + timedelta(hours=1, minutes=30))
+        (run_id, _, _) = launcher.started[0]
+        assert store.get_run(run_id).outcome is Outcome.HALTED
+        assert scheduler.running == []
+        assert Leases(store).holder(f"schedule:{job.name}:running", now=clock.now()) is None

@@ -10,52 +10,39 @@ traceback (``--debug`` shows it).
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .. import __version__
 from ..errors import InvalidInput, SupportdrillError
-from . import (
-    ci,
-    cleanup,
-    demo,
-    desk,
-    export,
-    importer,
-    profiles,
-    proxy,
-    reindex,
-    report,
-    resume,
-    run,
-    runs,
-    schedule,
-    scorecard,
-    validate,
-)
 from .options import store_help
 from .result import CommandResult, ExitCode, emit
 
 VERBS = (
-    validate,
-    run,
-    ci,
-    demo,
-    resume,
-    runs,
-    report,
-    scorecard,
-    reindex,
-    export,
-    importer,
-    profiles,
-    cleanup,
-    schedule,
-    proxy,
-    desk,
+    "validate",
+    "run",
+    "ci",
+    "demo",
+    "resume",
+    "runs",
+    "report",
+    "scorecard",
+    "reindex",
+    "export",
+    "importer",
+    "profiles",
+    "cleanup",
+    "schedule",
+    "proxy",
+    "desk",
+    "load",
 )
-"""Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here."""
+"""Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here.
+
+Imported when the parser is built, inside :func:`main`: a Ctrl-C while a verb's dependencies
+load (aiortc, the desks) ends quietly like any other, and ``import supportdrill.cli`` is light."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,13 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", help=store_help())
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for verb in VERBS:
-        verb.register(commands)
+    for name in VERBS:
+        importlib.import_module(f"{__name__}.{name}").register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:
+        return emit(CommandResult(ExitCode.FAILED, errors=("supportdrill: interrupted",)))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,

@@ -40,6 +40,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--rate", type=float, help=f"simulated seconds per wall second (default {DEFAULT_RATE:g})"
     )
+    serve.add_argument(
+        "--scale", type=float, default=1.0, help="every delay of the persona's script times this"
+    )
     serve.add_argument("--state", help="file that keeps tickets across restarts")
     check = verbs.add_parser(
         "check", help="verify a drill's desk credentials and what it can see, without filing"
@@ -57,6 +60,7 @@ def execute_serve(args: argparse.Namespace) -> CommandResult:
         holidays=HolidayRules(country=country or None, subdivision=subdivision or None),
         start=parse_start(args.start) if args.start else None,
         rate=args.rate if args.rate is not None else DEFAULT_RATE,
+        scale=args.scale,
     )
     run_async(
         serve_simulated_desk(

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
+from ..errors import InvalidConfiguration
 from ..faults.server import VERSION, serve
 from ..faults.server_flags import add_toxiproxy_flags, read_flags
 from .result import CommandResult, run_async, say
@@ -34,10 +35,20 @@ def execute(args: argparse.Namespace) -> CommandResult:
     def ready(url: str) -> None:
         say(f"supportdrill proxy: Toxiproxy-compatible API on {url}")
 
+    if not 0 <= flags.port <= 65535:
+        raise InvalidConfiguration(f"proxy: port {flags.port} is not 0-65535")
+
     async def until_stopped() -> None:
         # SIGINT and SIGTERM cancel the server: that is how it is meant to stop.
         with contextlib.suppress(asyncio.CancelledError):
-            await serve(flags.host, flags.port, ready=ready, config=flags.config, seed=flags.seed)
+            try:
+                await serve(
+                    flags.host, flags.port, ready=ready, config=flags.config, seed=flags.seed
+                )
+            except OSError as exc:  # a port in use, an address not on this machine
+                raise InvalidConfiguration(
+                    f"proxy: cannot listen on {flags.host}:{flags.port}: {exc.strerror or exc}"
+                ) from exc
 
     for note in notes:
         say(note)

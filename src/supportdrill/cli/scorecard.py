@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InvalidInput
-from ..report.scorecard_html import render_html
 from ..report.vendor_scorecard import load, render_json, render_markdown
 from .options import store_path
 from .result import CommandResult
@@ -60,5 +59,7 @@ def execute(args: argparse.Namespace) -> CommandResult:
         currency=args.currency,
         group=args.group,
     )
+    from ..report.scorecard_html import render_html  # matplotlib: only when drawn
+
     renderers = {"json": render_json, "html": render_html}
     return CommandResult(lines=(renderers.get(args.format, render_markdown)(card),))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from ..definitions.loader import load_drill
-from ..errors import InvalidDrill
+from ..definitions.model import DeskKind
+from ..desks.simulated.launch import DeskLaunch
+from ..errors import InvalidConfiguration, InvalidDrill
 from .result import CommandResult, ExitCode
 
 HELP = "check drill files; every error as file:line: field: message"
@@ -26,6 +28,13 @@ def execute(args: argparse.Namespace) -> CommandResult:
         except InvalidDrill as exc:
             errors.append(str(exc))
             continue
+        if drill.vendor.desk.kind is DeskKind.SIMULATED:
+            try:
+                # The simulated desk as run would start it: persona, zone, hours, rate, start.
+                DeskLaunch.for_drill(drill)
+            except InvalidConfiguration as exc:
+                errors.append(f"{path}: vendor.desk: {exc}")
+                continue
         parts = [f"vendor {drill.vendor.name}", f"desk {drill.vendor.desk.kind.value}"]
         parts.append(f"{drill.severity.value} via tiers {drill.vendor.tiers.name}")
         if drill.fault is not None:

@@ -25,6 +25,7 @@ from ..errors import InvalidDrill
 from .cron import CronFields, parse_cron
 from .desk_settings import SettingsError, StatuspageSettings, parse_desk_settings
 from .faults import FaultPlan, parse_fault_section
+from .load import LoadPlan, parse_load_section
 from .model import (
     AlertFormat,
     AlertSpec,
@@ -138,7 +139,10 @@ def _read_file(where: str, what: str) -> bytes:
             where, None, "", "not a regular file (a pipe, device or socket): refused"
         )
     with os.fdopen(fd, "rb") as handle:
-        data = handle.read(MAX_TEXT + 1)
+        try:
+            data = handle.read(MAX_TEXT + 1)
+        except OSError as exc:  # e.g. /proc/self/mem: "regular", but not readable from 0
+            raise InvalidDrill(where, None, "", f"cannot read: {exc.strerror}") from exc
     if len(data) > MAX_TEXT:
         raise InvalidDrill(where, None, "", f"larger than {MAX_TEXT} bytes: not {what}")
     return data
@@ -183,6 +187,7 @@ def build_drill(data: str | bytes, path: str) -> Drill:
             "fault",
             "schedule",
             "labels",
+            "load",
             "runbook",
         }
     )
@@ -192,11 +197,14 @@ def build_drill(data: str | bytes, path: str) -> Drill:
     vendor = _vendor(root.section("vendor"))
     fault = _optional(root, "fault", parse_fault_section)
     stream = _optional(root, "stream", parse_stream_section)
+    load = _optional(root, "load", parse_load_section)
     ticket = _ticket(root.section("ticket", None), root)
     resolution = _resolution(root.section("resolution", None), root)
     safety = _safety(root.section("safety", None), root)
     if fault is not None and stream is None:
         root.fail("a fault needs a stream: section (its toxics act on the stream's media)", "fault")
+    if load is not None:
+        _check_load(root, load, stream)
     if resolution.when is ResolutionWhen.STREAM_RECOVERED and stream is None:
         root.fail("resolution by stream recovery needs a stream: section", "resolution.when")
     runbook = _runbook(root, stream)
@@ -226,11 +234,30 @@ def build_drill(data: str | bytes, path: str) -> Drill:
         stream=stream,
         schedule=_schedule(root.section("schedule", None), name, vendor, ticket.severity),
         labels=_labels(root),
+        load=load,
         runbook=runbook,
     )
 
 
-def _optional(root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan]) -> Any:
+def _check_load(root: Section, load: LoadPlan, stream: StreamPlan | None) -> None:
+    """A surge is aimed at the stream's viewing side: there must be one to aim at."""
+    line = root.node("load").line
+    if stream is None:
+        root.fail(
+            "a load needs a stream: section (the surge is judged with its probe)", "load", line
+        )
+    if load.url is None and stream.whep_url is None:
+        root.fail(
+            f"mode {load.mode} without a url watches the stream's whep_url, and the stream "
+            "has none (use target: whip, or give load.url)",
+            "load.url",
+            line,
+        )
+
+
+def _optional(
+    root: Section, key: str, parse: Callable[[Section], FaultPlan | StreamPlan | LoadPlan]
+) -> Any:
     section = root.section(key, None)
     return None if section is None else parse(section)
 

@@ -16,6 +16,7 @@ from .cron import CronFields
 
 if TYPE_CHECKING:
     from .faults import FaultPlan
+    from .load import LoadPlan
     from .runbook import RunbookSpec
     from .scenarios import StreamPlan
 
@@ -318,6 +319,8 @@ class Drill:
     stream: StreamPlan | None = None
     schedule: Schedule | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    load: LoadPlan | None = None
+    """A surge of viewers on the stream's viewing side (played by Locust)."""
     runbook: RunbookSpec | None = None
     """The incident runbook the drill proves: who follows it, and the failover it may take."""
 

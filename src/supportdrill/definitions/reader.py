@@ -48,11 +48,29 @@ MAX_TEXT = 1_000_000
 """Characters a drill file may have; real drills are a few kilobytes."""
 
 
+_MAX_FLOW_DEPTH = 200
+"""Open brackets a file may have at once. Checked on the raw text before YAML parses it:
+PyYAML nests a Python call per level, and a few thousand levels take it minutes to fail."""
+_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest bracket nesting in ``text``, quotes not considered (an over-estimate only
+    for text with hundreds of unbalanced brackets in strings)."""
+    depth = deepest = 0
+    for char in _BRACKETS.sub("", text):
+        depth = depth + 1 if char in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
+
+
 class _Budget:
-    """The nodes a conversion may still visit."""
+    """The nodes a conversion may still visit, and the one constructor it builds scalars with
+    (making one per scalar costs more than the rest of the conversion)."""
 
     def __init__(self) -> None:
         self.left = MAX_NODES
+        self.constructor = yaml.SafeLoader("")
 
     def spend(self, path: str, node: yaml.Node, field: str) -> None:
         self.left -= 1
@@ -66,8 +84,7 @@ class _Budget:
             )
 
 
-def _construct_scalar(node: yaml.ScalarNode) -> Any:
-    constructor = yaml.SafeLoader("")
+def _construct_scalar(node: yaml.ScalarNode, constructor: yaml.SafeLoader) -> Any:
     return constructor.construct_object(node, deep=True)
 
 
@@ -95,7 +112,7 @@ def _convert(node: yaml.Node, path: str, field: str, budget: _Budget, depth: int
                     field,
                     "YAML merge keys (<<) are not supported",
                 )
-            key = str(_construct_scalar(key_node))
+            key = str(_construct_scalar(key_node, budget.constructor))
             child_field = f"{field}.{key}" if field else key
             if key in result:
                 raise InvalidDrill(
@@ -115,7 +132,7 @@ def _convert(node: yaml.Node, path: str, field: str, budget: _Budget, depth: int
             line,
         )
     assert isinstance(node, yaml.ScalarNode)
-    return Located(_construct_scalar(node), line)
+    return Located(_construct_scalar(node, budget.constructor), line)
 
 
 def read_document(text: str | bytes, path: str) -> Located:
@@ -139,6 +156,8 @@ def read_document(text: str | bytes, path: str) -> Located:
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         raise InvalidDrill(path, None, "", "the file is empty")
+    if _flow_depth(text) > _MAX_FLOW_DEPTH:
+        raise InvalidDrill(path, None, "", f"nested more than {_MAX_FLOW_DEPTH} brackets deep")
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:

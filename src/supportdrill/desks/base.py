@@ -5,8 +5,8 @@ becomes a live :class:`Desk`: it parses the config into its kind's typed setting
 (:mod:`supportdrill.definitions.desk_settings`, the same parse ``validate`` runs), resolves the
 secrets they name and teaches them to a :class:`~supportdrill.secrets.Redactor`, then imports the
 adapter the settings name and calls its :meth:`Desk.from_settings`. No module here knows the
-vendors: adding a desk touches its own files and one line of
-:data:`~supportdrill.definitions.desk_settings.KINDS`.
+vendors: adding a desk touches its own files (its settings module and its adapter module) and one
+registration line, its :class:`~supportdrill.definitions.model.DeskKind` member.
 """
 
 from __future__ import annotations

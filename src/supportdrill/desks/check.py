@@ -94,21 +94,18 @@ async def describe_desk(desk: Desk) -> list[str]:
 
 
 async def _check_embedded_simulated(config: DeskConfig, clock: Clock | None) -> list[str]:
-    # The runner starts its own simulated desk for each run; checking one started the same way
-    # shows the persona and the settings work.
-    from .simulated import SimulatedDesk, SimulatedDeskServer
+    # Started the one way the runner starts it (desks/simulated/launch.py). Without the drill
+    # there is no vendor zone or coverage: ``supportdrill desk check DRILL`` goes through
+    # ``DeskLaunch.for_drill`` instead, which has both.
+    from .simulated.launch import DEFAULT_TIMEZONE, DeskLaunch, check_embedded
+    from .simulated.personas import BUSINESS_HOURS
 
     settings = desk_settings(config)
     assert isinstance(settings, SimulatedSettings)
-    async with SimulatedDeskServer(
+    spec = DeskLaunch(
         persona=settings.persona or DEFAULT_PERSONA,
-        timezone=settings.timezone or "Asia/Jakarta",
-        clock=clock,
-    ) as server:
-        desk = SimulatedDesk(server.url)
-        try:
-            lines = await describe_desk(desk)
-        finally:
-            await desk.close()
-    embedded = "simulated: embedded desk (the runner starts one per run); checked a temporary one"
-    return [embedded, *lines]
+        timezone=settings.timezone or DEFAULT_TIMEZONE,
+        hours=settings.hours or BUSINESS_HOURS,
+        delays=settings.delays,
+    )
+    return await check_embedded(spec, clock=clock)

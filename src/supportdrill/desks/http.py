@@ -39,7 +39,6 @@ from ..errors import (
     DeskRejected,
     DeskTimeout,
     DeskUnavailable,
-    InvalidConfiguration,
 )
 from ..secrets import Redactor
 
@@ -321,11 +320,3 @@ def json_object(data: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise DeskProtocolError(f"{what}: expected a JSON object, got {type(data).__name__}")
     return data
-
-
-def text_setting(settings: Mapping[str, str], key: str, desk: str) -> str:
-    """A required plain desk setting, or a clear :class:`InvalidConfiguration`."""
-    value = settings.get(key, "")
-    if not str(value).strip():
-        raise InvalidConfiguration(f"desk {desk}: setting {key!r} is required")
-    return str(value).strip()

@@ -137,6 +137,10 @@ class FaultBackend(abc.ABC):
     """True when the server lives in this process (the embedded one): its proxies die with the
     harness, and there is nothing for ``cleanup_leftovers`` to find."""
 
+    def describe(self) -> str:
+        """Where faults go, for the run's output."""
+        return self.url
+
     def home_of(self, transport: Transport) -> str | None:
         """Where a new proxy of ``transport`` will live (the URL ownership is recorded under), or
         None when it dies with this process and needs no record."""

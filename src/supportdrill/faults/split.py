@@ -24,6 +24,9 @@ class SplitBackend(FaultBackend):
         self.url = tcp.url
         self._where: dict[str, FaultBackend] = {}
 
+    def describe(self) -> str:
+        return f"{self.tcp.url} (TCP); UDP on an embedded relay at {self.udp.url}"
+
     def home_of(self, transport: Transport) -> str | None:
         return (self.udp if transport is Transport.UDP else self.tcp).home_of(transport)
 

@@ -11,15 +11,20 @@ from __future__ import annotations
 import abc
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..clock import Clock, RealClock
-from ..definitions.scenarios import StreamPlan
+from ..definitions.scenarios import MediaPath, StreamPlan, StreamTarget
+from ..errors import StreamError
 from .judge import HealthJudge, HealthState, Transition
 from .quality import HealthSample
+
+if TYPE_CHECKING:
+    from .route import ProxyBackend, ProxyOwner, TurnConfig
 
 
 @dataclass(frozen=True)
@@ -126,3 +131,55 @@ class Stream(abc.ABC):
         traceback: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+def open_stream(
+    plan: StreamPlan,
+    *,
+    session: ProxyOwner | None = None,
+    fault_backend: ProxyBackend | None = None,
+    proxy_name_prefix: str = "sd-stream-",
+    turn: TurnConfig | None = None,
+    clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Stream:
+    """The stream ``plan`` describes, its media through a proxy of the fault layer.
+
+    In a drill, pass the run's ``session`` (a ``FaultSession``): the media proxy is created
+    with ``session.add_proxy("media-udp" | "media-turn", ...)``, so it is in the run's ledger,
+    the fault plan's toxics go on it, and the session deletes it. Without a session, pass a
+    ``fault_backend``: the stream creates ``{proxy_name_prefix}media-udp`` itself and deletes
+    it on ``stop()``. With neither, the peers talk directly (benchmarks of the harness).
+    ``stream.media_proxies`` names the proxy once ``start()`` has created it.
+
+    Target ``whip`` gives a :class:`~supportdrill.media.whip.WhipStream` with two proxies
+    (``media-whip``, ``media-whep``); its ``${VARIABLE}`` references (URLs, token) are read from
+    ``env`` (default: the process's environment), and a missing one is
+    ``InvalidConfiguration``.
+    """
+    from .loopback import LoopbackStream
+    from .route import DirectRoute, MediaRoute, OwnProxies, TurnTcpRoute, UdpProxyRoute
+
+    owner: ProxyOwner | None = session
+    if owner is None and fault_backend is not None:
+        owner = OwnProxies(fault_backend, proxy_name_prefix)
+    if plan.target is StreamTarget.WHIP:
+        # Imported here: the whip target pulls in the HTTP client and the desks' secrets.
+        from .whip import create_whip_stream
+
+        return create_whip_stream(plan, owner, env=env, clock=clock)
+    route: MediaRoute
+    if owner is None:
+        if plan.path is MediaPath.TURN_TCP:
+            raise StreamError("path turn-tcp needs a fault layer to put a TCP proxy on")
+        route = DirectRoute()
+    elif plan.path is MediaPath.UDP:
+        route = UdpProxyRoute(owner)
+    else:
+        if turn is None:
+            raise StreamError(
+                "path turn-tcp needs a TURN server (coturn): start one with "
+                "supportdrill.media.turn.CoturnServer and pass its config as turn="
+            )
+        route = TurnTcpRoute(owner, turn)
+    return LoopbackStream(plan, route, clock=clock)

@@ -1,7 +1,7 @@
 """The loopback target: a publisher and a viewer peer in this process, media through a route.
 
-:func:`create_stream` is the one call the runner makes to get the drill's test stream, for
-either target (``whip`` is :mod:`supportdrill.media.whip`).
+:func:`~supportdrill.media.base.open_stream` is the one call the runner makes to get the
+drill's test stream, for either target (``whip`` is :mod:`supportdrill.media.whip`).
 
 SDP is exchanged in-process. The viewer offers (receive-only) and is ICE-controlling; the
 publisher answers with the stamped tracks. The route decides how the media crosses the fault
@@ -12,25 +12,16 @@ layer (:mod:`supportdrill.media.route`); supervision and health are
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from ..clock import Clock
-from ..definitions.scenarios import MediaPath, StreamPlan, StreamTarget
+from ..definitions.scenarios import StreamPlan
 from ..errors import StreamError
-from .base import Stream
 from .ice import host_candidates, loopback_candidates, rewrite_candidate, strip_candidates
 from .peers import PeerPair, PeerPairStream, synthetic_tracks
 from .route import (
-    DirectRoute,
     MediaRoute,
-    OwnProxies,
-    ProxyBackend,
-    ProxyOwner,
-    TurnConfig,
-    TurnTcpRoute,
-    UdpProxyRoute,
 )
 from .upkeep import vp8_without_rtx
 
@@ -90,52 +81,3 @@ class LoopbackStream(PeerPairStream):
         if redirect is not None:
             answer = rewrite_candidate(answer, candidates[0], redirect)
         await viewer.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-
-
-def create_stream(
-    plan: StreamPlan,
-    *,
-    session: ProxyOwner | None = None,
-    fault_backend: ProxyBackend | None = None,
-    proxy_name_prefix: str = "sd-stream-",
-    turn: TurnConfig | None = None,
-    clock: Clock | None = None,
-    env: Mapping[str, str] | None = None,
-) -> Stream:
-    """The stream ``plan`` describes, its media through a proxy of the fault layer.
-
-    In a drill, pass the run's ``session`` (a ``FaultSession``): the media proxy is created
-    with ``session.add_proxy("media-udp" | "media-turn", ...)``, so it is in the run's ledger,
-    the fault plan's toxics go on it, and the session deletes it. Without a session, pass a
-    ``fault_backend``: the stream creates ``{proxy_name_prefix}media-udp`` itself and deletes
-    it on ``stop()``. With neither, the peers talk directly (benchmarks of the harness).
-    ``stream.media_proxies`` names the proxy once ``start()`` has created it.
-
-    Target ``whip`` gives a :class:`~supportdrill.media.whip.WhipStream` with two proxies
-    (``media-whip``, ``media-whep``); its ``${VARIABLE}`` references (URLs, token) are read from
-    ``env`` (default: the process's environment), and a missing one is
-    ``InvalidConfiguration``.
-    """
-    owner: ProxyOwner | None = session
-    if owner is None and fault_backend is not None:
-        owner = OwnProxies(fault_backend, proxy_name_prefix)
-    if plan.target is StreamTarget.WHIP:
-        # Imported here: the whip target pulls in the HTTP client and the desks' secrets.
-        from .whip import create_whip_stream
-
-        return create_whip_stream(plan, owner, env=env, clock=clock)
-    route: MediaRoute
-    if owner is None:
-        if plan.path is MediaPath.TURN_TCP:
-            raise StreamError("path turn-tcp needs a fault layer to put a TCP proxy on")
-        route = DirectRoute()
-    elif plan.path is MediaPath.UDP:
-        route = UdpProxyRoute(owner)
-    else:
-        if turn is None:
-            raise StreamError(
-                "path turn-tcp needs a TURN server (coturn): start one with "
-                "supportdrill.media.turn.CoturnServer and pass its config as turn="
-            )
-        route = TurnTcpRoute(owner, turn)
-    return LoopbackStream(plan, route, clock=clock)

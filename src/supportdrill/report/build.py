@@ -10,7 +10,6 @@ from ..definitions.model import ResolutionWhen
 from ..measure.scorecard import Scorecard, evaluate
 from ..store import RunStore
 from ..timeline import DrillEnded, DrillStarted, Timeline
-from .html import render_html
 from .journal import RunFacts, build_journal
 from .markdown import render_markdown
 
@@ -68,6 +67,9 @@ def write_report_files(
         json.dumps(journal, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     markdown_path.write_text(render_markdown(facts, timeline, scorecard), encoding="utf-8")
+    # matplotlib loads only when a report is drawn, not with every command.
+    from .html import render_html
+
     html_path = out_dir / f"{run_id}.html"
     html_path.write_text(render_html(facts, timeline, scorecard), encoding="utf-8")
     return {"journal": journal_path, "markdown": markdown_path, "html": html_path}

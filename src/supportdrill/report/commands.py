@@ -10,7 +10,6 @@ from ..errors import InvalidConfiguration
 from ..measure.verdicts import Metric
 from ..store import RunStore, StoreTarget, parse_store
 from .build import load_run, scorecard_of, write_reports
-from .html import render_html
 from .journal import build_journal
 from .markdown import render_markdown
 
@@ -64,6 +63,8 @@ def render_report(store_path: StoreTarget, run_id: str, *, fmt: str, out_dir: Pa
         if fmt == "json":
             return json.dumps(build_journal(facts, timeline, card), indent=2, ensure_ascii=False)
         if fmt == "html":
+            from .html import render_html  # matplotlib: only when drawn
+
             return render_html(facts, timeline, card)
         if fmt == "paths":
             paths = write_reports(store, run_id, out_dir)

@@ -39,7 +39,7 @@ from ..timeline import (
 )
 from .figures import FIGURES, format_figure
 from .journal import RunFacts
-from .markdown import METRIC_TITLES, _describe
+from .markdown import METRIC_TITLES, _describe, headline
 from .plots import health_svg, timeline_svg
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -269,7 +269,8 @@ def render_html(facts: RunFacts, timeline: Timeline, card: Scorecard) -> str:
     started = timeline.first(DrillStarted)
     filed = timeline.first(TicketFiled)
     ended = timeline.last(DrillEnded)
-    verdict = "SLA met" if card.sla_met else f"SLA {card.verdict.value.replace('_', ' ')}"
+    # The same headline as the Markdown report: never "met" when nothing was judged.
+    verdict = headline(card, drill.severity.value)
     banner_class = "met" if card.sla_met else card.verdict.value
     coverage = drill.coverage
     label = coverage.label or ("24x7" if coverage.always else "weekly hours")

@@ -64,6 +64,7 @@ VERDICT_COLOURS = {
     Verdict.MET: "#2ca02c",
     Verdict.PENDING: "#ff7f0e",
     Verdict.NOT_APPLICABLE: "#7f7f7f",
+    Verdict.NO_TARGET: "#7f7f7f",
 }
 REPLY_STYLE = {
     ReplyClass.HUMAN: ("o", HUMAN, "vendor message: human"),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..definitions.durations import format_duration
 from ..definitions.model import Drill
+from ..measure.load import surge_summary
 from ..run.ports import idempotency_key
 from ..timeline import (
     BaselineHealthy,
@@ -66,7 +67,10 @@ def _stats_after(
 
 
 def _evidence(
-    fault: FaultInjected | None, degraded: StreamDegraded | None, story: StreamStory | None
+    fault: FaultInjected | None,
+    degraded: StreamDegraded | None,
+    story: StreamStory | None,
+    surge: list[str] | None = None,
 ) -> str:
     lines: list[str] = []
     if fault is not None:
@@ -78,7 +82,19 @@ def _evidence(
     if story is not None and story.outages:
         total = format_duration(sum(outage.duration_s for outage in story.outages))
         lines.append(f"  outages with no media at all: {len(story.outages)} ({total} in total)")
+    if surge:
+        # The viewers' side of the problem: how many tried to watch and what they got.
+        lines.extend(f"  {line}" for line in surge)
     return "\n".join(lines) or NO_STREAM_EVIDENCE
+
+
+def _surge_lines(drill: Drill, timeline: Timeline) -> list[str] | None:
+    if drill.load is None:
+        return None
+    figures = surge_summary(
+        timeline, mode=str(drill.load.mode), planned_viewers=drill.load.peak_viewers
+    )
+    return figures.lines() if figures is not None else None
 
 
 def render_ticket(drill: Drill, timeline: Timeline, *, run_id: str, now: datetime) -> TicketDraft:
@@ -113,7 +129,7 @@ def render_ticket(drill: Drill, timeline: Timeline, *, run_id: str, now: datetim
         "detected_after": (
             format_duration(degraded.at - fault.at) if degraded and fault else "n/a"
         ),
-        "evidence": _evidence(fault, degraded, story),
+        "evidence": _evidence(fault, degraded, story, _surge_lines(drill, timeline)),
         "stats_before": _stats_before(baseline),
         "stats_after": _stats_after(baseline, degraded, latest),
         "run_id": run_id,

@@ -169,7 +169,9 @@ class RunLease:
                     self._leases.renew, name, self.holder, now=self.now(), ttl=self.ttl
                 )
             except StoreError as exc:
-                logger.warning("run %s: lease not renewed (%s); trying again", self.run_id, exc)
+                # Not a warning of its own: a store that keeps failing ends the drill with one
+                # line, and a passing lock is waited out within the lease's TTL.
+                logger.info("run %s: lease not renewed (%s); trying again", self.run_id, exc)
                 continue
             if not renewed:
                 logger.error("run %s: its lease was taken over by another process", self.run_id)
@@ -177,7 +179,7 @@ class RunLease:
                 try:
                     await asyncio.to_thread(self.on_beat)
                 except StoreError as exc:
-                    logger.warning("run %s: checkpoint not kept (%s)", self.run_id, exc)
+                    logger.info("run %s: checkpoint not kept (%s)", self.run_id, exc)
 
     async def __aexit__(
         self,

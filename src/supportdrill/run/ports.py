@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..definitions.model import Drill
+    from ..measure.load import SurgeFigures, WindowFigures
     from ..timeline import Event, Timeline
     from ..vocabulary import TicketDraft
 
@@ -60,6 +61,45 @@ class StreamControl(Protocol):
     async def sample(self) -> StreamObservation: ...
 
     async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoadObservation:
+    """One window of a viewer surge, already judged against the drill's load thresholds."""
+
+    window_s: float
+    users: int
+    watching: int
+    figures: WindowFigures
+    totals: SurgeFigures
+    """The surge so far."""
+    healthy: bool = True
+    problems: tuple[str, ...] | None = None
+    """What is wrong with this window; ``None``: too few joins to judge."""
+    transition: str | None = None
+    """``"degraded"`` or ``"recovered"`` when this window changed the judged state."""
+
+
+class LoadControl(Protocol):
+    """A viewer surge: a fault of its own kind, sampled at a fixed interval."""
+
+    interval_s: float
+
+    async def prepare(self) -> None:
+        """Get ready without load (before the baseline: starting up is not the surge)."""
+        ...
+
+    async def start(self) -> AppliedFault: ...
+
+    async def sample(self) -> LoadObservation: ...
+
+    async def lift(self) -> None:
+        """Begin the ramp down."""
+        ...
+
+    async def close(self) -> SurgeFigures:
+        """End the surge on every path; its figures."""
+        ...
 
 
 def idempotency_key(run_id: str) -> str:

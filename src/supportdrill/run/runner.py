@@ -46,6 +46,8 @@ from ..timeline import (
     Event,
     FaultInjected,
     FaultLifted,
+    LoadSample,
+    LoadSummary,
     Note,
     Outcome,
     Phase,
@@ -61,7 +63,10 @@ from ..timeline import (
 )
 from ..vocabulary import TicketRef, VendorClockReader
 from .ports import (
+    AppliedFault,
     FaultControl,
+    LoadControl,
+    LoadObservation,
     StatusSource,
     StreamControl,
     TicketComposer,
@@ -136,6 +141,7 @@ class DrillRunner:
         baseline_window: timedelta = BASELINE_WINDOW,
         file_at: datetime | None = None,
         rate_after_filing: float | None = None,
+        load: LoadControl | None = None,
     ) -> None:
         self.drill = drill
         self.store = store
@@ -157,11 +163,15 @@ class DrillRunner:
             drill, started_at=clock.now(), drill_text=drill_text
         )
         self.timeline = store.events(self.run_id)
+        self._store_turn = asyncio.Lock()
+        """One event at a time, in the order they are emitted."""
         self._degraded = asyncio.Event()
         self._recovered = asyncio.Event()
         self._healthy = asyncio.Event()
         self._fault_active = False
         self._sampler: asyncio.Task[None] | None = None
+        self.load = load
+        self._load_sampler: asyncio.Task[None] | None = None
 
     # -- events ------------------------------------------------------------------------------
 
@@ -174,8 +184,11 @@ class DrillRunner:
             return
         # What the vendor writes can echo a secret back; it is masked before it is kept.
         event = redact_fields(event, self.redactor)
-        self.store.append(self.run_id, event)
-        self.timeline = self.timeline.appended(event)
+        async with self._store_turn:
+            # In a thread: a store locked by another process is waited out while the event
+            # loop (the stream, its sampler, the lease's heartbeat) keeps running.
+            await asyncio.to_thread(self.store.append, self.run_id, event)
+            self.timeline = self.timeline.appended(event)
         for observer in self.observers:
             try:
                 observer(event, self.timeline)
@@ -279,9 +292,11 @@ class DrillRunner:
                 simulated_clock="" if isinstance(self.clock, RealClock) else repr(self.clock),
             )
         )
+        if self.load is not None:
+            await self.load.prepare()
         if self.stream is not None:
             await self._baseline()
-        if self.fault is not None:
+        if self.fault is not None or self.load is not None:
             await self._inject()
 
     async def _from_timeline(self) -> tuple[Outcome, str]:
@@ -357,13 +372,19 @@ class DrillRunner:
         )
 
     async def _inject(self) -> None:
-        assert self.fault is not None
         await self._phase(Phase.FAULT)
         self._fault_active = True
         # Stamped as the fault goes on, not once it is verified: the sampler may see the stream
         # degrade while the toxics are still being read back.
         started = self.clock.now()
-        injected = await self.fault.inject()
+        parts: list[AppliedFault] = []
+        if self.load is not None:
+            # The surge first: a network fault on top of it is what the drill combines.
+            parts.append(await self.load.start())
+            self._load_sampler = asyncio.create_task(self._sample_load(), name="load-sampler")
+        if self.fault is not None:
+            parts.insert(0, await self.fault.inject())
+        injected = _combined(parts)
         now = self.clock.now()
         await self.emit(
             FaultInjected(
@@ -417,6 +438,33 @@ class DrillRunner:
             # Wall-clock seconds: the media is real even when the drill's clock is simulated.
             await asyncio.sleep(self.stream.interval_s)
 
+    async def _sample_load(self) -> None:
+        """The surge's windows on the timeline; its figures can call the stream degraded."""
+        assert self.load is not None
+        while True:
+            observation = await self.load.sample()
+            now = self.clock.now()
+            await self.emit(_load_sample(observation, now))
+            if (
+                observation.transition == "degraded"
+                and self._fault_active
+                and not self._degraded.is_set()
+            ):
+                self._degraded.set()
+                self._recovered.clear()
+                latest = self.timeline.last(StreamHealth)
+                evidence = dict(latest.metrics) if latest else {}
+                evidence.update(_load_evidence(observation))
+                await self.emit(
+                    StreamDegraded(
+                        at=now,
+                        observed_at=now,
+                        reasons=observation.problems or (),
+                        evidence=evidence,
+                    )
+                )
+            await asyncio.sleep(self.load.interval_s)
+
     async def _wait_flag(
         self, *flags: asyncio.Event, window: timedelta, wall_clock: bool = False
     ) -> bool:
@@ -429,8 +477,8 @@ class DrillRunner:
         own: list[asyncio.Future[Any]] = [timer]
         own.extend(asyncio.ensure_future(each.wait()) for each in flags)
         waiters = list(own)
-        if self._sampler is not None:
-            waiters.append(self._sampler)
+        samplers = [task for task in (self._sampler, self._load_sampler) if task is not None]
+        waiters.extend(samplers)
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -438,9 +486,12 @@ class DrillRunner:
                 waiter.cancel()
         if any(each.is_set() for each in flags):
             return True
-        if self._sampler is not None and self._sampler.done() and not self._sampler.cancelled():
-            error = self._sampler.exception()
-            raise StreamError(f"the stream sampler stopped: {error}") from error
+        for task in samplers:
+            if task.done() and not task.cancelled():
+                error = task.exception()
+                if isinstance(error, FaultError):  # the surge's processes failed
+                    raise error
+                raise StreamError(f"the {task.get_name()} stopped: {error}") from error
         return False
 
     # -- filing ------------------------------------------------------------------------------
@@ -628,12 +679,15 @@ class DrillRunner:
 
     async def _lift(self, reason: str) -> None:
         """Lift the fault, then watch the stream recover (in physical time)."""
-        if not self._fault_active or self.fault is None:
+        if not self._fault_active or (self.fault is None and self.load is None):
             return
         self._fault_active = False
         with self._physical_time():
             try:
-                await self.fault.lift()
+                if self.load is not None:
+                    await self.load.lift()
+                if self.fault is not None:
+                    await self.fault.lift()
             except FaultError as exc:
                 # The vendor's figures come from the desk, not from our fault server: a lift
                 # that fails (the server died) is noted, and the ticket is still watched.
@@ -649,11 +703,14 @@ class DrillRunner:
     async def _teardown(self, outcome: Outcome, reason: str) -> None:
         await self._phase(Phase.TEARDOWN)
         try:
-            if self.fault is not None:
+            try:
+                await self._lift(f"drill {outcome.value}")
+            finally:
                 try:
-                    await self._lift(f"drill {outcome.value}")
+                    await self._close_load()
                 finally:
-                    await self.fault.close()
+                    if self.fault is not None:
+                        await self.fault.close()
         except (FaultError, StreamError) as exc:
             now = self.clock.now()
             text = self.redactor.redact(f"teardown: {exc}")
@@ -673,6 +730,33 @@ class DrillRunner:
                 await self.emit(Note(at=now, observed_at=now, text=f"desk webhooks: {summary}"))
             await self.emit(DrillEnded(at=now, observed_at=now, outcome=outcome, reason=reason))
             self.store.finish_run(self.run_id, outcome, ended_at=now)
+
+    async def _close_load(self) -> None:
+        """End the surge (its processes, whatever happened) and put its figures on record."""
+        if self.load is None:
+            return
+        if self._load_sampler is not None:
+            self._load_sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._load_sampler
+        figures = await self.load.close()
+        now = self.clock.now()
+        await self.emit(
+            LoadSummary(
+                at=now,
+                observed_at=now,
+                mode=figures.mode,
+                planned_viewers=figures.planned_viewers,
+                workers=figures.workers,
+                joins=figures.joins,
+                joined=figures.joined,
+                first_p50_ms=figures.first_p50_ms,
+                first_p95_ms=figures.first_p95_ms,
+                failures=dict(figures.failures),
+                viewers_reached=figures.viewers_reached,
+                users_reached=figures.users_reached,
+            )
+        )
 
     async def _read_vendor_clocks(self) -> None:
         """The desk's own SLA clocks, where it shows them (agent access): a cross-check."""
@@ -701,3 +785,51 @@ class DrillRunner:
 
     def _recovered_wanted(self) -> bool:
         return self._degraded.is_set() and not self._recovered.is_set()
+
+
+def _combined(parts: Sequence[AppliedFault]) -> AppliedFault:
+    """A network fault and a surge as one injected fault (the network fault names it)."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    return AppliedFault(
+        profile=" + ".join(part.profile for part in parts),
+        region=next((part.region for part in parts if part.region), ""),
+        symptom="; ".join(part.symptom for part in parts if part.symptom),
+        toxics=tuple(toxic for part in parts for toxic in part.toxics),
+        degraded_within=max(part.degraded_within for part in parts),
+    )
+
+
+def _load_evidence(observation: LoadObservation) -> dict[str, float]:
+    """The surge's window in the degraded event's evidence (names prefixed ``load.``)."""
+    figures = observation.figures
+    evidence = {"load.viewers": float(observation.users), "load.watching": observation.watching}
+    if figures.success_pct is not None:
+        evidence["load.join_success_pct"] = figures.success_pct
+    if figures.first_p95_ms is not None:
+        evidence["load.first_p95_ms"] = figures.first_p95_ms
+    return evidence
+
+
+def _load_sample(observation: LoadObservation, now: datetime) -> LoadSample:
+    figures, totals = observation.figures, observation.totals
+    return LoadSample(
+        at=now,
+        observed_at=now,
+        window_s=observation.window_s,
+        users=observation.users,
+        watching=observation.watching,
+        joins=figures.joins,
+        joined=figures.joined,
+        first_p50_ms=figures.first_p50_ms,
+        first_p95_ms=figures.first_p95_ms,
+        failures=dict(figures.failures),
+        healthy=observation.healthy,
+        reasons=observation.problems or (),
+        total_joins=totals.joins,
+        total_joined=totals.joined,
+        total_first_p50_ms=totals.first_p50_ms,
+        total_first_p95_ms=totals.first_p95_ms,
+        total_failures=dict(totals.failures),
+    )

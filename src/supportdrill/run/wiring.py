@@ -139,7 +139,7 @@ async def fault_backend(
     if url and not url.startswith(("http://", "https://")):
         raise InvalidConfiguration(f"{TOXIPROXY_URL}={url!r} is not an http(s) URL")
     async with open_backend(url or None, needs=needs) as backend:
-        yield backend, BackendChoice(backend.url, embedded=backend.ephemeral)
+        yield backend, BackendChoice(backend.describe(), embedded=backend.ephemeral)
 
 
 def media_transports(plan: StreamPlan) -> frozenset[Transport]:

@@ -207,6 +207,9 @@ async def fire_once(
         if due is None:
             emit(f"{entry.name}: no run due within {tolerance} before {clock.now():%H:%M}Z")
             return 0
+        if not scheduler.decisions:
+            emit(f"{entry.name}: the run due {due.nominal:%Y-%m-%d %H:%M}Z was already decided")
+            return 0
         alerts = [d for d in scheduler.decisions if d.action in ("cannot_start",)]
         finished = [d for d in scheduler.decisions if d.action == "finished"]
         if alerts or any(d.detail != "every SLA met" for d in finished):

@@ -35,7 +35,7 @@ import secrets
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -59,6 +59,8 @@ LEASE_TTL = timedelta(minutes=2)
 STARTUP_GRACE = timedelta(minutes=10)
 """How long a started drill has to record its run before a restarted scheduler calls it lost."""
 POLL = timedelta(seconds=30)
+IDLE_POLL = timedelta(minutes=5)
+"""The longest the loop sleeps with no drill running."""
 """The longest the loop sleeps (clock time): leases are renewed at least this often."""
 
 
@@ -108,6 +110,8 @@ class _Running:
     process: Launched
     lease: str | None
     waiter: asyncio.Task[int] = field(repr=False)
+    renewed: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+    """When its lease was last renewed (taken, at first)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class Scheduler:
         holder: str | None = None,
         lease_ttl: timedelta = LEASE_TTL,
         poll: timedelta = POLL,
+        idle_poll: timedelta = IDLE_POLL,
         on_decision: Callable[[Decision], None] | None = None,
         env: dict[str, str] | None = None,
         on_time: timedelta = ON_TIME,
@@ -150,6 +155,7 @@ class Scheduler:
         self.holder = holder or default_holder()
         self.lease_ttl = lease_ttl
         self.poll = poll
+        self.idle_poll = idle_poll
         self.on_decision = on_decision
         self.env = env if env is not None else dict(os.environ)
         self.decisions: list[Decision] = []
@@ -200,11 +206,7 @@ class Scheduler:
 
     async def turn(self) -> None:
         """One pass: reap finished drills, renew leases, decide every due cron time."""
-        await self._reap()
-        now = self.clock.now()
-        for running in self.running:
-            if running.lease is not None:
-                self.leases.renew(running.lease, self.holder, now=now, ttl=self.lease_ttl)
+        now = await self._upkeep()
         for entry in self.entries:
             if not entry.schedule.suspend:
                 await self._decide(entry, now)
@@ -223,17 +225,31 @@ class Scheduler:
             due = planned
         if due is None or entry.schedule.suspend:
             return None
+        self._cursor[entry.name] = due.nominal
         await self.clock.sleep(max(0.0, (due.at - now).total_seconds()))
         await self._start(entry, due, self.clock.now())
         while self.running:
-            await asyncio.wait({running.waiter for running in self.running})
-            await self._reap()
+            await self._sleep(None)
+            await self._upkeep()
         return due
+
+    async def _upkeep(self) -> datetime:
+        """Reap finished drills and renew the leases of running ones; the time now."""
+        await self._reap()
+        now = self.clock.now()
+        for running in self.running:
+            # A third of the way through its lease, not every turn: each renewal is a commit.
+            if running.lease is not None and now - running.renewed >= self.lease_ttl / 3:
+                self.leases.renew(running.lease, self.holder, now=now, ttl=self.lease_ttl)
+                running.renewed = now
+        return now
 
     async def _sleep(self, until: datetime | None) -> None:
         now = self.clock.now()
-        # Running drills need their leases renewed; with none, sleep until the next run is due.
-        wake = now + (self.poll if self.running else timedelta(days=366))
+        # Running drills need their leases renewed. With none, sleep until the next run is due,
+        # but wake now and then anyway: a laptop's suspend stops the monotonic clock a long
+        # sleep counts on, and the run would start late by as long as it was suspended.
+        wake = now + (self.poll if self.running else self.idle_poll)
         upcoming = [self._next_due(entry) for entry in self.entries]
         for due in upcoming:
             if due is not None and due.at < wake:
@@ -341,7 +357,7 @@ class Scheduler:
             await self._cannot_start(entry, planned, run_id, f"could not start: {exc}")
             return
         waiter = asyncio.ensure_future(process.wait())
-        self.running.append(_Running(entry, run_id, planned, process, lease, waiter))
+        self.running.append(_Running(entry, run_id, planned, process, lease, waiter, now))
         self._note(Decision(entry.name, planned.nominal, "started", run_id))
 
     def _holds(self, entry: Entry) -> bool:
@@ -495,6 +511,7 @@ def _seconds(delta: timedelta) -> str:
 
 
 __all__ = [
+    "IDLE_POLL",
     "LEASE_TTL",
     "ON_TIME",
     "POLL",

@@ -27,6 +27,7 @@ from ..definitions.cron import CronFields
 SEARCH_DAYS = 4020
 """How far ahead (eleven years: a 29 February on a given weekday recurs within that) to look."""
 _SECOND = timedelta(seconds=1)
+_TWELVE_HOURS = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,19 @@ def cron_times(fields: CronFields, zone: ZoneInfo, after: datetime) -> Iterator[
     # The local day before: a fire on it may still be after ``after`` in another offset.
     day = after.astimezone(zone).date() - timedelta(days=1)
     slots = sorted((hour, minute) for hour in fields.hours for minute in fields.minutes)
+    # No zone is more than 12 h behind UTC, so a wall time 12 h or more before ``after`` read as
+    # UTC is before ``after`` in any zone: skip it without working out its offset.
+    earliest = after.replace(tzinfo=None) - _TWELVE_HOURS
     last: datetime | None = None
     for ordinal in range(day.toordinal(), day.toordinal() + SEARCH_DAYS):
         current = date.fromordinal(ordinal)
         if not fields.matches_day(current.day, current.month, current.weekday()):
             continue
         for hour, minute in slots:
-            found = _resolve(zone, datetime(current.year, current.month, current.day, hour, minute))
+            naive = datetime(current.year, current.month, current.day, hour, minute)
+            if naive <= earliest:
+                continue
+            found = _resolve(zone, naive)
             # Skipped times collapse onto one jump; nothing fires twice or out of order.
             if found.at <= after or (last is not None and found.at <= last):
                 continue

@@ -20,8 +20,10 @@ TEXT timestamps in one fixed UTC format. A :class:`Backend` turns that into its 
 from __future__ import annotations
 
 import abc
+import logging
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -48,6 +50,13 @@ class Tx(Protocol):
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor: ...
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+
+
+LOCK_BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
+"""Pauses between attempts to take a SQLite write lock held by another process, each after a
+10 s ``busy_timeout``: a store locked for about a minute is waited out, not failed."""
+
+logger = logging.getLogger(__name__)
 
 
 class Backend(abc.ABC):
@@ -107,6 +116,9 @@ class SqliteBackend(Backend):
         if synchronous.upper() not in ("FULL", "NORMAL", "OFF"):
             raise ValueError("synchronous must be FULL, NORMAL or OFF")
         where = str(location.path)
+        if location.path.exists() and not location.path.is_file():
+            # A folder or a device (``--store /dev/null``): not ours, and not to be written.
+            raise NotARunStore(f"{where}: not a supportdrill run store (not a file)")
         try:
             if where != ":memory:":
                 location.path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +143,7 @@ class SqliteBackend(Backend):
     def transaction(self) -> Iterator[Tx]:
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                self._begin_immediate()
                 yield self._db
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -140,6 +152,19 @@ class SqliteBackend(Backend):
             except BaseException:
                 self._rollback()
                 raise
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock; another process holding it longer than ``busy_timeout`` is
+        waited out with backoff (:data:`LOCK_BACKOFF_S`) before the store is called unavailable."""
+        for delay in (*LOCK_BACKOFF_S, None):
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if delay is None or "locked" not in str(exc):
+                    raise
+                logger.warning("%s: %s; trying again in %g s", self.where, exc, delay)
+                time.sleep(delay)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

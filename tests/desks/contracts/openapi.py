@@ -17,29 +17,17 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jsonschema
 
+if TYPE_CHECKING:
+    from fakes.server import Exchange
+
 HERE = Path(__file__).parent
 _IGNORED_HEADERS = {"accept", "content-type", "authorization", "user-agent"}
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request a fake served and what it answered."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    status: int
-    answer: Any = None
-    answer_headers: dict[str, str] = field(default_factory=dict)
 
 
 def _json_schema(node: Any) -> Any:

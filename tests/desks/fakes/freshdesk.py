@@ -142,7 +142,7 @@ class FakeFreshdesk(FakeServer):
         headers = {}
         if page * per_page < len(items):
             query = {**request.query, "page": str(page + 1), "per_page": str(per_page)}
-            headers["Link"] = f'<{request.url.with_query(query)}>; rel="next"'
+            headers["Link"] = f'<{self.link(request, **query)}>; rel="next"'
         chunk = items[(page - 1) * per_page : page * per_page]
         return web.json_response(chunk, headers=headers)
 

@@ -125,7 +125,7 @@ class FakeGithub(FakeServer):
             query = dict(request.query)
             query["page"] = str(page + 1)
             query["per_page"] = str(per_page)
-            url = request.url.with_query(query)
+            url = self.link(request, **query)
             headers["Link"] = f'<{url}>; rel="next"'
         return chunk, headers
 

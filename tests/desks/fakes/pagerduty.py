@@ -189,7 +189,12 @@ class FakePagerDuty(FakeServer):
         if status not in ("acknowledged", "resolved"):
             return web.json_response({"error": {"message": "Invalid status"}}, status=400)
         incident["status"] = status
-        agent = {"id": "PRSP0ND", "type": "user_reference", "summary": user}
+        known = next((u for u in USERS if u["email"] == user), None)
+        agent = {
+            "id": known["id"] if known else "PRSP0ND",
+            "type": "user_reference",
+            "summary": known["name"] if known else user,
+        }
         kind = "acknowledge_log_entry" if status == "acknowledged" else "resolve_log_entry"
         self._entry(incident["id"], kind, agent, "website")
         return web.json_response({"incident": incident})

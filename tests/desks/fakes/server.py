@@ -12,11 +12,28 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
-from contracts.openapi import Exchange
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request a fake served and what it answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    answer: Any = None
+    answer_headers: dict[str, str] = field(default_factory=dict)
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -125,6 +142,13 @@ class FakeServer:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
         return self.url
+
+    def link(self, request: web.Request, **query: str) -> str:
+        """The absolute URL of ``request`` with ``query`` changed: a next-page link.
+
+        Built from our own address (``request.url`` trips over yarl under coverage).
+        """
+        return f"{self.url}{request.path}?{urlencode({**request.query, **query})}"
 
     @property
     def url(self) -> str:

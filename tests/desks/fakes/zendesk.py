@@ -193,8 +193,8 @@ class FakeZendesk(FakeServer):
         next_page = None
         if page * per_page < len(items):
             query = {**request.query, "page": str(page + 1), "per_page": str(per_page)}
-            next_page = str(request.url.with_query(query))
-        previous = str(request.url.with_query({**request.query, "page": str(page - 1)}))
+            next_page = self.link(request, **query)
+        previous = self.link(request, page=str(page - 1))
         return web.json_response(
             {
                 key: chunk,

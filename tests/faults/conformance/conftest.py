@@ -63,10 +63,10 @@ def _command(kind: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def running(kind: str) -> Iterator[Server]:
+def running(kind: str, *flags: str) -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen(
-        [*_command(kind), "-host", "127.0.0.1", "-port", str(port)],
+        [*_command(kind), "-host", "127.0.0.1", "-port", str(port), *flags],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -4,6 +4,9 @@ the toxic list's order, proxy updates and the router's own answers."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from .conftest import Api, Server, error, free_port, is_up, running
@@ -147,6 +150,12 @@ def test_bad_toxic_updates_get_gos_error_texts(api: Api) -> None:
     )
     assert error(api.post("/proxies/p/toxics/nope", json={})) == (404, "toxic not found")
     assert error(api.post("/proxies/nope/toxics/l", json={})) == (404, "proxy not found")
+    assert error(api.post("/proxies/p/toxics/l", content="[]")) == (
+        400,
+        "bad request body: json: cannot unmarshal array into Go value of type struct { "
+        'Attributes interface {} "json:\\"attributes\\""; Toxicity float32 '
+        '"json:\\"toxicity\\"" }',
+    )
     unchanged = api.post("/proxies/p/toxics/l", content="null")
     assert unchanged.status_code == 200 and unchanged.json()["attributes"]["latency"] == 0
 
@@ -170,6 +179,11 @@ def test_populate_with_nothing_and_bad_bodies(api: Api) -> None:
     for body in ("[]", "null"):
         response = api.post("/populate", content=body)
         assert (response.status_code, response.json()) == (201, {"proxies": None})
+    assert error(api.post("/populate", content="{}")) == (
+        400,
+        "bad request body: json: cannot unmarshal object into Go value of type []struct { "
+        'toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }',
+    )
     response = api.post("/populate", content='[{"name":5}]')
     assert response.json() == {
         "error": "bad request body: json: cannot unmarshal number into Go struct field .name of "
@@ -194,6 +208,23 @@ def _slash_names(api: Api) -> None:
         answer = api.get(path)
         assert (answer.status_code, answer.text) == (404, "404 page not found\n")
     assert api.delete("/proxies/a%2Fb").status_code == 404
+
+
+def test_config_flag_creates_proxies_on_startup(server: Server, tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "proxies.json"
+    proxies = [
+        {"name": "one", "listen": f"localhost:{port}", "upstream": "127.0.0.1:9"},
+        {"name": "two", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "enabled": False},
+    ]
+    config.write_text(json.dumps(proxies), encoding="utf-8")
+    with running(server.kind, "-config", str(config), "-seed", "7") as own:
+        api = Api(own)
+        with api.http:
+            held = api.get("/proxies").json()
+    assert sorted(held) == ["one", "two"]
+    assert (held["one"]["listen"], held["one"]["enabled"]) == (f"127.0.0.1:{port}", True)
+    assert held["two"]["enabled"] is False
 
 
 def test_update_keeps_what_is_left_out(api: Api) -> None:

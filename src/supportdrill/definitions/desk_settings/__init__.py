@@ -16,13 +16,14 @@ dependency runs one way: ``desks → definitions.desk_settings``. Each settings 
 adapter as a ``"module:Class"`` string (like an entry point), which ``open_desk`` imports lazily:
 a real-desk drill never loads the simulated desk, and nothing here imports I/O code.
 
-**Adding a desk kind:** a settings module here, an adapter module in desks/ with a
-``from_settings`` classmethod, and one line in :data:`KINDS` (plus its :class:`DeskKind` member).
+**Adding a desk kind:** a settings module here named like the kind (its class bound to
+``SETTINGS``), an adapter module in desks/ with a ``from_settings`` classmethod, and one
+registration line: the :class:`DeskKind` member. :func:`settings_class` finds the rest.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
+import importlib
 
 from ..model import DeskConfig, DeskKind
 from .base import DeskSettings, SecretRef, SettingsError, WebhookSettings, parse_listen
@@ -35,28 +36,27 @@ from .simulated import DEFAULT_PERSONA, PERSONA_NAMES, PERSONA_STEPS, SimulatedS
 from .statuspage import StatuspageSettings
 from .zendesk import ZendeskSettings
 
-KINDS: MappingProxyType[DeskKind, type[DeskSettings]] = MappingProxyType(
-    {
-        DeskKind.SIMULATED: SimulatedSettings,
-        DeskKind.ZENDESK: ZendeskSettings,
-        DeskKind.JSM: JsmSettings,
-        DeskKind.FRESHDESK: FreshdeskSettings,
-        DeskKind.EMAIL: EmailSettings,
-        DeskKind.GITHUB: GithubSettings,
-        DeskKind.PAGERDUTY: PagerDutySettings,
-    }
-)
-"""The one registration table: a desk kind and the settings class that knows its adapter."""
+
+def settings_class(kind: DeskKind) -> type[DeskSettings]:
+    """The settings class of ``kind``: ``SETTINGS`` in the module named like the kind.
+
+    The :class:`DeskKind` member is the one registration line of a desk kind; its settings
+    module (``desk_settings/<kind>.py``) and its adapter are its own files.
+    """
+    module = importlib.import_module(f"{__name__}.{kind.value}")
+    found = getattr(module, "SETTINGS", None)
+    if not (isinstance(found, type) and issubclass(found, DeskSettings)):
+        raise TypeError(f"{module.__name__} has no SETTINGS class")
+    return found
 
 
 def parse_desk_settings(config: DeskConfig) -> DeskSettings:
     """The typed settings of ``config``'s kind; :class:`SettingsError` naming the key if wrong."""
-    return KINDS[config.kind].parse(config.settings, config.secrets)
+    return settings_class(config.kind).parse(config.settings, config.secrets)
 
 
 __all__ = [
     "DEFAULT_PERSONA",
-    "KINDS",
     "PERSONA_NAMES",
     "PERSONA_STEPS",
     "DeskSettings",
@@ -73,4 +73,5 @@ __all__ = [
     "ZendeskSettings",
     "parse_desk_settings",
     "parse_listen",
+    "settings_class",
 ]

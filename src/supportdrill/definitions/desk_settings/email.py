@@ -72,3 +72,6 @@ class EmailSettings(DeskSettings):
             imap_ssl=fields.flag("imap_ssl"),
             mailbox=fields.text("mailbox", "INBOX"),
         )
+
+
+SETTINGS = EmailSettings

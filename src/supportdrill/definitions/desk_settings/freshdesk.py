@@ -32,3 +32,6 @@ class FreshdeskSettings(DeskSettings):
             api_key=fields.secret("api_key"),
             requester_email=email,
         )
+
+
+SETTINGS = FreshdeskSettings

@@ -27,3 +27,6 @@ class GithubSettings(DeskSettings):
         return cls(
             repo=repo, token=fields.secret("token"), url=fields.url("url", "https://api.github.com")
         )
+
+
+SETTINGS = GithubSettings

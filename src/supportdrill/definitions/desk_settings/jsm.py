@@ -47,3 +47,6 @@ class JsmSettings(DeskSettings):
             mode=fields.choice("mode", ("customer", "agent")),
             webhook=fields.webhook(),
         )
+
+
+SETTINGS = JsmSettings

@@ -44,3 +44,6 @@ class PagerDutySettings(DeskSettings):
             url=fields.url("url", "https://api.pagerduty.com"),
             webhook=fields.webhook(),
         )
+
+
+SETTINGS = PagerDutySettings

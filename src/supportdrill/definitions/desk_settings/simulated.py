@@ -34,7 +34,7 @@ PERSONA_STEPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 PERSONA_NAMES = tuple(PERSONA_STEPS)
 DEFAULT_PERSONA = "responsive-24x7"
 DELAY_PREFIX = "delay_"
-_KNOWN = {"url", "persona", "token", "timezone", "hours", "simulated_start", "rate"}
+_KNOWN = {"url", "persona", "token", "timezone", "hours", "simulated_start", "rate", "scale"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ class SimulatedSettings(DeskSettings):
     """Where the simulated clock starts (with a UTC offset); None means real time."""
     rate: float | None = None
     """Simulated seconds per wall second; None means the runner's default."""
+    scale: float | None = None
+    """Every delay of the persona's script times this (0.01: a script of hours in minutes)."""
     delays: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     """Step name → seconds, from ``delay_<step>: 20m``."""
 
@@ -84,6 +86,7 @@ class SimulatedSettings(DeskSettings):
             hours=hours,
             simulated_start=_start(fields.optional("simulated_start")),
             rate=fields.number("rate", 1.0) if "rate" in settings else None,
+            scale=fields.number("scale", 1.0) if "scale" in settings else None,
             delays=MappingProxyType(_delays(settings, persona or DEFAULT_PERSONA)),
         )
 
@@ -123,3 +126,6 @@ def _delays(settings: Mapping[str, str], persona: str) -> dict[str, float]:
             raise SettingsError(key, str(exc)) from exc
         delays[step] = delay.total_seconds()
     return delays
+
+
+SETTINGS = SimulatedSettings

@@ -41,3 +41,6 @@ class ZendeskSettings(DeskSettings):
         return cls(
             url=url, mode=mode, email=fields.text_or_secret("email"), token=fields.secret("token")
         )
+
+
+SETTINGS = ZendeskSettings

@@ -34,7 +34,7 @@ from ...definitions.model import Drill
 from ...errors import InvalidConfiguration
 from .hours import HolidayRules
 from .personas import BUSINESS_HOURS, PERSONA_NAMES
-from .server import SimulatedDeskServer
+from .server import SimulatedDeskServer, build_personas
 
 DEFAULT_PERSONA = "responsive-24x7"
 DEFAULT_TIMEZONE = "UTC"
@@ -85,6 +85,18 @@ class DeskLaunch:
             )
         if self.start is not None and self.start.tzinfo is None:
             raise InvalidConfiguration("simulated desk: the start needs a UTC offset")
+        try:
+            # Built once here so a bad zone, hours or step name is refused before anything
+            # starts (the server builds them again from the same settings).
+            build_personas(
+                timezone=self.timezone,
+                hours=self.hours,
+                scale=self.scale,
+                delays={self.persona: dict(self.delays)} if self.delays else None,
+                holidays=self.holidays,
+            )
+        except ValueError as exc:
+            raise InvalidConfiguration(f"simulated desk: {exc}") from exc
 
     @classmethod
     def for_drill(
@@ -286,12 +298,12 @@ def describe(spec: DeskLaunch) -> str:
     return f"persona {spec.persona}, {spec.timezone}, hours {hours}, holidays {holidays}"
 
 
-async def check_embedded(spec: DeskLaunch) -> list[str]:
+async def check_embedded(spec: DeskLaunch, *, clock: Clock | None = None) -> list[str]:
     """``desk check`` for a drill's embedded simulated desk: start one exactly as ``run`` would
     (:func:`launch`), sign in, read its persona and clock, and file nothing."""
     from .client import SimulatedDesk
 
-    async with launch(spec) as server:
+    async with launch(spec, clock=clock) as server:
         desk = SimulatedDesk(server.url)
         try:
             lines = await desk.check()

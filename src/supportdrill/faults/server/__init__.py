@@ -7,6 +7,7 @@ starts it inside the current event loop for a drill when no ``TOXIPROXY_URL`` is
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -18,6 +19,7 @@ from ...errors import InvalidConfiguration
 from .answers import ApiError
 from .api import REGISTRY_KEY, make_app
 from .registry import VERSION, Registry
+from .timeslice import ask_for_short_slice
 
 __all__ = ["VERSION", "EmbeddedToxiproxy", "serve"]
 
@@ -96,6 +98,10 @@ async def serve(
                 await server.registry.populate(list(config))
             except ApiError as exc:
                 raise InvalidConfiguration(f"-config: {exc.message}") from exc
+        # Everything loaded so far lives as long as the process: keep it out of the collector's
+        # full passes, which otherwise walk it all and stall every delayed chunk meanwhile.
+        gc.freeze()
+        ask_for_short_slice()  # see timeslice.py: delayed chunks leave on time on a busy host
         if ready is not None:
             ready(server.url)
         await asyncio.Event().wait()

@@ -99,6 +99,9 @@ class _Pipe:
         self.task: asyncio.Task[None] | None = None
         self.states: dict[int, _LinkToxic] = {}
         self._timeouts: list[Toxic] = []
+        self._toxics: list[Toxic] = []
+        self._chain: list[Toxic] | None = None
+        """The active toxics when all are latency ones (see :meth:`_hold`), else None."""
         self._held: collections.deque[tuple[float, bytes, float]] = collections.deque()
         """Chunks on latency's fast path: (due, data, arrived), due in order."""
         self._timer: asyncio.TimerHandle | None = None
@@ -122,16 +125,15 @@ class _Pipe:
     # -- input -----------------------------------------------------------------------------
 
     def toxics(self) -> list[Toxic]:
-        return self.link.proxy.toxics_for(self.direction)
+        return self._toxics
 
     def feed(self, data: bytes) -> None:
         if self.task is None and not self.queue:
             if not self.toxics():
                 self.sink.write(data)
                 return
-            chain = self._latency_chain()
-            if chain is not None:
-                self._hold(data, chain)
+            if self._chain is not None:
+                self._hold(data, self._chain)
                 return
         self.queue.append((data, self._loop.time()))
         self.queued += len(data)
@@ -214,6 +216,8 @@ class _Pipe:
             self._wake()
 
     def toxics_changed(self) -> None:
+        # Cached here, not looked up per chunk: the hot path reads two attributes.
+        self._toxics = self.link.proxy.toxics_for(self.direction)
         for toxic in self.toxics():
             state = self.states.get(toxic.serial)
             if state is None or state.rolled_with != toxic.toxicity:
@@ -221,6 +225,7 @@ class _Pipe:
                     random.random() < toxic.toxicity, toxic.toxicity
                 )
                 self._arm(toxic, state)
+        self._chain = self._latency_chain()
         if self._held:
             self._unhold()
         if any(toxic.removed for toxic in self._timeouts):
@@ -281,7 +286,7 @@ class _Pipe:
                         await self._slow_close()
                         self._finish()
                         return
-                    if not self.toxics() or self._latency_chain() is not None:
+                    if not self.toxics() or self._chain is not None:
                         return  # back to a fast path
                     await self._pause(3600.0, None)
                     continue

@@ -1,5 +1,9 @@
 """A pytest plugin: ``pytest drills/`` runs drill files as tests (entry point ``pytest11``).
 
+It lives outside the ``supportdrill`` package and imports it only inside its hooks: pytest loads
+entry-point plugins before coverage starts, and importing the harness then would leave its
+module-level lines unmeasured in every project that has supportdrill installed.
+
 Which files: every ``.yaml``/``.yml`` file pytest is pointed at (or finds in a folder it is
 pointed at) whose top level has both ``name:`` and ``vendor:`` keys — what a drill has and a
 runbook file, a CI workflow or a compose file has not. A file that looks like a drill but is not
@@ -26,16 +30,13 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .definitions.loader import load_drill
-from .definitions.model import Drill
-from .errors import InvalidDrill
-from .report.junit import CaseStatus, JunitSuite
-from .report.junit_output import stored_suite
-from .session import DrillRun, run_drill_file
+if TYPE_CHECKING:
+    from supportdrill.definitions.model import Drill
+    from supportdrill.report.junit import JunitSuite
 
 _TOP_LEVEL = {key: re.compile(rf"(?m)^{key}:") for key in ("name", "vendor")}
 MAX_SNIFF = 1_000_000
@@ -76,7 +77,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    from .definitions.model import DeskKind
+    from supportdrill.definitions.model import DeskKind
 
     for kind in DeskKind:
         config.addinivalue_line("markers", f"desk_{kind.value}: a drill against a {kind} desk")
@@ -93,6 +94,9 @@ class DrillFile(pytest.File):
     """One drill file: one item, or a collection error naming file:line: field."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        from supportdrill.definitions.loader import load_drill
+        from supportdrill.errors import InvalidDrill
+
         try:
             drill = load_drill(self.path)
         except InvalidDrill as exc:
@@ -144,8 +148,11 @@ class DrillItem(pytest.Item):
         return store, Path(reports) if reports else store.parent / "reports"
 
     def runtest(self) -> None:
+        from supportdrill.report.junit_output import stored_suite
+        from supportdrill.session import run_drill_file
+
         store, reports = self._drill_paths()
-        run: DrillRun = asyncio.run(
+        run = asyncio.run(
             run_drill_file(
                 self.path,
                 store_path=store,
@@ -171,6 +178,8 @@ class DrillItem(pytest.Item):
         excinfo: pytest.ExceptionInfo[BaseException],
         style: Any = None,
     ) -> str:
+        from supportdrill.report.junit import CaseStatus
+
         if not isinstance(excinfo.value, DrillFailed):
             return str(super().repr_failure(excinfo))
         lines = [f"drill {self.drill.name} failed:"]
