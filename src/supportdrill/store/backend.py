@@ -98,7 +98,8 @@ class Backend(abc.ABC):
         del tx, name
 
     def analyze(self, tables: Sequence[str]) -> None:
-        """Refresh the planner's statistics after a bulk write (import, reindex)."""
+        """After a bulk write (import, reindex): refresh the planner's statistics (and, on
+        PostgreSQL, the visibility map that lets index walks skip the table)."""
         del tables  # SQLite's planner finds the store's indexes without statistics.
 
     def _error(self, exc: Exception) -> StoreError:

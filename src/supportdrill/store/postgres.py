@@ -139,11 +139,12 @@ class PostgresBackend(Backend):
         tx.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
 
     def analyze(self, tables: Sequence[str]) -> None:
-        # Fresh tables have no statistics until autovacuum comes round: without them the
-        # planner may sort a whole table instead of walking the scorecard's indexes.
+        # Fresh rows have no statistics and are not marked all-visible until autovacuum comes
+        # round: without the first the planner may sort a whole table instead of walking the
+        # scorecard's indexes, without the second every index step also reads the table.
         with self._lock:
             try:
-                self._live().execute(f"ANALYZE {', '.join(tables)}")
+                self._live().execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
             except psycopg.Error as exc:
                 raise self._error(exc) from exc
 

@@ -214,6 +214,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "the scorecard index answers 'is any finished run missing?' without a scan",
+        """
+        CREATE INDEX run_scores_by_version ON run_scores (scorer_version);
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -157,6 +157,8 @@ class ScoreTables(Database):
 
     def unscored_runs(self, scorer_version: int) -> list[str]:
         """Finished runs with no index row from ``scorer_version``, oldest first."""
+        if self._fully_indexed(scorer_version):
+            return []
         rows = self._query(
             "SELECT r.run_id FROM runs r LEFT JOIN run_scores s ON s.run_id = r.run_id "
             "WHERE r.status = 'finished' AND (s.run_id IS NULL OR s.scorer_version <> ?) "
@@ -164,6 +166,17 @@ class ScoreTables(Database):
             (scorer_version,),
         )
         return [str(row[0]) for row in rows]
+
+    def _fully_indexed(self, scorer_version: int) -> bool:
+        # Index-only counts (the runs' status index, the totals, the version index) instead of
+        # joining every run: the usual answer, "nothing missing", costs no scan of the runs.
+        finished = self._query("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
+        indexed = self._query("SELECT COALESCE(SUM(runs), 0) FROM score_totals")
+        stale = self._query(
+            "SELECT 1 FROM run_scores WHERE scorer_version < ? OR scorer_version > ? LIMIT 1",
+            (scorer_version, scorer_version),
+        )
+        return int(finished[0][0]) == int(indexed[0][0]) and not stale
 
     def drop_scores(self) -> None:
         """Forget the whole index (``supportdrill reindex`` then writes it again)."""
