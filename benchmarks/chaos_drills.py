@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from supportdrill.report.build import scorecard_for
+from supportdrill.report.build import evaluation_for
 from supportdrill.run.ports import idempotency_key
 from supportdrill.store import RunStore
 from supportdrill.timeline import DrillEnded, TicketFiled
@@ -133,7 +133,7 @@ async def _proxies(url: str) -> dict[str, Any]:
 
 def _figures(store: Path, run_id: str) -> dict[str, float | None]:
     with RunStore(store) as runs:
-        card = scorecard_for(runs, run_id)
+        card = evaluation_for(runs, run_id)
     return {m.name: m.calendar_s for m in card.metrics if m.name in FIGURES}
 
 

@@ -6,7 +6,7 @@ The public names (pinned by ``tests/test_public_api.py``)::
 
     drill = supportdrill.load_drill("drills/simulated-slow.yaml")   # validated, frozen
     run = supportdrill.run_drill("drills/simulated-slow.yaml", store="runs.db")
-    run.outcome, run.scorecard.verdict, run.reports["markdown"]
+    run.outcome, run.evaluation.verdict, run.reports["markdown"]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .definitions.loader import build_drill, load_drill
     from .definitions.model import Drill
     from .library import aresume_run, arun_drill, run_drill
-    from .measure.scorecard import Scorecard
+    from .measure.evaluation import Evaluation
     from .session import DrillRun
     from .timeline import Outcome, Timeline
 
@@ -44,7 +44,7 @@ _LAZY = {
     "aresume_run": "library",
     "arun_drill": "library",
     "run_drill": "library",
-    "Scorecard": "measure.scorecard",
+    "Evaluation": "measure.evaluation",
     "DrillRun": "session",
     "Outcome": "timeline",
     "Timeline": "timeline",
@@ -70,12 +70,12 @@ __all__ = [
     "Drill",
     "DrillFailed",
     "DrillRun",
+    "Evaluation",
     "FaultError",
     "InvalidConfiguration",
     "InvalidDrill",
     "InvalidInput",
     "Outcome",
-    "Scorecard",
     "StoreError",
     "StreamError",
     "SupportdrillError",

@@ -37,7 +37,7 @@ from .desks.base import Desk
 from .desks.simulated.launch import DeskLaunch
 from .errors import FaultError, InvalidConfiguration, RunNotFound
 from .faults.guard import cleanup_leftovers
-from .measure.scorecard import Scorecard
+from .measure.evaluation import Evaluation
 from .report.ticket import render_ticket
 from .run.ownership import LiveAwareLedger, RunLease
 from .run.ports import FaultControl, LoadControl, StreamControl
@@ -251,7 +251,7 @@ class DrillRun:
     run_id: str
     outcome: Outcome
     reason: str
-    scorecard: Scorecard
+    evaluation: Evaluation
     """The run's figures and SLA verdicts, from the stored timeline."""
     reports: Mapping[str, Path]
     """Report files by kind (``journal``, ``markdown``)."""
@@ -265,7 +265,7 @@ class DrillRun:
     @property
     def sla_met(self) -> bool:
         """Completed, and every SLA target judged was met."""
-        return self.completed and self.scorecard.sla_met
+        return self.completed and self.evaluation.sla_met
 
 
 @dataclass(frozen=True)
@@ -308,18 +308,18 @@ def _restart_simulated_clock(clock: Clock) -> None:
 
 def _finish(store: RunStore, result: RunResult, reports_dir: Path) -> DrillRun:
     """Load and score the stored run once, and write its reports."""
-    from .report.build import load_run, scorecard_of, write_report_files
+    from .report.build import evaluation_of, load_run, write_report_files
     from .report.index import index_run
 
     facts, timeline = load_run(store, result.run_id)
-    scorecard = scorecard_of(facts, timeline)
+    scorecard = evaluation_of(facts, timeline)
     paths = write_report_files(facts, timeline, scorecard, reports_dir)
     index_run(store, facts, scorecard)  # the scorecard's figures, kept once the run has ended
     return DrillRun(
         run_id=result.run_id,
         outcome=result.outcome,
         reason=result.reason,
-        scorecard=scorecard,
+        evaluation=scorecard,
         reports=paths,
         simulated_time=facts.simulated_time,
     )

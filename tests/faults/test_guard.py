@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from supportdrill.definitions.faults import BUILTIN_PROFILES, FaultPlan, Phase, PhaseKind, ToxicPlan
+from supportdrill.definitions.faults import (
+    BUILTIN_PROFILES,
+    FaultPhase,
+    FaultPlan,
+    PhaseKind,
+    ToxicPlan,
+)
 from supportdrill.definitions.toxics import Direction, Transport
 from supportdrill.faults.base import ToxicSpec
 from supportdrill.faults.guard import FaultSession, cleanup_leftovers
@@ -23,7 +29,9 @@ from .conftest import SqliteLedger
 LATENCY = FaultPlan(
     "custom",
     phases=(
-        Phase(PhaseKind.HOLD, (ToxicPlan("latency", Transport.TCP, attributes={"latency": 50}),)),
+        FaultPhase(
+            PhaseKind.HOLD, (ToxicPlan("latency", Transport.TCP, attributes={"latency": 50}),)
+        ),
     ),
 )
 
@@ -89,14 +97,14 @@ async def test_phases_ramp_flap_and_down(
     plan = FaultPlan(
         "custom",
         phases=(
-            Phase(PhaseKind.RAMP, (ramp,), timedelta(seconds=0.2), steps=4),
-            Phase(
+            FaultPhase(PhaseKind.RAMP, (ramp,), timedelta(seconds=0.2), steps=4),
+            FaultPhase(
                 PhaseKind.FLAP,
                 (ToxicPlan("down", Transport.TCP),),
                 timedelta(seconds=0.2),
                 period=timedelta(seconds=0.1),
             ),
-            Phase(PhaseKind.HOLD, (ramp,), until="first_human_response"),
+            FaultPhase(PhaseKind.HOLD, (ramp,), until="first_human_response"),
         ),
     )
     async with FaultSession(backend, run_id="r4", ledger=ledger) as faults:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from supportdrill.definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
+from supportdrill.definitions.faults import DOWN, FaultPhase, FaultPlan, PhaseKind, ToxicPlan
 from supportdrill.definitions.toxics import Transport
 from supportdrill.errors import FaultError, FaultNotVerified, FaultRejected
 from supportdrill.faults.base import ToxicSpec
@@ -136,7 +136,9 @@ async def test_update_keeps_a_downed_proxy_down(backend: ToxiproxyBackend) -> No
 async def test_session_retarget_follows_the_plan(
     backend: ToxiproxyBackend, ledger: SqliteLedger
 ) -> None:
-    outage = FaultPlan("outage", phases=(Phase(PhaseKind.HOLD, (ToxicPlan(DOWN, Transport.UDP),)),))
+    outage = FaultPlan(
+        "outage", phases=(FaultPhase(PhaseKind.HOLD, (ToxicPlan(DOWN, Transport.UDP),)),)
+    )
     async with _echo() as (port_a, _), _echo() as (port_b, echo_b):
         async with FaultSession(backend, run_id="rt", ledger=ledger) as faults:
             made = await faults.add_proxy("media", f"127.0.0.1:{port_a}", transport="udp")

@@ -9,6 +9,7 @@ import pytest
 
 from supportdrill.definitions.model import Severity
 from supportdrill.measure.diagnosis import Judgement, diagnose
+from supportdrill.measure.evaluation import evaluate
 from supportdrill.measure.fleet import (
     ALL,
     cost_of,
@@ -18,7 +19,6 @@ from supportdrill.measure.fleet import (
     spread,
     summarise_groups,
 )
-from supportdrill.measure.scorecard import evaluate
 from supportdrill.measure.verdicts import Verdict
 from supportdrill.measure.windows import Window
 from supportdrill.timeline import (

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportdrill.definitions.model import Coverage, Severity
-from supportdrill.measure import Scorecard, Verdict, evaluate
+from supportdrill.measure import Evaluation, Verdict, evaluate
 from supportdrill.measure.aggregate import aggregate, percentile
 from supportdrill.measure.verdicts import span
 from supportdrill.timeline import ReplyClass, StatusCategory, Timeline
@@ -43,7 +43,7 @@ def build(t0: datetime, steps: list[tuple[int, tuple[str, object]]]) -> Builder:
     return b
 
 
-def score(b: Builder, coverage: Coverage, as_of: datetime | None = None) -> Scorecard:
+def score(b: Builder, coverage: Coverage, as_of: datetime | None = None) -> Evaluation:
     return evaluate(
         Timeline.of(b.events), severity=Severity.P0, sla=COMMON_P0, coverage=coverage, as_of=as_of
     )

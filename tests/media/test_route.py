@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportdrill.definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
+from supportdrill.definitions.faults import DOWN, FaultPhase, FaultPlan, PhaseKind, ToxicPlan
 from supportdrill.definitions.toxics import Transport
 from supportdrill.errors import FaultError
 from supportdrill.faults.base import ToxicSpec
@@ -43,7 +43,9 @@ async def test_own_proxies_retarget_keeps_toxics_and_a_downed_proxy_down(
 
 
 async def test_session_retarget_keeps_the_plans_outage(backend: ToxiproxyBackend) -> None:
-    outage = FaultPlan("outage", phases=(Phase(PhaseKind.HOLD, (ToxicPlan(DOWN, Transport.UDP),)),))
+    outage = FaultPlan(
+        "outage", phases=(FaultPhase(PhaseKind.HOLD, (ToxicPlan(DOWN, Transport.UDP),)),)
+    )
     async with FaultSession(backend, run_id="route1", ledger=MemoryLedger()) as session:
         route = UdpProxyRoute(session)
         listen = await route.publisher_ready(FIRST)

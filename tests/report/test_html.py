@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from supportdrill.report.build import scorecard_of
+from supportdrill.report.build import evaluation_of
 from supportdrill.report.html import exact_duration, render_html
 from supportdrill.report.journal import RunFacts
 from supportdrill.report.plots import health_views, views
@@ -69,7 +69,7 @@ def _page(timeline: Timeline | None = None) -> str:
     if timeline is None:
         timeline, _ = stream_timeline()
     facts = RunFacts(run_id="run-1", drill=stream_drill())
-    return render_html(facts, timeline, scorecard_of(facts, timeline))
+    return render_html(facts, timeline, evaluation_of(facts, timeline))
 
 
 def _with_replies_and_body(timeline: Timeline) -> Timeline:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from supportdrill.report.build import scorecard_of
+from supportdrill.report.build import evaluation_of
 from supportdrill.report.journal import SCHEMA, RunFacts, build_journal
 from supportdrill.timeline import DrillStarted, Timeline
 
@@ -14,7 +14,7 @@ from .streamdrill import START, stream_drill, stream_timeline
 def test_stream_summary_in_the_journal() -> None:
     timeline, marks = stream_timeline()
     facts = RunFacts(run_id="run-1", drill=stream_drill())
-    journal = json.loads(json.dumps(build_journal(facts, timeline, scorecard_of(facts, timeline))))
+    journal = json.loads(json.dumps(build_journal(facts, timeline, evaluation_of(facts, timeline))))
     assert journal["schema"] == SCHEMA
     stream = journal["stream"]
     assert (stream["samples"], stream["unhealthy"], stream["reconnects"]) == (120, 77, 1)
@@ -43,14 +43,14 @@ def test_no_stream_no_summary() -> None:
     )
     timeline = Timeline.of([started])
     facts = RunFacts(run_id="run-2", drill=stream_drill())
-    journal = build_journal(facts, timeline, scorecard_of(facts, timeline))
+    journal = build_journal(facts, timeline, evaluation_of(facts, timeline))
     assert journal["stream"] is None and journal["health"] == []
 
 
 def test_the_journal_carries_the_diagnosis() -> None:
     from datetime import timedelta
 
-    from supportdrill.report.build import scorecard_of
+    from supportdrill.report.build import evaluation_of
     from supportdrill.report.journal import RunFacts, build_journal
     from supportdrill.timeline import ReplyClass, Timeline, VendorReply
 
@@ -66,7 +66,7 @@ def test_the_journal_carries_the_diagnosis() -> None:
     )
     timeline = Timeline.of([*timeline.events, reply])
     facts = RunFacts(run_id="run-1", drill=stream_drill())
-    diagnosis = build_journal(facts, timeline, scorecard_of(facts, timeline))["diagnosis"]
+    diagnosis = build_journal(facts, timeline, evaluation_of(facts, timeline))["diagnosis"]
     assert diagnosis["judgement"] == "correct" and diagnosis["time_to_correct_s"] == 180
     assert diagnosis["kinds"] == ["bandwidth", "latency", "loss"]
     assert diagnosis["claims"][0]["quotes"] == ["Latency is high across Southeast Asia."]

@@ -11,7 +11,7 @@ import pytest
 import xmlschema
 
 from supportdrill.definitions.loader import build_drill
-from supportdrill.report.build import scorecard_of
+from supportdrill.report.build import evaluation_of
 from supportdrill.report.journal import RunFacts
 from supportdrill.report.junit import (
     CaseStatus,
@@ -83,7 +83,7 @@ def run_of(*events: Event, outcome: Outcome = Outcome.COMPLETED, end: float = 20
         ]
     )
     facts = RunFacts(run_id="20261127T030000Z-abcd", drill=drill)
-    return JunitRun(facts, timeline, scorecard_of(facts, timeline))
+    return JunitRun(facts, timeline, evaluation_of(facts, timeline))
 
 
 def human(seconds: float, text: str) -> VendorReply:

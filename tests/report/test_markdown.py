@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from supportdrill.definitions.loader import build_drill
-from supportdrill.report.build import scorecard_of
+from supportdrill.report.build import evaluation_of
 from supportdrill.report.journal import RunFacts
 from supportdrill.report.markdown import render_markdown
 from supportdrill.timeline import (
@@ -23,7 +23,7 @@ from .streamdrill import START, STREAM_DRILL, sample, stream_drill, stream_timel
 def _render(timeline: Timeline, text: str | None = None) -> str:
     drill = stream_drill() if text is None else build_drill(text, "t.yaml")
     facts = RunFacts(run_id="run-1", drill=drill)
-    return render_markdown(facts, timeline, scorecard_of(facts, timeline))
+    return render_markdown(facts, timeline, evaluation_of(facts, timeline))
 
 
 def _section(report: str) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from supportdrill.definitions.loader import build_drill
-from supportdrill.report.build import scorecard_of
+from supportdrill.report.build import evaluation_of
 from supportdrill.report.journal import RunFacts, build_journal
 from supportdrill.report.markdown import render_markdown
 from supportdrill.timeline import (
@@ -63,7 +63,7 @@ def run(text: str, t0: datetime, replies: list[tuple[float, ReplyClass]], *, end
     drill = build_drill(text, "verdicts.yaml")
     facts = RunFacts(run_id="run-1", drill=drill)
     timeline = Timeline.of(events)
-    return render_markdown(facts, timeline, scorecard_of(facts, timeline))
+    return render_markdown(facts, timeline, evaluation_of(facts, timeline))
 
 
 def row(report: str, title: str) -> list[str]:
@@ -132,7 +132,7 @@ def test_a_run_that_never_filed_is_not_judged() -> None:
             DrillEnded(at=end, observed_at=end, outcome=Outcome.ABORTED, reason="no degradation"),
         ]
     )
-    card = scorecard_of(facts, timeline)
+    card = evaluation_of(facts, timeline)
     report = render_markdown(facts, timeline, card)
     assert report.splitlines()[0].endswith("NOT JUDGED (nothing to measure: no ticket was filed)")
     journal = build_journal(facts, timeline, card)
@@ -164,7 +164,7 @@ def test_holidays_and_make_up_days_inside_the_interval_are_listed() -> None:
             ),
         ]
     )
-    journal = build_journal(facts, timeline, scorecard_of(facts, timeline))
+    journal = build_journal(facts, timeline, evaluation_of(facts, timeline))
     human = next(m for m in journal["metrics"] if m["name"] == "first_human_response")
     assert human["special_days"][0] == {
         "day": "2026-02-14",

@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from supportdrill.desks.simulated import SimulatedDeskServer
-from supportdrill.report.build import scorecard_for
+from supportdrill.report.build import evaluation_for
 from supportdrill.store import RunStore
 from supportdrill.timeline import DrillEnded, Outcome, ReplyClass, TicketFiled, VendorReply
 
@@ -94,7 +94,7 @@ async def test_sigkill_while_waiting_then_resume(tmp_path: Path) -> None:
         assert ended is not None and ended.outcome is Outcome.COMPLETED
         human = next(r for r in timeline.all(VendorReply) if r.classification is ReplyClass.HUMAN)
         # The figure is the desk's own timestamps, whatever the crash did to our polling.
-        card = scorecard_for(store, run_id)
+        card = evaluation_for(store, run_id)
         metric = next(m for m in card.metrics if m.name == "first_human_response")
         expected = (human.at - ticket.created_at).total_seconds()
         assert metric.calendar_s is not None

@@ -11,7 +11,7 @@ from supportdrill.clock import VirtualClock
 from supportdrill.definitions.loader import build_drill
 from supportdrill.desks.simulated import SimulatedDesk, SimulatedDeskServer
 from supportdrill.measure.verdicts import Verdict
-from supportdrill.report.build import scorecard_for, write_reports
+from supportdrill.report.build import evaluation_for, write_reports
 from supportdrill.report.ticket import render_ticket
 from supportdrill.run.runner import DrillRunner
 from supportdrill.store import RunStore
@@ -85,7 +85,7 @@ async def test_business_hours_vendor_filed_saturday_night(tmp_path: Path) -> Non
     human = next(reply for reply in replies if reply.classification is ReplyClass.HUMAN)
     local = human.at.astimezone(JAKARTA)
     assert local.weekday() == 0 and local.hour >= 9  # Monday, after opening
-    card = scorecard_for(store, run_id)
+    card = evaluation_for(store, run_id)
     by_name = {metric.name: metric for metric in card.metrics}
     first_human = by_name["first_human_response"]
     assert first_human.verdict_calendar is Verdict.BREACHED
@@ -104,7 +104,7 @@ async def test_business_hours_vendor_filed_saturday_night(tmp_path: Path) -> Non
 
 async def test_responsive_vendor_meets_sla(tmp_path: Path) -> None:
     store, run_id, _ = await run_against("responsive-24x7", tmp_path, coverage="24x7")
-    card = scorecard_for(store, run_id)
+    card = evaluation_for(store, run_id)
     assert card.sla_met, [(m.name, m.verdict_business) for m in card.metrics]
 
 
@@ -112,7 +112,7 @@ async def test_silent_vendor_times_out(tmp_path: Path) -> None:
     store, run_id, _ = await run_against("silent", tmp_path, coverage="24x7")
     ended = store.events(run_id).last(DrillEnded)
     assert ended is not None and ended.outcome is Outcome.TIMED_OUT
-    assert not scorecard_for(store, run_id).sla_met
+    assert not evaluation_for(store, run_id).sla_met
 
 
 async def test_asks_for_logs_gets_followup_and_finishes(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import signal
 import textwrap
 from pathlib import Path
 
-from supportdrill.report.build import scorecard_for
+from supportdrill.report.build import evaluation_for
 from supportdrill.store import RunStore
 from supportdrill.timeline import DrillEnded, Outcome, TicketFiled, TicketStatus, VendorReply
 
@@ -40,7 +40,7 @@ FIGURES = ("acknowledgement", "first_human_response", "first_resolution")
 
 def _figures(store: Path, run_id: str) -> dict[str, tuple[float | None, float | None]]:
     with RunStore(store) as runs:
-        card = scorecard_for(runs, run_id)
+        card = evaluation_for(runs, run_id)
     return {
         metric.name: (metric.calendar_s, metric.business_s)
         for metric in card.metrics

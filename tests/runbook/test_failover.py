@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from supportdrill.clock import RealClock
-from supportdrill.definitions.faults import FaultPlan, Phase, PhaseKind, ToxicPlan
+from supportdrill.definitions.faults import FaultPhase, FaultPlan, PhaseKind, ToxicPlan
 from supportdrill.definitions.runbook import FailoverSpec
 from supportdrill.definitions.scenarios import BUILTIN_SCENARIOS
 from supportdrill.definitions.toxics import Transport
@@ -24,7 +24,7 @@ SPEC = FailoverSpec("singapore", "frankfurt")
 LOSS = FaultPlan(
     "edge-loss",
     phases=(
-        Phase(
+        FaultPhase(
             PhaseKind.HOLD,
             (ToxicPlan("loss", Transport.UDP, attributes={"probability": 0.35}),),
         ),

@@ -12,7 +12,7 @@ from backends import raw_sql
 
 from supportdrill.definitions.loader import build_drill
 from supportdrill.errors import StoreError
-from supportdrill.report.build import load_run, scorecard_of
+from supportdrill.report.build import evaluation_of, load_run
 from supportdrill.report.compare import compare_store, compare_store_rescored
 from supportdrill.report.index import SCORER_VERSION, index_missing, index_run, reindex
 from supportdrill.store import RunStore, schema
@@ -123,7 +123,7 @@ def test_sql_figures_equal_rescoring_every_timeline(store_url: str) -> None:
 
 def _facts_and_card(store: RunStore, run_id: str) -> tuple[object, object]:
     facts, events = load_run(store, run_id)
-    return facts, scorecard_of(facts, events)
+    return facts, evaluation_of(facts, events)
 
 
 def test_reindex_rebuilds_the_same_index(store_url: str) -> None:
@@ -137,7 +137,7 @@ def test_reindex_rebuilds_the_same_index(store_url: str) -> None:
         assert again.runs == 30
         assert store.score_figures(include_simulated=True) == before
         # A run indexed when it ended (as the session does) is not scored a second time.
-        facts, card = load_run(store, ids[0])[0], scorecard_of(*load_run(store, ids[0]))
+        facts, card = load_run(store, ids[0])[0], evaluation_of(*load_run(store, ids[0]))
         index_run(store, facts, card)
         index_run(store, facts, card)
         assert store.unscored_runs(SCORER_VERSION) == []

@@ -74,7 +74,7 @@ def finished(run: DrillRun, exit_code: ExitCode) -> CommandResult:
     """How a run ends on the terminal: its outcome, its id, and where its reports are (last)."""
     from ..report.markdown import headline
 
-    verdict = headline(run.scorecard, run.scorecard.severity.value)
+    verdict = headline(run.evaluation, run.evaluation.severity.value)
     lines = [f"drill {run.outcome.value}: {run.reason}", f"verdict: {verdict}"]
     lines.append(f"run id: {run.run_id}")
     lines += [f"{kind} report: {path}" for kind, path in run.reports.items()]

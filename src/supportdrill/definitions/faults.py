@@ -65,7 +65,7 @@ class ToxicPlan:
 
 
 @dataclass(frozen=True)
-class Phase:
+class FaultPhase:
     kind: PhaseKind
     toxics: tuple[ToxicPlan, ...]
     duration: timedelta | None = None
@@ -80,7 +80,7 @@ class FaultPlan:
     profile: str
     region: str = ""
     symptom: str = ""
-    phases: tuple[Phase, ...] = ()
+    phases: tuple[FaultPhase, ...] = ()
     expect_degraded_within: timedelta = timedelta(seconds=10)
     source: str = ""
     expect_recovered_within: timedelta | None = None
@@ -98,7 +98,7 @@ class FaultProfile:
     region: str
     symptom: str
     source: str
-    phases: tuple[Phase, ...]
+    phases: tuple[FaultPhase, ...]
     numbers: str
     """The source's figures, as ``supportdrill profiles`` shows them."""
 
@@ -136,8 +136,8 @@ def _conditions(
     return tuple(toxics)
 
 
-def _hold(toxics: tuple[ToxicPlan, ...]) -> tuple[Phase, ...]:
-    return (Phase(PhaseKind.HOLD, toxics),)
+def _hold(toxics: tuple[ToxicPlan, ...]) -> tuple[FaultPhase, ...]:
+    return (FaultPhase(PhaseKind.HOLD, toxics),)
 
 
 TESTRTC = (
@@ -183,7 +183,12 @@ def _builtin() -> dict[str, FaultProfile]:
     profiles: dict[str, FaultProfile] = {}
 
     def add(
-        name: str, region: str, symptom: str, source: str, numbers: str, phases: tuple[Phase, ...]
+        name: str,
+        region: str,
+        symptom: str,
+        source: str,
+        numbers: str,
+        phases: tuple[FaultPhase, ...],
     ) -> None:
         profiles[name] = FaultProfile(name, region, symptom, source, phases, numbers)
 
@@ -307,8 +312,8 @@ def _builtin() -> dict[str, FaultProfile]:
         aiortc,
         "20 Mbps → 50 KB/s in 5 steps over 30 s, then held",
         (
-            Phase(PhaseKind.RAMP, collapse, timedelta(seconds=30), steps=5),
-            Phase(PhaseKind.HOLD, collapse),
+            FaultPhase(PhaseKind.RAMP, collapse, timedelta(seconds=30), steps=5),
+            FaultPhase(PhaseKind.HOLD, collapse),
         ),
     )
     blackout = (
@@ -333,7 +338,7 @@ def _builtin() -> dict[str, FaultProfile]:
         "link flaps between 10 and 1 Mbit/s",
         "jitsi-meet-torture BandwidthEstimationTest tc schedule 10mbit,60 / 1mbit,60",
         "1 Mbit/s for 60 s every 120 s",
-        (Phase(PhaseKind.FLAP, flap, period=timedelta(seconds=120)),),
+        (FaultPhase(PhaseKind.FLAP, flap, period=timedelta(seconds=120)),),
     )
     spike = (
         ToxicPlan(
@@ -414,7 +419,7 @@ def check_types(transport: Transport) -> list[str]:
     return list(toxic_types(transport))
 
 
-def _phase(section: Section) -> Phase:
+def _phase(section: Section) -> FaultPhase:
     section.only(["kind", "toxics", "duration", "period", "steps", "until"])
     kind = section.choice("kind", PhaseKind, PhaseKind.HOLD)
     toxics = tuple(t for s in section.sections("toxics") for t in _toxic(s))
@@ -430,7 +435,7 @@ def _phase(section: Section) -> Phase:
         section.fail("a flap needs a period", "kind")
     if until is not None and duration is not None:
         section.fail("give either duration or until, not both", "until")
-    return Phase(kind, toxics, duration, period, steps, until)
+    return FaultPhase(kind, toxics, duration, period, steps, until)
 
 
 def parse_fault_section(section: Section) -> FaultPlan:
@@ -472,7 +477,7 @@ def parse_fault_section(section: Section) -> FaultPlan:
         toxics = tuple(t for s in section.sections("toxics") for t in _toxic(s))
         if not toxics:
             section.fail("needs at least one toxic", "toxics")
-        phases: tuple[Phase, ...] = (Phase(PhaseKind.HOLD, toxics),)
+        phases: tuple[FaultPhase, ...] = (FaultPhase(PhaseKind.HOLD, toxics),)
     else:
         phases = tuple(_phase(s) for s in section.sections("phases"))
         if not phases:

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Protocol as TypingProtocol
 
 from ..clock import Clock, RealClock
-from ..definitions.faults import DOWN, FaultPlan, Phase, PhaseKind, ToxicPlan
+from ..definitions.faults import DOWN, FaultPhase, FaultPlan, PhaseKind, ToxicPlan
 from ..definitions.toxics import AttributeValue, Transport
 from ..errors import FaultError, FaultRejected, InvalidConfiguration
 from .base import FaultBackend, ProxyState, ToxicSpec
@@ -167,7 +167,7 @@ class FaultSession:
             self._task.result()  # the first step failed: raise why
         await first
 
-    async def _run(self, phases: tuple[Phase, ...], first: asyncio.Future[None]) -> None:
+    async def _run(self, phases: tuple[FaultPhase, ...], first: asyncio.Future[None]) -> None:
         async def step(toxics: tuple[ToxicPlan, ...], fraction: float, what: str) -> None:
             await self._converge(toxics, fraction)
             self.changes.append((self.clock.now(), what))

@@ -20,7 +20,7 @@ from .classify import (
     header_markers,
     is_vendor_message,
 )
-from .scorecard import LiveDeadline, ReplyCounts, Scorecard, evaluate, live_deadlines
+from .evaluation import Evaluation, LiveDeadline, ReplyCounts, evaluate, live_deadlines
 from .verdicts import Metric, Verdict
 
 __all__ = [
@@ -28,11 +28,11 @@ __all__ = [
     "Classification",
     "ClassifierError",
     "CoverageError",
+    "Evaluation",
     "LiveDeadline",
     "Metric",
     "MetricSummary",
     "ReplyCounts",
-    "Scorecard",
     "Verdict",
     "aggregate",
     "business_deadline",

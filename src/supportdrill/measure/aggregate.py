@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .scorecard import Scorecard
+from .evaluation import Evaluation
 from .verdicts import Metric, Verdict
 
 _NUMBERED = re.compile(r"_\d+$")
@@ -79,7 +79,7 @@ def _summary(name: str, metrics: list[Metric]) -> MetricSummary:
     )
 
 
-def aggregate(scorecards: Iterable[Scorecard]) -> tuple[MetricSummary, ...]:
+def aggregate(scorecards: Iterable[Evaluation]) -> tuple[MetricSummary, ...]:
     """A summary per metric name, in the order names first appear."""
     grouped: dict[str, list[Metric]] = {}
     for card in scorecards:

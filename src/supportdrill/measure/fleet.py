@@ -32,8 +32,8 @@ from ..definitions.model import Coverage
 from ..timeline import FaultInjected, TicketFiled, Timeline
 from .aggregate import percentile
 from .diagnosis import Diagnosis, Judgement
+from .evaluation import Evaluation
 from .metrics import ACKNOWLEDGEMENT, FIRST_HUMAN_RESPONSE, FIRST_RESOLUTION
-from .scorecard import Scorecard
 from .stats import Proportion, Separation, separation, wilson_interval
 from .verdicts import Verdict
 from .windows import WINDOWS, Window, hour_of_week, window_of
@@ -67,7 +67,7 @@ class RunFigures:
     simulated: bool = False
 
 
-def _ended(card: Scorecard, name: str) -> float | None:
+def _ended(card: Evaluation, name: str) -> float | None:
     metric = card.metric(name)
     if metric is None or metric.end is None:
         return None
@@ -78,7 +78,7 @@ def run_figures(
     run_id: str,
     vendor: str,
     timeline: Timeline,
-    card: Scorecard,
+    card: Evaluation,
     diagnosis: Diagnosis,
     coverage: Coverage,
     *,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..definitions.loader import build_drill
 from ..definitions.model import ResolutionWhen
-from ..measure.scorecard import Scorecard, evaluate
+from ..measure.evaluation import Evaluation, evaluate
 from ..store import RunStore
 from ..timeline import DrillEnded, DrillStarted, Timeline
 from .journal import RunFacts, build_journal
@@ -28,7 +28,7 @@ def load_run(store: RunStore, run_id: str) -> tuple[RunFacts, Timeline]:
     return facts, timeline
 
 
-def scorecard_of(facts: RunFacts, timeline: Timeline) -> Scorecard:
+def evaluation_of(facts: RunFacts, timeline: Timeline) -> Evaluation:
     drill = facts.drill
     ended = timeline.last(DrillEnded)
     as_of = ended.at if ended else (timeline.events[-1].at if timeline else None)
@@ -43,19 +43,19 @@ def scorecard_of(facts: RunFacts, timeline: Timeline) -> Scorecard:
     )
 
 
-def scorecard_for(store: RunStore, run_id: str) -> Scorecard:
-    return scorecard_of(*load_run(store, run_id))
+def evaluation_for(store: RunStore, run_id: str) -> Evaluation:
+    return evaluation_of(*load_run(store, run_id))
 
 
 def write_reports(store: RunStore, run_id: str, out_dir: Path) -> dict[str, Path]:
     """Write the journal, the Markdown summary and the HTML report; return their paths by
     kind."""
     facts, timeline = load_run(store, run_id)
-    return write_report_files(facts, timeline, scorecard_of(facts, timeline), out_dir)
+    return write_report_files(facts, timeline, evaluation_of(facts, timeline), out_dir)
 
 
 def write_report_files(
-    facts: RunFacts, timeline: Timeline, scorecard: Scorecard, out_dir: Path
+    facts: RunFacts, timeline: Timeline, scorecard: Evaluation, out_dir: Path
 ) -> dict[str, Path]:
     """:func:`write_reports` for a run already loaded and scored."""
     run_id = facts.run_id

@@ -9,7 +9,7 @@ from ..definitions.durations import format_exact
 from ..errors import InvalidConfiguration
 from ..measure.verdicts import Metric
 from ..store import RunStore, StoreTarget, parse_store
-from .build import load_run, scorecard_of, write_reports
+from .build import evaluation_of, load_run, write_reports
 from .journal import build_journal
 from .markdown import render_markdown
 
@@ -33,7 +33,7 @@ def list_runs(store_path: StoreTarget, *, limit: int = 20, vendor: str | None = 
         lines = [f"{header} first human"]
         for run in runs:
             facts, timeline = load_run(store, run.run_id)
-            card = scorecard_of(facts, timeline)
+            card = evaluation_of(facts, timeline)
             human = next((m for m in card.metrics if m.name == "first_human_response"), None)
             figure = _first_human(human)
             lines.append(
@@ -59,7 +59,7 @@ def render_report(store_path: StoreTarget, run_id: str, *, fmt: str, out_dir: Pa
     store = _open(store_path)
     try:
         facts, timeline = load_run(store, run_id)
-        card = scorecard_of(facts, timeline)
+        card = evaluation_of(facts, timeline)
         if fmt == "json":
             return json.dumps(build_journal(facts, timeline, card), indent=2, ensure_ascii=False)
         if fmt == "html":

@@ -18,11 +18,11 @@ from ..definitions.durations import format_duration
 from ..definitions.loader import build_drill
 from ..definitions.model import Drill
 from ..measure.aggregate import MetricSummary, aggregate
-from ..measure.scorecard import Scorecard
+from ..measure.evaluation import Evaluation
 from ..store import RunStore, StoreTarget
 from ..store.model import RunStatus
 from ..timeline import DrillStarted, Timeline
-from .build import scorecard_of
+from .build import evaluation_of
 from .index import index_missing
 from .journal import RunFacts
 
@@ -45,11 +45,11 @@ class VendorSummary:
 
 
 def summarise(
-    scorecards: Iterable[tuple[str, str, bool, Scorecard]],
+    scorecards: Iterable[tuple[str, str, bool, Evaluation]],
 ) -> tuple[VendorSummary, ...]:
     """``(vendor, severity, simulated, scorecard)`` per run → one summary per vendor and
     severity, vendors in name order."""
-    grouped: dict[tuple[str, str], list[tuple[bool, Scorecard]]] = {}
+    grouped: dict[tuple[str, str], list[tuple[bool, Evaluation]]] = {}
     for vendor, severity, simulated, card in scorecards:
         grouped.setdefault((vendor, severity), []).append((simulated, card))
     summaries: list[VendorSummary] = []
@@ -132,7 +132,7 @@ class ScoredRun:
     simulated: bool
     drill: Drill
     timeline: Timeline
-    card: Scorecard
+    card: Evaluation
     labels: Mapping[str, str] = field(default_factory=dict)
     """The run's labels (a scheduled run's ``schedule`` among them)."""
 
@@ -169,7 +169,7 @@ def scored_runs(
             drill = drills.get(key) or drills.setdefault(
                 key, build_drill(record.drill_text, record.drill_path or "drill.yaml")
             )
-            card = scorecard_of(RunFacts(run.run_id, drill, simulated), timeline)
+            card = evaluation_of(RunFacts(run.run_id, drill, simulated), timeline)
             yield ScoredRun(
                 run.run_id,
                 run.vendor,

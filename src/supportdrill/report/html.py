@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from .. import __version__
 from ..measure.diagnosis import Diagnosis, Judgement, diagnose
-from ..measure.scorecard import Scorecard
+from ..measure.evaluation import Evaluation
 from ..measure.verdicts import Metric, Verdict
 from ..timeline import (
     BaselineHealthy,
@@ -137,7 +137,7 @@ def _metric_row(metric: Metric, zone: ZoneInfo) -> str:
     return f'<tr class="{"judged" if metric.judged else ""}">{tds}</tr>'
 
 
-def _verdicts(card: Scorecard, zone: ZoneInfo) -> str:
+def _verdicts(card: Evaluation, zone: ZoneInfo) -> str:
     header = [
         "figure",
         "start",
@@ -262,7 +262,7 @@ def _evidence(timeline: Timeline) -> str:
     )
 
 
-def render_html(facts: RunFacts, timeline: Timeline, card: Scorecard) -> str:
+def render_html(facts: RunFacts, timeline: Timeline, card: Evaluation) -> str:
     """The whole page."""
     drill = facts.drill
     zone = ZoneInfo(drill.vendor.timezone)

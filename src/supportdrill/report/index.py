@@ -18,10 +18,10 @@ from ..definitions.loader import build_drill
 from ..definitions.model import Drill
 from ..errors import InvalidConfiguration
 from ..measure.aggregate import pooled_name
-from ..measure.scorecard import Scorecard
+from ..measure.evaluation import Evaluation
 from ..store import RunScore, RunStore, StoredMetric, StoreTarget, parse_store
 from ..timeline import DrillStarted, Timeline
-from .build import scorecard_of
+from .build import evaluation_of
 from .journal import RunFacts
 
 SCORER_VERSION = 2
@@ -46,7 +46,7 @@ class IndexResult:
         )
 
 
-def run_score(run_id: str, simulated: bool, card: Scorecard) -> RunScore:
+def run_score(run_id: str, simulated: bool, card: Evaluation) -> RunScore:
     """A scorecard as the index keeps it: the metrics that started, names pooled, in order."""
     return RunScore(
         run_id=run_id,
@@ -67,7 +67,7 @@ def run_score(run_id: str, simulated: bool, card: Scorecard) -> RunScore:
     )
 
 
-def index_run(store: RunStore, facts: RunFacts, card: Scorecard) -> None:
+def index_run(store: RunStore, facts: RunFacts, card: Evaluation) -> None:
     """Keep a just-finished run's figures (its scorecard is already computed)."""
     store.save_scores(
         [run_score(facts.run_id, facts.simulated_time, card)], scorer_version=SCORER_VERSION
@@ -88,7 +88,7 @@ def _scored(store: RunStore, run_ids: Sequence[str]) -> Iterator[RunScore]:
         timeline = timelines.get(run_id, Timeline.of(()))
         started = timeline.first(DrillStarted)
         simulated = bool(started and started.simulated_clock)
-        card = scorecard_of(RunFacts(run_id, drill, simulated), timeline)
+        card = evaluation_of(RunFacts(run_id, drill, simulated), timeline)
         yield run_score(run_id, simulated, card)
 
 

@@ -37,16 +37,16 @@ from typing import Any
 
 from ..definitions.model import Drill
 from ..measure.diagnosis import Claim, diagnose
-from ..measure.scorecard import Scorecard
+from ..measure.evaluation import Evaluation
 from ..measure.verdicts import Metric
 from ..timeline import DrillEnded, DrillStarted, StreamHealth, Timeline, event_to_record
-from .health import stream_story
+from .stream_story import stream_story
 
 SCHEMA = "supportdrill.journal/1"
 
 
 def stream_record(timeline: Timeline) -> dict[str, Any] | None:
-    """The condensed story of the run's stream (see :mod:`supportdrill.report.health`)."""
+    """The condensed story of the run's stream (see :mod:`supportdrill.report.stream_story`)."""
     story = stream_story(timeline)
     if story is None:
         return None
@@ -152,7 +152,7 @@ def diagnosis_record(timeline: Timeline) -> dict[str, Any]:
     }
 
 
-def build_journal(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -> dict[str, Any]:
+def build_journal(facts: RunFacts, timeline: Timeline, scorecard: Evaluation) -> dict[str, Any]:
     drill = facts.drill
     started = timeline.first(DrillStarted)
     ended = timeline.last(DrillEnded)

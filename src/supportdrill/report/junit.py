@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 
 from ..definitions.durations import format_duration
 from ..definitions.model import LiftFault
+from ..measure.evaluation import Evaluation
 from ..measure.expectations import STREAM_DETECTION, STREAM_RESTORE, stream_expectations
-from ..measure.scorecard import Scorecard
 from ..measure.verdicts import Metric, Verdict
 from ..timeline import (
     DrillEnded,
@@ -84,7 +84,7 @@ class JunitRun:
 
     facts: RunFacts
     timeline: Timeline
-    scorecard: Scorecard
+    evaluation: Evaluation
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def _outcome_case(run: JunitRun) -> JunitCase:
 
 def run_cases(run: JunitRun) -> tuple[JunitCase, ...]:
     """Every test case of one run (see the module docstring for which and in what order)."""
-    card = run.scorecard
+    card = run.evaluation
     cases = [_outcome_case(run)]
     basis = card.first_response_basis.replace("_", " ")
     for metric in card.metrics:
@@ -265,7 +265,7 @@ def _run_properties(element: ET.Element, run: JunitRun) -> None:
         ("severity", drill.severity.value),
         ("drill_digest", drill.digest),
         ("outcome", ended.outcome.value if ended else "unknown"),
-        ("sla_verdict", run.scorecard.verdict.value),
+        ("sla_verdict", run.evaluation.verdict.value),
         ("simulated_time", str(run.facts.simulated_time).lower()),
     ):
         ET.SubElement(properties, "property", {"name": key, "value": _clean(value)})
@@ -311,9 +311,9 @@ def _suite_element(suite: JunitSuite) -> ET.Element:
         if case.status is not CaseStatus.SKIPPED:
             child.set("type", "supportdrill." + tag)
             child.text = _clean(case.detail or case.message)
-    if suite.run is not None and suite.run.scorecard.notes:
+    if suite.run is not None and suite.run.evaluation.notes:
         out = ET.SubElement(element, "system-out")
-        out.text = _clean("\n".join(f"note: {note}" for note in suite.run.scorecard.notes))
+        out.text = _clean("\n".join(f"note: {note}" for note in suite.run.evaluation.notes))
     return element
 
 

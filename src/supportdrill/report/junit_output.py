@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..store import StoreTarget, open_store
-from .build import load_run, scorecard_of
+from .build import evaluation_of, load_run
 from .junit import JunitRun, JunitSuite, github_annotations, render_junit, suite_of
 
 
@@ -23,7 +23,7 @@ def stored_suite(store_path: StoreTarget, run_id: str) -> JunitSuite:
         facts, timeline = load_run(store, run_id)
     finally:
         store.close()
-    return suite_of(JunitRun(facts, timeline, scorecard_of(facts, timeline)))
+    return suite_of(JunitRun(facts, timeline, evaluation_of(facts, timeline)))
 
 
 def write_junit(path: Path, suites: Sequence[JunitSuite]) -> Path:

@@ -27,7 +27,7 @@ from rich.text import Text
 from ..clock import Clock
 from ..definitions.durations import format_duration
 from ..definitions.model import Drill
-from ..measure.scorecard import Scorecard, evaluate
+from ..measure.evaluation import Evaluation, evaluate
 from ..measure.verdicts import Metric, Verdict
 from ..timeline import (
     BaselineHealthy,
@@ -43,7 +43,7 @@ from ..timeline import (
     Timeline,
 )
 from .figures import figures_line
-from .health import DEGRADED, HEALTHY, MOS_RANGE, STARTING, sparkline
+from .stream_story import DEGRADED, HEALTHY, MOS_RANGE, STARTING, sparkline
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class LiveView:
         self.fault: FaultInjected | None = None
         self.latest: StreamHealth | None = None
         self._mos: deque[float] = deque(maxlen=SPARK_SAMPLES)
-        self._card: tuple[tuple[int, int], Scorecard] | None = None
+        self._card: tuple[tuple[int, int], Evaluation] | None = None
         # Stream windows are wall-clock seconds (media is physical) even on an accelerated drill
         # clock, so the judging progress is timed on the monotonic clock from when we saw it.
         self._judging_since: tuple[str, float, int] | None = None
@@ -210,7 +210,7 @@ class LiveView:
         total = max(window.total_seconds(), 1e-9)
         return Group(text, ProgressBar(total=total, completed=min(elapsed, total), width=40))
 
-    def scorecard(self, now: datetime) -> Scorecard:
+    def evaluation(self, now: datetime) -> Evaluation:
         """The scorecard as of ``now``, recomputed once per second or when an event arrived."""
         key = (len(self.timeline), int(now.timestamp()))
         if self._card is None or self._card[0] != key:
@@ -255,7 +255,7 @@ class LiveView:
         return text
 
     def _deadlines(self, now: datetime) -> Table | Text:
-        card = self.scorecard(now)
+        card = self.evaluation(now)
         # A figure whose clock has not started (no ticket, no fault yet) has nothing to count.
         rows = [metric for metric in card.metrics if metric.start is not None]
         if not rows:

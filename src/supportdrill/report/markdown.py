@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..definitions.durations import format_duration, format_exact
-from ..measure.scorecard import Scorecard
+from ..measure.evaluation import Evaluation
 from ..measure.verdicts import Metric, Verdict
 from ..timeline import (
     BaselineHealthy,
@@ -38,8 +38,8 @@ from ..timeline import (
     VendorReply,
 )
 from .figures import FIGURES, figures_line, format_figure
-from .health import MOS_RANGE, Bucket, StreamStory, stream_story
 from .journal import RunFacts
+from .stream_story import MOS_RANGE, Bucket, StreamStory, stream_story
 
 _MARK = {
     Verdict.MET: "✅ met",
@@ -120,7 +120,7 @@ def _metric_row(metric: Metric, zone: ZoneInfo) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def headline(scorecard: Scorecard, severity: str) -> str:
+def headline(scorecard: Evaluation, severity: str) -> str:
     """``SLA MET`` only when something was judged and met; otherwise what happened."""
     verdict = scorecard.verdict
     if verdict is Verdict.NO_TARGET:
@@ -130,7 +130,7 @@ def headline(scorecard: Scorecard, severity: str) -> str:
     return f"SLA {verdict.value.upper()}"
 
 
-def _special_day_lines(scorecard: Scorecard) -> list[str]:
+def _special_day_lines(scorecard: Evaluation) -> list[str]:
     """The holidays and make-up workdays inside each measured interval."""
     rows = [
         f"| {METRIC_TITLES.get(m.name, m.name)} | {d.day:%a %Y-%m-%d} | {d.kind.value}"
@@ -221,7 +221,7 @@ _OURS_FOR_DESK_CLOCK = {
 }
 
 
-def _desk_clock_lines(timeline: Timeline, scorecard: Scorecard) -> list[str]:
+def _desk_clock_lines(timeline: Timeline, scorecard: Evaluation) -> list[str]:
     """The desk's own SLA clocks beside our figure for the same thing (the latest reading)."""
     latest: dict[tuple[str, str, bool | None], DeskSlaClock] = {}
     for clock in timeline.all(DeskSlaClock):
@@ -403,7 +403,7 @@ def _stream_section(timeline: Timeline) -> list[str]:
     return lines
 
 
-def render_markdown(facts: RunFacts, timeline: Timeline, scorecard: Scorecard) -> str:
+def render_markdown(facts: RunFacts, timeline: Timeline, scorecard: Evaluation) -> str:
     drill = facts.drill
     zone = ZoneInfo(drill.vendor.timezone)
     ended = timeline.last(DrillEnded)

@@ -37,7 +37,7 @@ from matplotlib.typing import RcKeyType
 
 from ..definitions.model import Drill
 from ..measure.calendar import covered_intervals
-from ..measure.scorecard import Scorecard
+from ..measure.evaluation import Evaluation
 from ..measure.verdicts import Verdict
 from ..timeline import (
     CustomerMessage,
@@ -212,7 +212,7 @@ _LANES = ("deadlines", "status", "vendor", "ticket", "stream")
 
 
 def _timeline_panel(
-    axis: Axes, view: View, timeline: Timeline, card: Scorecard, drill: Drill
+    axis: Axes, view: View, timeline: Timeline, card: Evaluation, drill: Drill
 ) -> None:
     zone = ZoneInfo(drill.vendor.timezone)
     lane = {name: index for index, name in enumerate(_LANES)}
@@ -315,7 +315,7 @@ def _legend(figure: Figure, drill: Drill) -> None:
     figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7, frameon=False)
 
 
-def timeline_svg(timeline: Timeline, card: Scorecard, drill: Drill) -> str:
+def timeline_svg(timeline: Timeline, card: Evaluation, drill: Drill) -> str:
     """The one-clock timeline: coverage shaded, fault, detection, filing, each vendor message
     (auto/human/unclassified), each status change and each SLA deadline, in the vendor's
     local time; the whole run and zooms on its busy moments."""

@@ -25,7 +25,7 @@ from ..timeline import (
 )
 from ..vocabulary import TicketDraft
 from .figures import text_table
-from .health import StreamStory, stream_story
+from .stream_story import StreamStory, stream_story
 
 NO_STREAM_STATS = "  (no stream measured in this drill)"
 NO_STREAM_EVIDENCE = "  (ticket-only drill: no stream evidence attached)"

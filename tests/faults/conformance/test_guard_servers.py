@@ -93,14 +93,14 @@ async def test_udp_on_a_tcp_only_server_can_be_refused_before_anything_starts(
 HOLDER = textwrap.dedent(
     """\
     import asyncio, sys
-    from supportdrill.definitions.faults import FaultPlan, Phase, PhaseKind, ToxicPlan
+    from supportdrill.definitions.faults import FaultPlan, FaultPhase, PhaseKind, ToxicPlan
     from supportdrill.definitions.toxics import Transport
     from supportdrill.faults.guard import FaultSession
     from supportdrill.faults.toxiproxy_backend import ToxiproxyBackend
     from supportdrill.store import RunStore
 
     async def main(url, store_path, run_id):
-        plan = FaultPlan("held", phases=(Phase(PhaseKind.HOLD, (
+        plan = FaultPlan("held", phases=(FaultPhase(PhaseKind.HOLD, (
             ToxicPlan("latency", Transport.TCP, attributes={"latency": 100}),)),))
         with RunStore(store_path) as store:
             backend = ToxiproxyBackend(url)

@@ -59,7 +59,7 @@ class ReplyCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class Scorecard:
+class Evaluation:
     """Every figure of one run and its verdicts.
 
     ``verdict`` is the contractual one (business time, which equals calendar time for 7x24
@@ -166,7 +166,7 @@ def evaluate(
     capabilities: DeskCapabilities | None = None,
     paused_categories: frozenset[StatusCategory] = PAUSED_CATEGORIES,
     desk_resolves: bool = True,
-) -> Scorecard:
+) -> Evaluation:
     """Every metric of ``timeline`` and the SLA verdict.
 
     ``as_of`` (default: the latest time in the timeline) is "now" for metrics that have not
@@ -196,7 +196,7 @@ def evaluate(
     judged = [metric for metric in metrics if metric.judged]
     verdict = combine(metric.verdict_business for metric in judged)
     ack_counts = sla is not None and sla.auto_ack_counts
-    return Scorecard(
+    return Evaluation(
         severity=severity,
         metrics=tuple(metrics),
         verdict=verdict,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from supportdrill.report.figures import format_figure, text_table
-from supportdrill.report.health import MOS_RANGE, sparkline, state_now, stream_story
+from supportdrill.report.stream_story import MOS_RANGE, sparkline, state_now, stream_story
 from supportdrill.timeline import (
     DrillStarted,
     FaultInjected,
