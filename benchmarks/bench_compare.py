@@ -112,7 +112,7 @@ def rescoring(path: Path, baseline_runs: int | None):  # type: ignore[no-untyped
     return None, scaled
 
 
-def indexed(target: str, name: str, total: int, old_s: float, expected) -> None:  # type: ignore[no-untyped-def]
+def indexed(target: str, name: str, total: int, old_s: float, expected, against: str) -> None:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(3):
         figures, seconds = timed(
@@ -123,7 +123,7 @@ def indexed(target: str, name: str, total: int, old_s: float, expected) -> None:
     assert sum(summary.runs for summary in figures) == total
     if expected is not None:
         assert figures == expected, "the SQL figures differ from rescoring"
-        print(f"  {name}: figures equal to the rescoring path's: yes")
+        print(f"  {name}: figures equal to {against}: yes")
     best, worst = min(times), max(times)
     print(
         f"  {name}: {total} runs scored in {best:.3f} s (worst of 3: {worst:.3f} s) from the "
@@ -202,13 +202,15 @@ def main() -> None:
             print(f"  ({done.runs} were not indexed yet)")
         print(f"SQLite: {total} stored runs", flush=True)
         expected, old_s = rescoring(path, args.baseline_runs)
-        indexed(str(path), "SQLite", total, old_s, expected)
+        indexed(str(path), "SQLite", total, old_s, expected, "the rescoring path's")
+        against = "the rescoring path's"
         if args.postgres:
             target = postgres_copy(path, args.postgres)
             try:
                 if expected is None:  # compare with the SQLite index's own figures
                     expected = compare_store(str(path), include_simulated=True)
-                indexed(target, "PostgreSQL", total, old_s, expected)
+                    against = "the SQLite index's"
+                indexed(target, "PostgreSQL", total, old_s, expected, against)
             finally:
                 drop(args.postgres, target)
         else:
