@@ -17,14 +17,16 @@ import os
 from pathlib import Path
 
 from .session import DrillRun, Say, quiet, resume_run, run_drill_file
-from .store.connection import default_store_path
+from .store.location import StoreTarget, parse_store
 
 PathLike = str | os.PathLike[str]
 
 
-def _paths(store: PathLike | None, reports: PathLike | None) -> tuple[Path, Path]:
-    store_path = Path(store) if store is not None else default_store_path()
-    return store_path, Path(reports) if reports is not None else store_path.parent / "reports"
+def _paths(store: PathLike | None, reports: PathLike | None) -> tuple[StoreTarget, Path]:
+    """The store (a file or a PostgreSQL URL) and the reports folder, by the command line's
+    rules (:mod:`supportdrill.store.location`)."""
+    location = parse_store(os.fspath(store) if store is not None else None)
+    return location.target, Path(reports) if reports is not None else location.reports_dir()
 
 
 async def arun_drill(

@@ -28,8 +28,7 @@ def store_help() -> str:
 def store_path(args: argparse.Namespace) -> StoreTarget:
     """``--store``, else ``$SUPPORTDRILL_STORE``, else the default (one rule, in store/): a file
     path or a store URL. A URL of an unknown kind is bad input here, before anything starts."""
-    location = parse_store(args.store or None)
-    return location.path if location.path is not None else str(location.dsn)
+    return parse_store(args.store or None).target
 
 
 def reports_dir(args: argparse.Namespace) -> Path:

@@ -43,6 +43,14 @@ class StoreLocation:
         assert self.dsn is not None
         return redact_dsn(self.dsn)
 
+    @property
+    def target(self) -> StoreTarget:
+        """What to open the store with: the SQLite file, or the PostgreSQL URL."""
+        if self.path is not None:
+            return self.path
+        assert self.dsn is not None
+        return self.dsn
+
     def exists(self) -> bool:
         """Whether there is a store to read (a server is assumed to exist until connected)."""
         return self.path is None or str(self.path) == ":memory:" or self.path.exists()
