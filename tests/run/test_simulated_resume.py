@@ -25,7 +25,7 @@ SIMULATED_DRILL = textwrap.dedent(
         kind: simulated
         persona: business-hours-only
         simulated_start: "2026-11-20T17:55:00+07:00"
-        rate: 12000
+        rate: 40000
       timezone: Asia/Jakarta
       coverage: {P0: "Mon-Fri 09:00-18:00", holidays: ID}
       sla: common-vendor

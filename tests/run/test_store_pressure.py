@@ -30,7 +30,7 @@ DRILL = textwrap.dedent(
         kind: simulated
         persona: business-hours-only
         simulated_start: "2026-11-20T17:55:00+07:00"
-        rate: 8000
+        rate: RATE
       timezone: Asia/Jakarta
       coverage: {P0: "Mon-Fri 09:00-18:00", holidays: ID}
       sla: common-vendor
@@ -56,7 +56,8 @@ async def _until_filed(store: Path, process: asyncio.subprocess.Process) -> str:
 @pytest.mark.slow
 async def test_a_store_locked_for_15_s_is_waited_out(tmp_path: Path) -> None:
     drill = tmp_path / "drill.yaml"
-    drill.write_text(DRILL, encoding="utf-8")
+    # 15 s of lock is 33 simulated hours: the vendor's Monday morning comes after it.
+    drill.write_text(DRILL.replace("RATE", "8000"), encoding="utf-8")
     store = tmp_path / "runs.db"
     process = await _harness(
         "run", str(drill), "--no-live", store=store, toxiproxy="", capture=True
@@ -103,7 +104,8 @@ async def test_a_full_disk_is_one_line_and_the_run_stays_resumable(
     tmp_path: Path, small_disk: Path
 ) -> None:
     drill = tmp_path / "drill.yaml"
-    drill.write_text(DRILL, encoding="utf-8")
+    # Faster: nothing here waits on the wall clock, the resumed run just has a weekend to cross.
+    drill.write_text(DRILL.replace("RATE", "40000"), encoding="utf-8")
     store = small_disk / "runs.db"
     process = await _harness(
         "run", str(drill), "--no-live", "--reports", str(tmp_path / "reports"),
@@ -111,7 +113,8 @@ async def test_a_full_disk_is_one_line_and_the_run_stays_resumable(
     )  # fmt: skip
     run_id = await _until_filed(store, process)
     filler = small_disk / "filler"
-    with filler.open("wb") as handle:
+    # Unbuffered: a write the disk refuses leaves nothing behind for close() to fail on again.
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
