@@ -50,9 +50,14 @@ async def _wait_for_filing(store_path: Path, process: asyncio.subprocess.Process
 
 async def test_sigkill_while_waiting_then_resume(tmp_path: Path) -> None:
     store_path = tmp_path / "runs.db"
-    # Real clock; the persona's script shrunk to seconds (ack ~0.1 s, a human after ~2 s).
+    # Real clock; the persona's script shrunk to seconds (ack ~0.1 s, a human after ~2 s), and
+    # its update and solve 2 s apart: the kill lands in the wait for the human, all after it is
+    # the resumed run finishing.
     async with SimulatedDeskServer(
-        persona="responsive-24x7", scale=0.005, timezone="UTC"
+        persona="responsive-24x7",
+        scale=0.005,
+        delays={"responsive-24x7": {"update": 2.0, "solve": 2.0}},
+        timezone="UTC",
     ) as server:
         drill = tmp_path / "drill.yaml"
         drill.write_text(
