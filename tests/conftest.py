@@ -10,7 +10,8 @@ accelerated clocks, servers starting), so two workers halve it. Three rules keep
 - A module with a module-scoped fixture (one demo run, one mail server login, one command run
   for several assertions) stays on one worker, so its fixture runs once.
 - The long tests (``slow``: drills in real time, chaos, kills) come last, where two of them
-  overlapping costs nothing but the wait.
+  overlapping costs nothing but the wait; the few that take over a minute (``LONGEST``) first
+  among them, so that none of those is the one left running alone at the end.
 
 Without xdist (``-n 0`` or ``-p no:xdist``) the order is the same and nothing else changes.
 """
@@ -33,9 +34,22 @@ MEDIA = (
     "runbook/test_failover.py",
 )
 
+# Over a minute each (a drill's full timeout, several drills in a row): started first among the
+# slow tests. Only the order depends on this list.
+LONGEST = (
+    "cli/test_demo.py",
+    "run/test_chaos.py",
+    "run/test_live_ownership.py",
+    "runbook/test_runbook_drills.py",
+)
+
+
+def _where(item: pytest.Item) -> str:
+    return Path(str(item.path)).resolve().relative_to(TESTS).as_posix()
+
 
 def _group(item: pytest.Item) -> str | None:
-    where = Path(str(item.path)).resolve().relative_to(TESTS).as_posix()
+    where = _where(item)
     if where.startswith(MEDIA):
         return "media"
     info = getattr(item, "_fixtureinfo", None)
@@ -52,18 +66,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
 
-    # One rank per group, so a module-scoped fixture is not torn down and set up again between
-    # a module's short and long tests.
-    ranks: dict[str | None, int] = {"media": 0}
+    def own_rank(item: pytest.Item) -> int:
+        if not item.get_closest_marker("slow"):
+            return 1
+        return 2 if _where(item).startswith(LONGEST) else 3
+
+    # One rank per group (its lowest-placed test's), so a module-scoped fixture is not torn down
+    # and set up again between a module's short and long tests.
+    ranks: dict[str, int] = {"media": 0}
     for item in items:
         group = groups[id(item)]
-        if group is not None and group != "media" and item.get_closest_marker("slow"):
-            ranks[group] = 2
+        if group is not None and group != "media":
+            ranks[group] = max(ranks.get(group, 1), own_rank(item))
 
     def rank(item: pytest.Item) -> int:
         group = groups[id(item)]
-        if group is not None:
-            return ranks.get(group, 1)
-        return 2 if item.get_closest_marker("slow") else 1
+        return ranks[group] if group is not None else own_rank(item)
 
     items.sort(key=rank)  # stable: collection order within each rank

@@ -9,6 +9,8 @@ import signal
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from supportdrill.report.build import evaluation_for
 from supportdrill.store import RunStore
 from supportdrill.timeline import DrillEnded, Outcome, TicketFiled, TicketStatus, VendorReply
@@ -48,6 +50,7 @@ def _figures(store: Path, run_id: str) -> dict[str, tuple[float | None, float | 
     }
 
 
+@pytest.mark.slow
 async def test_a_killed_simulated_drill_resumes_with_the_same_figures(tmp_path: Path) -> None:
     drill = tmp_path / "simulated.yaml"
     drill.write_text(SIMULATED_DRILL, encoding="utf-8")
