@@ -22,6 +22,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -155,8 +156,8 @@ async def open_page(
     if binary is None:
         raise BrowserError("no chromium on PATH (apt-get install chromium)")
     url = path.resolve().as_uri()
-    with tempfile.TemporaryDirectory(prefix="supportdrill-chromium-") as scratch:
-        profile = Path(scratch)
+    profile = Path(tempfile.mkdtemp(prefix="supportdrill-chromium-"))
+    try:
         process = await asyncio.create_subprocess_exec(
             binary,
             "--headless=new",
@@ -174,6 +175,7 @@ async def open_page(
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes in one group, ended with it
         )
         try:
             endpoint = await _devtools_url(profile, process)
@@ -198,6 +200,36 @@ async def open_page(
                 except TimeoutError:
                     process.kill()
                     await process.wait()
+            await _end_group(process.pid)
+    finally:
+        await _remove_profile(profile)
+
+
+async def _end_group(group: int) -> None:
+    """Chromium's helper processes outlive its main one by a moment and go on writing into the
+    profile: the whole group is killed, and given a moment to be gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    for _ in range(50):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def _remove_profile(profile: Path) -> None:
+    """The profile goes with the check; removal is retried for a few seconds should anything
+    still write into it, and what is left after that is not the page check's failure."""
+    for _ in range(50):
+        try:
+            shutil.rmtree(profile)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 async def _visit(
