@@ -13,13 +13,14 @@ from .location import (
     parse_store,
 )
 from .model import (
-    GroupFigures,
-    MetricFigures,
+    FIGURES,
+    FigureTally,
+    IndexedRun,
+    RankQuery,
+    RunFigureRow,
     RunRecord,
-    RunScore,
     RunStatus,
     RunSummary,
-    StoredMetric,
     TicketRecord,
 )
 from .runs import RunStore, new_run_id
@@ -34,19 +35,20 @@ def open_store(target: StoreTarget | None = None, *, synchronous: str = "FULL") 
 
 __all__ = [
     "DEFAULT_STORE",
+    "FIGURES",
     "SCHEMA_VERSION",
     "STORE_ENV",
     "Backend",
-    "GroupFigures",
-    "MetricFigures",
+    "FigureTally",
+    "IndexedRun",
+    "RankQuery",
+    "RunFigureRow",
     "RunRecord",
-    "RunScore",
     "RunStatus",
     "RunStore",
     "RunSummary",
     "StoreLocation",
     "StoreTarget",
-    "StoredMetric",
     "TicketRecord",
     "Tx",
     "default_store_path",

@@ -1,0 +1,465 @@
+"""The vendor scorecard's index: each finished run's figures, written when it ends, so the
+scorecard reads running totals and a few index walks instead of scoring every timeline again.
+
+Three tables are kept in the transaction that indexes a run:
+
+* ``figure_totals``: every count the scorecard shows, per vendor, schedule, severity, window,
+  hour of the week and simulated-or-not;
+* ``figure_values``: one row per figure a run has, ordered by (bucket, value), where the bucket
+  (:func:`rank_bucket`) only ever grows with the value;
+* ``figure_buckets``: how many values each bucket holds, per group.
+
+A percentile needs the values at one or two ranks. Adding up a group's bucket counts says which
+bucket holds a rank and how far into it the rank lies; one walk along the index from that
+bucket's start then reads it. A walk steps over one bucket's values (about 1/32 of a doubling
+wide), not every value below the rank, so a scorecard over 100,000 runs costs about what one
+over a thousand does. The arithmetic that turns ranks into percentiles is the scorer's
+(``measure.aggregate.quantile_of``), so the figures equal those of scoring every run again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from itertools import accumulate
+from typing import Any
+
+from ..errors import StoreError
+from .backend import Tx
+from .connection import Database, stamp
+from .model import FIGURES, FigureTally, IndexedRun, RankQuery, RunFigureRow
+
+_CHUNK = 500
+_BUCKETS_PER_DOUBLING = 32
+_COUNTS = (
+    "runs",
+    "met",
+    "judged",
+    "pending",
+    "diagnosable",
+    "correct",
+    "wrong_first",
+    *FIGURES,
+    "outage_open",
+    "outage_us",
+)
+_FIGURE_COLUMNS = ", ".join(f"{figure}_s" for figure in FIGURES)
+_Deltas = defaultdict[tuple[Any, ...], Counter[str]]
+
+
+def rank_bucket(value: float) -> int:
+    """A bucket number that never decreases as ``value`` grows: 0 for zero, then
+    ``_BUCKETS_PER_DOUBLING`` buckets per power of two (exact: ``frexp`` splits the float)."""
+    if not math.isfinite(value):
+        raise StoreError(f"a figure must be a finite number, not {value!r}")
+    if value == 0:
+        return 0
+    mantissa, exponent = math.frexp(abs(value))  # abs(value) = mantissa * 2**exponent
+    # mantissa is in [0.5, 1): its first five bits after the leading one pick the bucket.
+    step = (exponent + 1100) * _BUCKETS_PER_DOUBLING + int(
+        (mantissa - 0.5) * 2 * _BUCKETS_PER_DOUBLING
+    )
+    return step if value > 0 else -step
+
+
+def _in(items: Sequence[Any]) -> str:
+    return f"({','.join('?' * len(items))})"
+
+
+def _microseconds(seconds: float | None) -> int:
+    # The outage is a difference of two timestamps: whole microseconds, so sums are exact.
+    return 0 if seconds is None else round(seconds * 1_000_000)
+
+
+def _values(row: RunFigureRow) -> tuple[float | None, ...]:
+    return (
+        row.acknowledgement_s,
+        row.first_human_s,
+        row.resolution_s,
+        row.time_to_correct_s,
+        row.outage_s,
+    )
+
+
+def _counts(row: RunFigureRow) -> dict[str, int]:
+    counts = {
+        "runs": 1,
+        "met": int(row.met),
+        "judged": int(row.judged),
+        "pending": int(row.pending),
+        "diagnosable": int(row.diagnosable),
+        "correct": int(row.correct),
+        "wrong_first": int(row.wrong_first),
+        "outage_open": int(row.outage_s is not None and row.outage_open),
+        "outage_us": _microseconds(row.outage_s),
+    }
+    for figure, value in zip(FIGURES, _values(row), strict=True):
+        counts[figure] = int(value is not None)
+    return counts
+
+
+class ScorecardIndex(Database):
+    """The index half of :class:`~supportdrill.store.runs.RunStore`."""
+
+    # ---- writing
+
+    def save_index(self, runs: Iterable[IndexedRun], *, scorer_version: int) -> int:
+        """Index finished runs (replacing what was indexed for them before), in one
+        transaction: their rows, the totals and the bucket counts move together."""
+        batch = list(runs)
+        if not batch:
+            return 0
+        now = stamp(datetime.now(UTC))
+        ids = sorted({run.run_id for run in batch})
+        with self._transaction() as tx:
+            found: dict[str, tuple[str, str, str]] = {}
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                rows = tx.execute(
+                    "SELECT run_id, vendor, severity, status FROM runs "
+                    f"WHERE run_id IN {_in(chunk)} ORDER BY run_id" + self.backend.for_update(),
+                    # Two indexers of one run (a scorecard catching up, a reindex) take turns.
+                    chunk,
+                ).fetchall()
+                found.update({row[0]: (row[1], row[2], row[3]) for row in rows})
+            for run in batch:
+                if run.run_id not in found:
+                    raise StoreError(f"no run {run.run_id!r} in {self.where}")
+                if found[run.run_id][2] != "finished":
+                    raise StoreError(f"run {run.run_id!r} has not ended: nothing to index")
+            totals, buckets = self._forget(tx, ids)
+            indexed, values = [], []
+            for run in batch:
+                vendor, severity = found[run.run_id][:2]
+                indexed.append(_indexed_row(run, vendor, severity, scorer_version, now))
+                if run.figures is not None:
+                    values.extend(_value_rows(run, vendor, run.figures))
+                    _count(totals, buckets, vendor, run.schedule, int(run.simulated), run.figures)
+            tx.executemany(
+                "INSERT INTO run_figures (run_id, scorer_version, scored_at, counted, vendor, "
+                f"schedule, simulated, {_ROW_COLUMNS}) VALUES ({', '.join('?' * 25)})",
+                indexed,
+            )
+            if values:
+                tx.executemany(
+                    "INSERT INTO figure_values (figure, vendor, severity, bucket, value, run_id, "
+                    "time_window, schedule, simulated, hour_of_week) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+            _add(tx, totals, buckets)
+        return len(batch)
+
+    def _forget(self, tx: Tx, ids: Sequence[str]) -> tuple[_Deltas, _Deltas]:
+        """Take ``ids`` out of the index; the (negative) changes to totals and buckets."""
+        totals: _Deltas = defaultdict(Counter)
+        buckets: _Deltas = defaultdict(Counter)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for row in tx.execute(
+                f"SELECT vendor, schedule, simulated, {_ROW_COLUMNS} FROM run_figures "
+                f"WHERE counted = 1 AND run_id IN {_in(chunk)}",
+                chunk,
+            ).fetchall():
+                _count(totals, buckets, row[0], row[1], int(row[2]), _row(row[3:]), sign=-1)
+            tx.execute(f"DELETE FROM figure_values WHERE run_id IN {_in(chunk)}", chunk)
+            tx.execute(f"DELETE FROM run_figures WHERE run_id IN {_in(chunk)}", chunk)
+        return totals, buckets
+
+    def analyze_index(self) -> None:
+        """After indexing many runs at once: let the planner see the index tables' sizes."""
+        self.backend.analyze(("run_figures", "figure_values", "figure_buckets", "figure_totals"))
+
+    def unindexed_runs(self, scorer_version: int) -> list[str]:
+        """Finished runs with no index row from ``scorer_version``, oldest first."""
+        if self._fully_indexed(scorer_version):
+            return []
+        rows = self._query(
+            "SELECT r.run_id FROM runs r LEFT JOIN run_figures f ON f.run_id = r.run_id "
+            "WHERE r.status = 'finished' AND (f.run_id IS NULL OR f.scorer_version <> ?) "
+            "ORDER BY r.started_at, r.run_id",
+            (scorer_version,),
+        )
+        return [str(row[0]) for row in rows]
+
+    def _fully_indexed(self, scorer_version: int) -> bool:
+        # Two index-only counts and one index probe instead of joining every run: the usual
+        # answer, "nothing missing", costs no scan of the runs' table.
+        finished = self._query("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
+        indexed = self._query("SELECT COUNT(*) FROM run_figures")
+        stale = self._query(
+            "SELECT 1 FROM run_figures WHERE scorer_version < ? OR scorer_version > ? LIMIT 1",
+            (scorer_version, scorer_version),
+        )
+        return int(finished[0][0]) == int(indexed[0][0]) and not stale
+
+    def drop_index(self) -> None:
+        """Forget the whole index (``supportdrill reindex`` then writes it again)."""
+        with self._transaction() as tx:
+            for table in ("figure_values", "figure_buckets", "figure_totals", "run_figures"):
+                tx.execute(f"DELETE FROM {table}")
+
+    # ---- reading
+
+    def figure_tallies(
+        self,
+        *,
+        vendors: Sequence[str] = (),
+        severity: str | None = None,
+        include_simulated: bool = False,
+    ) -> tuple[FigureTally, ...]:
+        """The running totals, simulated runs left out unless included (call inside
+        :meth:`snapshot` with :meth:`figure_values` for one consistent answer)."""
+        clauses, parameters = _filters(vendors, severity, include_simulated)
+        sums = ", ".join(f"SUM({column})" for column in _COUNTS)
+        rows = self._query(
+            "SELECT vendor, schedule, severity, time_window, hour_of_week, "
+            f"SUM(CASE WHEN simulated = 1 THEN runs ELSE 0 END), {sums} FROM figure_totals "
+            f"WHERE 1 = 1{clauses} "
+            "GROUP BY vendor, schedule, severity, time_window, hour_of_week",
+            parameters,
+        )
+        return tuple(
+            FigureTally(str(row[0]), str(row[1]), str(row[2]), str(row[3]), *map(int, row[4:]))
+            for row in rows
+            if int(row[6])  # totals of runs since taken out are zero, not absent
+        )
+
+    def figure_values(
+        self, queries: Sequence[RankQuery], *, include_simulated: bool = False
+    ) -> tuple[tuple[float, ...], ...]:
+        """For each query, the values at its ranks, ascending."""
+        starts = self._bucket_starts(queries, include_simulated)
+        statements: list[tuple[str, Sequence[Any]]] = []
+        for query in queries:
+            where = ["figure = ?", "vendor = ?"]
+            parameters: list[Any] = [query.figure, query.vendor]
+            offset = query.rank
+            if query.hour_of_week is not None:
+                # An hour of the week holds a few hundred runs at most: walk it from the start.
+                where.append("hour_of_week = ?")
+                parameters.append(query.hour_of_week)
+                if query.severity is not None:
+                    where.append("severity = ?")
+                    parameters.append(query.severity)
+            else:
+                where.append("severity = ?")
+                parameters.append(query.severity)
+                if query.window is not None:
+                    where.append("time_window = ?")
+                    parameters.append(query.window)
+                bucket, before = starts[_scope(query)].locate(query.rank)
+                where.append("bucket >= ?")
+                parameters.append(bucket)
+                offset -= before
+            if not include_simulated:
+                where.append("simulated = 0")
+            if query.schedule is not None:
+                where.append("schedule = ?")
+                parameters.append(query.schedule)
+            statements.append(
+                (
+                    f"SELECT value FROM figure_values WHERE {' AND '.join(where)} "
+                    "ORDER BY bucket, value LIMIT ? OFFSET ?",
+                    [*parameters, query.count, offset],
+                )
+            )
+        answers = self.backend.query_many(statements)
+        found = []
+        for query, rows in zip(queries, answers, strict=True):
+            if len(rows) != query.count:
+                raise StoreError(f"{self.where}: the scorecard index changed while it was read")
+            found.append(tuple(float(row[0]) for row in rows))
+        return tuple(found)
+
+    def _bucket_starts(
+        self, queries: Sequence[RankQuery], include_simulated: bool
+    ) -> dict[tuple[Any, ...], _Buckets]:
+        """Per group the queries walk (not by hour): its buckets and how many values lie
+        below each, from one read of the bucket counts."""
+        wanted = {_scope(query) for query in queries if query.hour_of_week is None}
+        if not wanted:
+            return {}
+        figures = sorted({scope[0] for scope in wanted})
+        vendors = sorted({scope[1] for scope in wanted})
+        simulated = "" if include_simulated else " AND simulated = 0"
+        rows = self._query(
+            "SELECT figure, vendor, severity, time_window, schedule, bucket, SUM(n) "
+            f"FROM figure_buckets WHERE figure IN {_in(figures)} AND vendor IN {_in(vendors)}"
+            f"{simulated} GROUP BY figure, vendor, severity, time_window, schedule, bucket",
+            [*figures, *vendors],
+        )
+        counts: dict[tuple[Any, ...], Counter[int]] = defaultdict(Counter)
+        for figure, vendor, severity, window, schedule, bucket, n in rows:
+            for scope in (
+                (figure, vendor, severity, window, schedule),
+                (figure, vendor, severity, None, schedule),
+                (figure, vendor, severity, window, None),
+                (figure, vendor, severity, None, None),
+            ):
+                if scope in wanted:
+                    counts[scope][int(bucket)] += int(n)
+        return {scope: _Buckets(counts[scope]) for scope in wanted}
+
+
+class _Buckets:
+    """One group's bucket counts, in bucket order, with how many values lie below each."""
+
+    def __init__(self, counts: Counter[int]) -> None:
+        self._buckets = sorted(bucket for bucket, n in counts.items() if n > 0)
+        self._ends = list(accumulate(counts[bucket] for bucket in self._buckets))
+
+    def locate(self, rank: int) -> tuple[int, int]:
+        """The bucket holding ``rank`` and how many values lie in the buckets below it."""
+        place = bisect.bisect_right(self._ends, rank)
+        if place == len(self._buckets):
+            raise StoreError("the scorecard index changed while it was read")
+        return self._buckets[place], self._ends[place - 1] if place else 0
+
+
+def _scope(query: RankQuery) -> tuple[Any, ...]:
+    return (query.figure, query.vendor, query.severity, query.window, query.schedule)
+
+
+_ROW_COLUMNS = (
+    "severity, filed_at, time_window, hour_of_week, verdict, diagnosis, met, judged, pending, "
+    f"diagnosable, correct, wrong_first, {_FIGURE_COLUMNS}, outage_open"
+)
+
+
+def _row(values: Sequence[Any]) -> RunFigureRow:
+    """A :class:`RunFigureRow` back from the ``_ROW_COLUMNS`` of ``run_figures``."""
+    figures = [None if value is None else float(value) for value in values[12:17]]
+    return RunFigureRow(
+        severity=str(values[0]),
+        filed_at=datetime.fromisoformat(str(values[1])),
+        window=str(values[2]),
+        hour_of_week=int(values[3]),
+        verdict=str(values[4]),
+        diagnosis=str(values[5]),
+        met=bool(values[6]),
+        judged=bool(values[7]),
+        pending=bool(values[8]),
+        diagnosable=bool(values[9]),
+        correct=bool(values[10]),
+        wrong_first=bool(values[11]),
+        acknowledgement_s=figures[0],
+        first_human_s=figures[1],
+        resolution_s=figures[2],
+        time_to_correct_s=figures[3],
+        outage_s=figures[4],
+        outage_open=bool(values[17]),
+    )
+
+
+def _indexed_row(
+    run: IndexedRun, vendor: str, severity: str, scorer_version: int, now: str
+) -> tuple[Any, ...]:
+    head = (
+        run.run_id,
+        scorer_version,
+        now,
+        int(run.figures is not None),
+        vendor,
+        run.schedule,
+        int(run.simulated),
+    )
+    row = run.figures
+    if row is None:  # kept only to say "indexed": no figure, counted nowhere
+        return (*head, severity, now, "", -1, "", "", *([0] * 6), *([None] * len(FIGURES)), 0)
+    return (
+        *head,
+        row.severity,
+        stamp(row.filed_at),
+        row.window,
+        row.hour_of_week,
+        row.verdict,
+        row.diagnosis,
+        int(row.met),
+        int(row.judged),
+        int(row.pending),
+        int(row.diagnosable),
+        int(row.correct),
+        int(row.wrong_first),
+        *_values(row),
+        int(row.outage_open),
+    )
+
+
+def _value_rows(run: IndexedRun, vendor: str, row: RunFigureRow) -> list[tuple[Any, ...]]:
+    return [
+        (
+            figure,
+            vendor,
+            row.severity,
+            rank_bucket(value),
+            value,
+            run.run_id,
+            row.window,
+            run.schedule,
+            int(run.simulated),
+            row.hour_of_week,
+        )
+        for figure, value in zip(FIGURES, _values(row), strict=True)
+        if value is not None
+    ]
+
+
+def _count(
+    totals: _Deltas,
+    buckets: _Deltas,
+    vendor: str,
+    schedule: str,
+    simulated: int,
+    row: RunFigureRow,
+    *,
+    sign: int = 1,
+) -> None:
+    # update(), not +=: Counter's + drops the negative counts a forgotten run puts there.
+    key = (vendor, schedule, row.severity, row.window, row.hour_of_week, simulated)
+    totals[key].update({name: sign * count for name, count in _counts(row).items()})
+    for figure, value in zip(FIGURES, _values(row), strict=True):
+        if value is not None:
+            group = (figure, vendor, row.severity, row.window, schedule, simulated)
+            buckets[(*group, rank_bucket(value))].update(n=sign)
+
+
+def _add(tx: Tx, totals: _Deltas, buckets: _Deltas) -> None:
+    # Keys in sorted order: two writers lock shared rows in one order, so never deadlock.
+    if totals:
+        columns = ", ".join(_COUNTS)
+        updates = ", ".join(f"{c} = figure_totals.{c} + excluded.{c}" for c in _COUNTS)
+        tx.executemany(
+            "INSERT INTO figure_totals (vendor, schedule, severity, time_window, hour_of_week, "
+            f"simulated, {columns}) VALUES ({', '.join('?' * (6 + len(_COUNTS)))}) "
+            "ON CONFLICT (vendor, schedule, severity, time_window, hour_of_week, simulated) "
+            f"DO UPDATE SET {updates}",
+            [(*key, *(delta[c] for c in _COUNTS)) for key, delta in sorted(totals.items())],
+        )
+    if buckets:
+        tx.executemany(
+            "INSERT INTO figure_buckets (figure, vendor, severity, time_window, schedule, "
+            "simulated, bucket, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (figure, vendor, severity, time_window, schedule, simulated, bucket) "
+            "DO UPDATE SET n = figure_buckets.n + excluded.n",
+            [(*key, delta["n"]) for key, delta in sorted(buckets.items())],
+        )
+
+
+def _filters(
+    vendors: Sequence[str], severity: str | None, include_simulated: bool
+) -> tuple[str, list[Any]]:
+    clauses = ""
+    parameters: list[Any] = []
+    if vendors:
+        clauses += f" AND vendor IN {_in(vendors)}"
+        parameters.extend(vendors)
+    if severity is not None:
+        clauses += " AND severity = ?"
+        parameters.append(severity)
+    if not include_simulated:
+        clauses += " AND simulated = 0"
+    return clauses, parameters
