@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .aggregate import MetricSummary, aggregate, percentile
 from .calendar import (
     CoverageError,
     business_deadline,
@@ -21,6 +20,7 @@ from .classify import (
     is_vendor_message,
 )
 from .evaluation import Evaluation, LiveDeadline, ReplyCounts, evaluate, live_deadlines
+from .quantiles import percentile
 from .verdicts import Metric, Verdict
 
 __all__ = [
@@ -31,10 +31,8 @@ __all__ = [
     "Evaluation",
     "LiveDeadline",
     "Metric",
-    "MetricSummary",
     "ReplyCounts",
     "Verdict",
-    "aggregate",
     "business_deadline",
     "business_seconds",
     "classify_reply",

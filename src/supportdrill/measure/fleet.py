@@ -30,10 +30,10 @@ from typing import Literal
 
 from ..definitions.model import Coverage
 from ..timeline import FaultInjected, TicketFiled, Timeline
-from .aggregate import percentile, quantile_of
 from .diagnosis import Diagnosis, Judgement
 from .evaluation import Evaluation
 from .metrics import ACKNOWLEDGEMENT, FIRST_HUMAN_RESPONSE, FIRST_RESOLUTION
+from .quantiles import percentile, quantile_of
 from .stats import Proportion, Separation, separation, wilson_interval
 from .verdicts import Verdict
 from .windows import WINDOWS, Window, hour_of_week, window_of

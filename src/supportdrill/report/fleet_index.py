@@ -3,7 +3,7 @@
 The store keeps, for every finished run, the row ``measure.fleet`` counts (see
 :mod:`.index`): running totals give every count, and each percentile is the value at one or
 two ranks, which the store reads with one short index walk each. This module decides which
-ranks each figure needs (``measure.aggregate.quantile_ranks``), asks for them all at once, and
+ranks each figure needs (``measure.quantiles.quantile_ranks``), asks for them all at once, and
 builds the same :class:`~.vendor_scorecard.FleetScorecard` that scoring every run would — the
 tests hold the two equal, field for field.
 """
@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..measure.aggregate import quantile_of, quantile_ranks
 from ..measure.fleet import (
     ALL,
     SPREAD_FRACTIONS,
@@ -28,6 +27,7 @@ from ..measure.fleet import (
     separations,
     spread_of,
 )
+from ..measure.quantiles import quantile_of, quantile_ranks
 from ..measure.windows import WINDOWS, Window
 from ..store import FigureTally, RankQuery, RunStore, StoreTarget
 from .index import index_missing

@@ -14,7 +14,7 @@ bucket holds a rank and how far into it the rank lies; one walk along the index 
 bucket's start then reads it. A walk steps over one bucket's values (about 1/32 of a doubling
 wide), not every value below the rank, so a scorecard over 100,000 runs costs about what one
 over a thousand does. The arithmetic that turns ranks into percentiles is the scorer's
-(``measure.aggregate.quantile_of``), so the figures equal those of scoring every run again.
+(``measure.quantiles.quantile_of``), so the figures equal those of scoring every run again.
 """
 
 from __future__ import annotations
