@@ -81,7 +81,7 @@ def fill(path: Path, count: int) -> None:
     drills = {key: build_drill(text, f"{key[0]}.yaml") for key, text in texts.items()}
     with RunStore(path, synchronous="OFF") as store:
         for number, (vendor, timeline) in enumerate(generated_runs(count, 2026)):
-            key = (vendor, number % 2 == 1)
+            key = (vendor, (number // len(DRILLS)) % 2 == 1)  # half of each vendor's runs
             run_id = store.create_run_for(
                 drills[key], started_at=timeline.events[0].at, drill_text=texts[key]
             )

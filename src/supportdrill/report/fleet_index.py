@@ -11,8 +11,9 @@ tests hold the two equal, field for field.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any, Literal
 
 from ..measure.fleet import (
     ALL,
@@ -29,7 +30,7 @@ from ..measure.fleet import (
 )
 from ..measure.quantiles import quantile_of, quantile_ranks
 from ..measure.windows import WINDOWS, Window
-from ..store import FigureTally, RankQuery, RunStore, StoreTarget
+from ..store import FIGURES, FigureTally, RankQuery, RunStore, StoreTarget
 from .index import index_missing
 from .vendor_scorecard import FleetScorecard, series_label
 
@@ -38,58 +39,44 @@ _Scope = tuple[str, str, str | None, str | None]
 """figure, vendor, schedule (None: all of the vendor's), window (None: every window)."""
 
 
-@dataclass
+_COUNTED = (
+    "simulated",
+    "runs",
+    "met",
+    "judged",
+    "pending",
+    "diagnosable",
+    "correct",
+    "wrong_first",
+    *FIGURES,
+    "outage_open",
+    "outage_us",
+)
+_PLACE = {name: place for place, name in enumerate(_COUNTED)}
+_read_counts = attrgetter(*_COUNTED)
+
+
+@dataclass(frozen=True)
 class _Tally:
     """Counts added up over the totals rows of one group (or one hour of the week)."""
 
     vendor: str
     schedule: str | None
-    runs: int = 0
-    simulated: int = 0
-    met: int = 0
-    judged: int = 0
-    pending: int = 0
-    diagnosable: int = 0
-    correct: int = 0
-    wrong_first: int = 0
-    outage_open: int = 0
-    outage_us: int = 0
-    ended: dict[str, int] = field(default_factory=dict)
+    sums: tuple[int, ...]
+    """In the order of ``_COUNTED``."""
 
-    def add(self, row: FigureTally) -> None:
-        for name in (
-            "runs",
-            "simulated",
-            "met",
-            "judged",
-            "pending",
-            "diagnosable",
-            "correct",
-            "wrong_first",
-            "outage_open",
-            "outage_us",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(row, name))
-        for name in (*_SPREADS, "outage"):
-            self.ended[name] = self.ended.get(name, 0) + getattr(row, name)
+    def __getitem__(self, name: str) -> int:
+        return self.sums[_PLACE[name]]
 
     def counts(self) -> GroupCounts:
-        return GroupCounts(
-            runs=self.runs,
-            simulated=self.simulated,
-            met=self.met,
-            judged=self.judged,
-            pending=self.pending,
-            diagnosable=self.diagnosable,
-            correct=self.correct,
-            wrong_first=self.wrong_first,
-        )
+        names = ("runs", "simulated", "met", "judged", "pending", "diagnosable", "correct")
+        return GroupCounts(**{name: self[name] for name in (*names, "wrong_first")})
 
     def never(self, figure: str) -> int:
         """Runs the figure could have come in but did not (a time to a correct diagnosis
         only counts over the runs diagnosed correctly)."""
-        within = self.correct if figure == "time_to_correct" else self.runs
-        return within - self.ended.get(figure, 0)
+        within = self["correct"] if figure == "time_to_correct" else self["runs"]
+        return within - self[figure]
 
 
 class _Ranks:
@@ -176,13 +163,13 @@ def read_scorecard(
                 scope_window = None if window == ALL else window.value
                 for figure in _SPREADS:
                     scope = (figure, tally.vendor, tally.schedule, scope_window)
-                    ranks.want(scope, sev, None, tally.ended.get(figure, 0), SPREAD_FRACTIONS)
+                    ranks.want(scope, sev, None, tally[figure], SPREAD_FRACTIONS)
                 if costed:
                     scope = ("outage", tally.vendor, tally.schedule, scope_window)
-                    ranks.want(scope, sev, None, tally.ended.get("outage", 0), (0.5,))
+                    ranks.want(scope, sev, None, tally["outage"], (0.5,))
             for (_, hour), tally in hours.items():
                 scope = ("first_human", tally.vendor, tally.schedule, None)
-                ranks.want(scope, severity, hour, tally.ended.get("first_human", 0), (0.5,))
+                ranks.want(scope, severity, hour, tally["first_human"], (0.5,))
             ranks.fetch(store, include_simulated)
     summaries = [
         _summary(label, sev, window, tally, ranks, revenue_per_minute)
@@ -199,7 +186,7 @@ def read_scorecard(
     ]
     found = tuple(summaries)
     return FleetScorecard(
-        runs=sum(tally.runs for (_, _, window), tally in groups.items() if window == ALL),
+        runs=sum(tally["runs"] for (_, _, window), tally in groups.items() if window == ALL),
         groups=found,
         separations=separations(found),
         heat_maps=tuple(heat_maps),
@@ -223,7 +210,7 @@ def _summary(
         value_at = ranks.value_at(
             (figure, tally.vendor, tally.schedule, scope_window), severity, None
         )
-        return spread_of(tally.ended.get(figure, 0), tally.never(figure), value_at)
+        return spread_of(tally[figure], tally.never(figure), value_at)
 
     cost = None
     if revenue_per_minute is not None:
@@ -231,12 +218,10 @@ def _summary(
             ("outage", tally.vendor, tally.schedule, scope_window), severity, None
         )
         cost = cost_from(
-            outage_us=tally.outage_us,
+            outage_us=tally["outage_us"],
             # The scorecard's median outage is over minutes: each value divided before mixing.
-            outage_minutes_p50=quantile_of(
-                tally.ended.get("outage", 0), 0.5, lambda rank: outage_at(rank) / 60
-            ),
-            lower_bound_runs=tally.outage_open,
+            outage_minutes_p50=quantile_of(tally["outage"], 0.5, lambda rank: outage_at(rank) / 60),
+            lower_bound_runs=tally["outage_open"],
             revenue=revenue_per_minute,
         )
     spreads = GroupSpreads(*(spread(figure) for figure in _SPREADS))
@@ -248,10 +233,10 @@ def _heat_cell(tally: _Tally | None, ranks: _Ranks, severity: str | None, hour: 
         return HeatCell(runs=0, met=0, judged=0, first_human_p50_s=None)
     value_at = ranks.value_at(("first_human", tally.vendor, tally.schedule, None), severity, hour)
     return HeatCell(
-        runs=tally.runs,
-        met=tally.met,
-        judged=tally.judged,
-        first_human_p50_s=quantile_of(tally.ended.get("first_human", 0), 0.5, value_at),
+        runs=tally["runs"],
+        met=tally["met"],
+        judged=tally["judged"],
+        first_human_p50_s=quantile_of(tally["first_human"], 0.5, value_at),
     )
 
 
@@ -260,18 +245,29 @@ def _gather(
 ) -> tuple[dict[tuple[str, str, Window | Literal["all"]], _Tally], dict[tuple[str, int], _Tally]]:
     """The totals added up per group (severity, row label, window; the "all" window first,
     then each window with runs, in the scorecard's order) and per label and hour of week."""
-    by_group: dict[tuple[str, str, Window | Literal["all"]], _Tally] = {}
-    by_hour: dict[tuple[str, int], _Tally] = {}
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    owners: dict[tuple[Any, ...], tuple[str, str | None]] = {}
     for row in tallies:
         schedule = row.schedule if by_schedule else None
         label = series_label(row.vendor, schedule)
-        for window in (ALL, Window(row.window)):
-            key = (row.severity, label, window)
-            by_group.setdefault(key, _Tally(row.vendor, schedule)).add(row)
-        by_hour.setdefault((label, row.hour_of_week), _Tally(row.vendor, schedule)).add(row)
-    order: dict[Window | Literal["all"], int] = {
-        ALL: 0,
-        **{w: i + 1 for i, w in enumerate(WINDOWS)},
-    }
-    ordered = sorted(by_group.items(), key=lambda item: (item[0][0], item[0][1], order[item[0][2]]))
-    return dict(ordered), by_hour
+        counts = _read_counts(row)
+        for key in (
+            (row.severity, label, ALL),
+            (row.severity, label, Window(row.window)),
+            (label, row.hour_of_week),
+        ):
+            found = sums.get(key)
+            if found is None:
+                sums[key] = list(counts)
+                owners[key] = (row.vendor, schedule)
+            else:
+                for place, value in enumerate(counts):
+                    found[place] += value
+    order: dict[Window | Literal["all"], int] = {ALL: 0}
+    order.update({window: place + 1 for place, window in enumerate(WINDOWS)})
+    groups = sorted(
+        (key for key in sums if len(key) == 3), key=lambda key: (key[0], key[1], order[key[2]])
+    )
+    by_group = {key: _Tally(*owners[key], tuple(sums[key])) for key in groups}
+    by_hour = {key: _Tally(*owners[key], tuple(sums[key])) for key in sums if len(key) == 2}
+    return by_group, by_hour

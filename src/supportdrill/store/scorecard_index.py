@@ -23,6 +23,7 @@ import bisect
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any
@@ -46,6 +47,7 @@ _COUNTS = (
     "outage_open",
     "outage_us",
 )
+_PG_TYPES = {"hour_of_week": "integer"}
 _FIGURE_COLUMNS = ", ".join(f"{figure}_s" for figure in FIGURES)
 _Deltas = defaultdict[tuple[Any, ...], Counter[str]]
 
@@ -233,75 +235,100 @@ class ScorecardIndex(Database):
     ) -> tuple[tuple[float, ...], ...]:
         """For each query, the values at its ranks, ascending."""
         starts = self._bucket_starts(queries, include_simulated)
-        statements: list[tuple[str, Sequence[Any]]] = []
-        for query in queries:
-            where = ["figure = ?", "vendor = ?"]
-            parameters: list[Any] = [query.figure, query.vendor]
-            offset = query.rank
-            if query.hour_of_week is not None:
-                # An hour of the week holds a few hundred runs at most: walk it from the start.
-                where.append("hour_of_week = ?")
-                parameters.append(query.hour_of_week)
-                if query.severity is not None:
-                    where.append("severity = ?")
-                    parameters.append(query.severity)
-            else:
-                where.append("severity = ?")
-                parameters.append(query.severity)
-                if query.window is not None:
-                    where.append("time_window = ?")
-                    parameters.append(query.window)
-                bucket, before = starts[_scope(query)].locate(query.rank)
-                where.append("bucket >= ?")
-                parameters.append(bucket)
-                offset -= before
-            if not include_simulated:
-                where.append("simulated = 0")
-            if query.schedule is not None:
-                where.append("schedule = ?")
-                parameters.append(query.schedule)
-            statements.append(
-                (
-                    f"SELECT value FROM figure_values WHERE {' AND '.join(where)} "
-                    "ORDER BY bucket, value LIMIT ? OFFSET ?",
-                    [*parameters, query.count, offset],
-                )
+        walks = [_walk(query, starts) for query in queries]
+        simulated = "" if include_simulated else " AND f.simulated = 0"
+        if self.backend.dialect == "postgresql":
+            answers = self._walk_together(walks, simulated)
+        else:
+            # SQLite runs in this process: a statement per walk costs microseconds.
+            answers = self.backend.query_many(
+                [
+                    (
+                        "SELECT f.value FROM figure_values f WHERE "
+                        + " AND ".join(f"f.{column} = ?" for column, _ in walk.equal)
+                        + ("" if walk.bucket is None else " AND f.bucket >= ?")
+                        + f"{simulated} ORDER BY f.bucket, f.value LIMIT ? OFFSET ?",
+                        [*walk.values(), walk.count, walk.offset],
+                    )
+                    for walk in walks
+                ]
             )
-        answers = self.backend.query_many(statements)
         found = []
         for query, rows in zip(queries, answers, strict=True):
             if len(rows) != query.count:
                 raise StoreError(f"{self.where}: the scorecard index changed while it was read")
-            found.append(tuple(float(row[0]) for row in rows))
+            found.append(tuple(float(row[-1]) for row in rows))
         return tuple(found)
+
+    def _walk_together(self, walks: Sequence[_Walk], simulated: str) -> list[list[Any]]:
+        """On PostgreSQL, the walks of one shape as one statement: their parameters as
+        arrays, unnested and joined LATERALly to the walk, so the server runs them all (each
+        still an index walk) for one round trip and one plan, not one per walk."""
+        shapes: dict[tuple[tuple[str, ...], bool], list[int]] = defaultdict(list)
+        for number, walk in enumerate(walks):
+            shapes[walk.shape()].append(number)
+        statements: list[tuple[str, Sequence[Any]]] = []
+        for (columns, bucketed), numbers in shapes.items():
+            names = ["k", *columns, *(["bucket"] * bucketed), "lim", "off"]
+            types = ["integer", *(_PG_TYPES.get(c, "text") for c in columns)]
+            types += ["integer"] * bucketed + ["bigint", "bigint"]
+            rows = [[number, *walks[number].values(), walks[number].count, walks[number].offset]
+                    for number in numbers]  # fmt: skip
+            # Stored text compares bytewise (COLLATE "C"): the parameters are read the same way.
+            conditions = [
+                f"f.{column} = w.{column}" + ("" if column == "hour_of_week" else ' COLLATE "C"')
+                for column in columns
+            ]
+            conditions += ["f.bucket >= w.bucket"] * bucketed
+            statements.append(
+                (
+                    f"SELECT w.k, v.value FROM unnest({', '.join(f'?::{t}[]' for t in types)}) "
+                    f"AS w({', '.join(names)}) CROSS JOIN LATERAL (SELECT f.bucket, f.value "
+                    f"FROM figure_values f WHERE {' AND '.join(conditions)}{simulated} "
+                    "ORDER BY f.bucket, f.value LIMIT w.lim OFFSET w.off) AS v "
+                    "ORDER BY w.k, v.bucket, v.value",
+                    [list(column) for column in zip(*rows, strict=True)],
+                )
+            )
+        answers: list[list[Any]] = [[] for _ in walks]
+        for found in self.backend.query_many(statements):
+            for number, value in found:
+                answers[int(number)].append((value,))
+        return answers
 
     def _bucket_starts(
         self, queries: Sequence[RankQuery], include_simulated: bool
     ) -> dict[tuple[Any, ...], _Buckets]:
         """Per group the queries walk (not by hour): its buckets and how many values lie
-        below each, from one read of the bucket counts."""
+        below each. The counts come added up per group by the server: one read for the
+        groups of one window, one for the groups of every window."""
         wanted = {_scope(query) for query in queries if query.hour_of_week is None}
-        if not wanted:
-            return {}
-        figures = sorted({scope[0] for scope in wanted})
-        vendors = sorted({scope[1] for scope in wanted})
-        simulated = "" if include_simulated else " AND simulated = 0"
-        rows = self._query(
-            "SELECT figure, vendor, severity, time_window, schedule, bucket, SUM(n) "
-            f"FROM figure_buckets WHERE figure IN {_in(figures)} AND vendor IN {_in(vendors)}"
-            f"{simulated} GROUP BY figure, vendor, severity, time_window, schedule, bucket",
-            [*figures, *vendors],
-        )
         counts: dict[tuple[Any, ...], Counter[int]] = defaultdict(Counter)
-        for figure, vendor, severity, window, schedule, bucket, n in rows:
-            for scope in (
-                (figure, vendor, severity, window, schedule),
-                (figure, vendor, severity, None, schedule),
-                (figure, vendor, severity, window, None),
-                (figure, vendor, severity, None, None),
+        for windowed in (True, False):
+            scopes = {scope for scope in wanted if (scope[3] is not None) == windowed}
+            if not scopes:
+                continue
+            by_schedule = any(scope[4] is not None for scope in scopes)
+            columns = ["figure", "vendor", "severity"]
+            columns += ["time_window"] * windowed + ["schedule"] * by_schedule
+            figures = sorted({scope[0] for scope in scopes})
+            vendors = sorted({scope[1] for scope in scopes})
+            simulated = "" if include_simulated else " AND simulated = 0"
+            listed = ", ".join(columns)
+            whole = any(scope[4] is None for scope in scopes)
+            for row in self._query(
+                f"SELECT {listed}, bucket, SUM(n) FROM figure_buckets "
+                f"WHERE figure IN {_in(figures)} AND vendor IN {_in(vendors)}{simulated} "
+                f"GROUP BY {listed}, bucket",
+                [*figures, *vendors],
             ):
-                if scope in wanted:
-                    counts[scope][int(bucket)] += int(n)
+                key = (row[0], row[1], row[2], row[3] if windowed else None)
+                bucket, n = int(row[-2]), int(row[-1])
+                # A group of one schedule, and of every schedule, as the queries ask.
+                if by_schedule and (scope := (*key, row[len(columns) - 1])) in scopes:
+                    counts[scope][bucket] += n
+                if whole and (scope := (*key, None)) in scopes:
+                    counts[scope][bucket] += n
         return {scope: _Buckets(counts[scope]) for scope in wanted}
 
 
@@ -318,6 +345,42 @@ class _Buckets:
         if place == len(self._buckets):
             raise StoreError("the scorecard index changed while it was read")
         return self._buckets[place], self._ends[place - 1] if place else 0
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """One index walk: the rows equal to ``equal``, from ``bucket`` on (None: from the
+    start), ``offset`` values skipped, ``count`` values read."""
+
+    equal: tuple[tuple[str, Any], ...]
+    bucket: int | None
+    count: int
+    offset: int
+
+    def shape(self) -> tuple[tuple[str, ...], bool]:
+        return tuple(column for column, _ in self.equal), self.bucket is not None
+
+    def values(self) -> list[Any]:
+        found = [value for _, value in self.equal]
+        return found if self.bucket is None else [*found, self.bucket]
+
+
+def _walk(query: RankQuery, starts: dict[tuple[Any, ...], _Buckets]) -> _Walk:
+    equal: list[tuple[str, Any]] = [("figure", query.figure), ("vendor", query.vendor)]
+    if query.hour_of_week is not None:
+        # An hour of the week holds a few hundred runs at most: walk it from the start.
+        equal.append(("hour_of_week", query.hour_of_week))
+        if query.severity is not None:
+            equal.append(("severity", query.severity))
+        bucket, before = None, 0
+    else:
+        equal.append(("severity", query.severity))
+        if query.window is not None:
+            equal.append(("time_window", query.window))
+        bucket, before = starts[_scope(query)].locate(query.rank)
+    if query.schedule is not None:
+        equal.append(("schedule", query.schedule))
+    return _Walk(tuple(equal), bucket, query.count, query.rank - before)
 
 
 def _scope(query: RankQuery) -> tuple[Any, ...]:
