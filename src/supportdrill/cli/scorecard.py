@@ -59,7 +59,9 @@ def execute(args: argparse.Namespace) -> CommandResult:
         currency=args.currency,
         group=args.group,
     )
-    from ..report.scorecard_html import render_html  # matplotlib: only when drawn
+    if args.format == "html":
+        from ..report.scorecard_html import render_html  # matplotlib: only when drawn
 
-    renderers = {"json": render_json, "html": render_html}
-    return CommandResult(lines=(renderers.get(args.format, render_markdown)(card),))
+        return CommandResult(lines=(render_html(card),))
+    render = render_json if args.format == "json" else render_markdown
+    return CommandResult(lines=(render(card),))
