@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InvalidInput
-from ..report.vendor_scorecard import load, render_json, render_markdown
 from .options import store_path
 from .result import CommandResult
 
@@ -50,6 +49,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def execute(args: argparse.Namespace) -> CommandResult:
     if args.revenue_per_minute is not None and not args.revenue_per_minute >= 0:
         raise InvalidInput("--revenue-per-minute must be a number, not negative")
+    from ..report.vendor_scorecard import load, render_json, render_markdown
+
     card = load(
         store_path(args),
         vendors=args.vendor or (),

@@ -26,17 +26,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..definitions.model import Coverage
 from ..timeline import FaultInjected, TicketFiled, Timeline
 from .diagnosis import Diagnosis, Judgement
-from .evaluation import Evaluation
 from .metrics import ACKNOWLEDGEMENT, FIRST_HUMAN_RESPONSE, FIRST_RESOLUTION
 from .quantiles import percentile, quantile_of
 from .stats import Proportion, Separation, separation, wilson_interval
 from .verdicts import Verdict
 from .windows import WINDOWS, Window, hour_of_week, window_of
+
+if TYPE_CHECKING:  # the scorecard read from the index never evaluates a run
+    from .evaluation import Evaluation
 
 ALL: Literal["all"] = "all"
 CORRECT = frozenset({Judgement.CORRECT, Judgement.CORRECT_AFTER_WRONG})

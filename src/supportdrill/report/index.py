@@ -15,17 +15,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..definitions.loader import build_drill
 from ..definitions.model import Drill
 from ..errors import InvalidConfiguration
-from ..measure.diagnosis import diagnose
-from ..measure.evaluation import Evaluation
 from ..measure.fleet import CORRECT, RunFigures, group_counts, run_figures
 from ..store import IndexedRun, RunFigureRow, RunStore, StoreTarget, parse_store
 from ..timeline import DrillStarted, Timeline
-from .build import evaluation_of
-from .journal import RunFacts
+
+if TYPE_CHECKING:
+    from ..measure.evaluation import Evaluation
+    from .journal import RunFacts
 
 SCORER_VERSION = 3
 """Bump when a figure's meaning changes: rows written by another version are scored again.
@@ -89,6 +89,8 @@ def indexed_run(
     labels: Mapping[str, str],
 ) -> IndexedRun:
     """What the index keeps of one finished run."""
+    from ..measure.diagnosis import diagnose
+
     figures = run_figures(
         run_id, drill.vendor.name, timeline, card, diagnose(timeline), drill.coverage
     )
@@ -111,6 +113,11 @@ def index_run(store: RunStore, facts: RunFacts, timeline: Timeline, card: Evalua
 
 def _indexed(store: RunStore, run_ids: Sequence[str]) -> Iterator[IndexedRun]:
     """Score ``run_ids`` from the store, reading their timelines in one query per batch."""
+    # Scoring loads the drill loader and the reports' evaluation: only when a run lacks a row.
+    from ..definitions.loader import build_drill
+    from .build import evaluation_of
+    from .journal import RunFacts
+
     timelines = store.timelines(run_ids)
     drills: dict[tuple[str, str], Drill] = {}
     for run_id in run_ids:

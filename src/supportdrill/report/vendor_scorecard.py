@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..definitions.durations import format_duration
-from ..measure.diagnosis import diagnose
 from ..measure.fleet import (
     ALL,
     GroupSummary,
@@ -34,7 +33,6 @@ from ..measure.stats import Proportion, Separation
 from ..measure.windows import WINDOW_LABELS, Window
 from ..store import StoreTarget
 from .index import SCHEDULE_LABEL
-from .rescoring import scored_runs
 
 SCHEMA = "supportdrill.scorecard/1"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -127,6 +125,9 @@ def load_rescored(
 ) -> FleetScorecard:
     """:func:`load` the slow way: every finished run's timeline scored again (the index's
     oracle in tests, and the benchmark's baseline)."""
+    from ..measure.diagnosis import diagnose
+    from .rescoring import scored_runs
+
     rows = []
     for run in scored_runs(
         store_path, vendors=vendors, severity=severity, include_simulated=include_simulated

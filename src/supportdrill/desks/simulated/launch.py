@@ -1,5 +1,9 @@
 """Starting the simulated desk: the one place, with the one set of defaults.
 
+The defaults' values (persona, zone, hours, rate) are defined in
+:mod:`supportdrill.definitions.personas`, which has no dependencies, so the command line lists
+them without loading the desk; every start takes them through :class:`DeskLaunch`.
+
 ``supportdrill run`` (and ``demo``), ``supportdrill desk check`` and ``supportdrill desk serve``
 all start the simulated desk through :func:`launch`, from a :class:`DeskLaunch`:
 
@@ -31,16 +35,17 @@ from types import MappingProxyType
 from ...clock import AcceleratedClock, Clock, RealClock
 from ...definitions.durations import DurationError, parse_duration
 from ...definitions.model import Drill
+from ...definitions.personas import (
+    BUSINESS_HOURS,
+    DEFAULT_PERSONA,
+    DEFAULT_RATE,
+    DEFAULT_TIMEZONE,
+    PERSONA_NAMES,
+)
 from ...errors import InvalidConfiguration
 from .hours import HolidayRules
-from .personas import BUSINESS_HOURS, PERSONA_NAMES
 from .server import SimulatedDeskServer, build_personas
 
-DEFAULT_PERSONA = "responsive-24x7"
-DEFAULT_TIMEZONE = "UTC"
-"""For ``desk serve`` without ``--timezone``; a drill's desk uses the vendor's zone."""
-DEFAULT_RATE = 3600.0
-"""Simulated seconds per wall second when a start is given without a rate."""
 MAX_RATE = 1_000_000.0
 """A million simulated seconds a second (11 days): beyond that, wall-clock jitter of a
 millisecond is a quarter of an hour of simulated time, and no figure means anything."""

@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...clock import require_aware
-from ...definitions.desk_settings import PERSONA_NAMES as PERSONA_NAMES
 from ...definitions.model import Coverage
+from ...definitions.personas import BUSINESS_HOURS as BUSINESS_HOURS
+from ...definitions.personas import PERSONA_NAMES as PERSONA_NAMES
 from ...definitions.tiers import parse_coverage
 from .hours import HolidayRules, business_add
 
@@ -168,8 +169,6 @@ _ASK = (
     "send the browser console logs, a chrome://webrtc-internals dump and the affected stream IDs."
 )
 _THANKS = "Thanks for the logs. We can reproduce the problem on our side and are working on a fix."
-
-BUSINESS_HOURS = "Mon-Fri 09:00-18:00"
 
 
 def _steps(name: str) -> tuple[Step, ...]:
