@@ -6,7 +6,8 @@ Defined once, here, with nothing but the standard library: the drill loader
 ``delay_<step>:`` against them, the simulated desk (:mod:`supportdrill.desks.simulated`) plays
 and starts with them, and ``supportdrill desk serve --help`` lists them without loading the desk
 (aiohttp, holidays). The scripted steps themselves are in
-:mod:`supportdrill.desks.simulated.personas`, which checks that it matches this table.
+:mod:`supportdrill.desks.simulated.personas`; ``tests/definitions/test_desk_settings.py`` holds
+them to this table.
 """
 
 from __future__ import annotations

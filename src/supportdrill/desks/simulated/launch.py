@@ -23,7 +23,6 @@ is then filed at 17:55:00, whatever the rate.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import math
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ...clock import AcceleratedClock, Clock, RealClock
 from ...definitions.durations import DurationError, parse_duration
@@ -44,7 +44,10 @@ from ...definitions.personas import (
 )
 from ...errors import InvalidConfiguration
 from .hours import HolidayRules
-from .server import SimulatedDeskServer, build_personas
+from .personas import build_personas
+
+if TYPE_CHECKING:
+    from .server import SimulatedDeskServer
 
 MAX_RATE = 1_000_000.0
 """A million simulated seconds a second (11 days): beyond that, wall-clock jitter of a
@@ -205,6 +208,8 @@ def launch(
 
     ``clock`` is shared with the runner; without one the desk uses ``spec.clock()``.
     """
+    from .server import SimulatedDeskServer  # aiohttp: loaded to serve, not to check a drill
+
     return SimulatedDeskServer(
         persona=spec.persona,
         clock=clock if clock is not None else spec.clock(),
@@ -256,6 +261,8 @@ async def serve(
     ``ready`` is called with the base URL once it listens, carrying the port actually bound
     (with ``port=0``, the one the system picked): print it from there, not before.
     """
+    import asyncio
+
     check_listen(host, port)
     async with launch(
         spec, clock=clock, host=host, port=port, state_path=state_path, token=token

@@ -246,6 +246,34 @@ def builtin_persona(
     return persona.with_delays(delays) if delays else persona
 
 
+def build_personas(
+    *,
+    timezone: str = "Asia/Jakarta",
+    hours: str = BUSINESS_HOURS,
+    scale: float = 1.0,
+    delays: Mapping[str, Mapping[str, float]] | None = None,
+    holidays: HolidayRules | None = None,
+) -> dict[str, Persona]:
+    """Every built-in persona with these settings; ``delays`` maps persona → step → seconds."""
+    delays = delays or {}
+    unknown = sorted(set(delays) - set(PERSONA_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown persona {unknown[0]!r}; choose one of {', '.join(PERSONA_NAMES)}"
+        )
+    return {
+        name: builtin_persona(
+            name,
+            timezone=timezone,
+            hours=hours,
+            scale=scale,
+            delays=delays.get(name),
+            holidays=holidays,
+        )
+        for name in PERSONA_NAMES
+    }
+
+
 def render(body: str, *, persona: Persona, ticket_id: int, subject: str) -> str:
     """A step's body with its placeholders filled."""
     return body.format(
