@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from backends import raw_sql
+from hypothesis import given
+from hypothesis import strategies as st
 
 from supportdrill.definitions.loader import build_drill
 from supportdrill.errors import StoreError
@@ -233,3 +235,12 @@ def test_a_version_4_index_is_replaced_and_rebuilt(
         assert len(store.unindexed_runs(SCORER_VERSION)) == 5  # the old rows are gone
     options = {"include_simulated": True}
     assert load(store_url, **options) == load_rescored(store_url, **options)  # type: ignore[arg-type]
+
+
+@given(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_a_larger_value_never_has_a_smaller_bucket(first: float, second: float) -> None:
+    low, high = sorted((first, second))
+    assert rank_bucket(low) <= rank_bucket(high)
