@@ -29,28 +29,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# Bound here, not on first use: the function ``launch`` shares its module's name, and importing
+# the module would otherwise leave the package's ``launch`` naming the module.
+from .hours import HolidayRules
+from .launch import DeskLaunch, launch, serve_desk
+from .personas import PERSONA_NAMES, Persona, Step, builtin_persona
+
 if TYPE_CHECKING:
     from .client import SimulatedDesk, idempotency_tag
     from .faults import FaultMode
-    from .hours import HolidayRules
-    from .launch import DeskLaunch, launch, serve_desk
-    from .personas import PERSONA_NAMES, Persona, Step, builtin_persona
     from .server import SimulatedDeskServer
 
-# Loaded on first use (PEP 562): checking a drill's desk settings (``validate``) needs the
-# personas and the launch rules, not the HTTP server and client (aiohttp, httpx).
+# The HTTP side loads on first use (PEP 562): checking a drill's desk settings (``validate``)
+# needs the personas and the launch rules, not the server and client (aiohttp, httpx).
 _LAZY = {
     "SimulatedDesk": "client",
     "idempotency_tag": "client",
     "FaultMode": "faults",
-    "HolidayRules": "hours",
-    "DeskLaunch": "launch",
-    "launch": "launch",
-    "serve_desk": "launch",
-    "PERSONA_NAMES": "personas",
-    "Persona": "personas",
-    "Step": "personas",
-    "builtin_persona": "personas",
     "SimulatedDeskServer": "server",
 }
 
