@@ -29,7 +29,7 @@ def execute(args: argparse.Namespace) -> CommandResult:
             errors.append(str(exc))
             continue
         if drill.vendor.desk.kind is DeskKind.SIMULATED:
-            from ..desks.simulated.launch import DeskLaunch  # aiohttp: only for a simulated desk
+            from ..desks.simulated.launch import DeskLaunch  # only for a simulated desk
 
             try:
                 # The simulated desk as run would start it: persona, zone, hours, rate, start.
