@@ -28,7 +28,16 @@ from ..vocabulary import (
     TicketRef,
 )
 from .base import Desk, OpenContext
-from .http import MAX_PAGES, DeskHttp, json_list, json_object, next_link, parse_timestamp, require
+from .http import (
+    MAX_PAGES,
+    DeskHttp,
+    json_list,
+    json_object,
+    linked_pages,
+    next_link,
+    parse_timestamp,
+    require,
+)
 from .tracking import Cursor, drill_token, first_carrying_token, with_token
 
 VENDOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
@@ -89,7 +98,8 @@ class GithubDesk(Desk):
         return self._ref(answer.data)
 
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
-        answer = await self.http.get(
+        pages = linked_pages(
+            self.http,
             f"/repos/{self.repo}/issues",
             params={
                 "creator": await self._me(),
@@ -99,15 +109,11 @@ class GithubDesk(Desk):
                 "per_page": 100,
             },
         )
-        for _ in range(MAX_PAGES):
+        async for answer in pages:
             issues = json_list(answer.data, None, "github issues")
             issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
             if issue is not None:
                 return self._ref(issue)
-            url = next_link(answer.headers)
-            if url is None:
-                break
-            answer = await self.http.get(url)
         return None
 
     def _ref(self, data: Any) -> TicketRef:

@@ -24,7 +24,7 @@ every answer carries the desk's clock (``Date`` header) for skew, and its ``ETag
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -306,6 +306,20 @@ class DeskHttp:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+async def linked_pages(
+    http: DeskHttp, url: str, *, params: Mapping[str, str | int] | None = None
+) -> AsyncIterator[HttpAnswer]:
+    """Every page of a listing that pages with ``Link: <…>; rel="next"`` (GitHub, Freshdesk),
+    first page first, at most :data:`MAX_PAGES`. A caller looking for one item stops early."""
+    answer = await http.get(url, params=params)
+    for _ in range(MAX_PAGES):
+        yield answer
+        following = next_link(answer.headers)
+        if following is None:
+            return
+        answer = await http.get(following)
 
 
 def json_list(data: Any, key: str | None, what: str) -> list[Any]:
