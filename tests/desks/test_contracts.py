@@ -83,7 +83,9 @@ async def test_github_requests_and_fake_answers_follow_the_description(
         fake.close_issue(int(ref.ticket_id))
         await desk.poll(ref, since=first.cursor)
         await desk.check()
-        fake.transfer(int(ref.ticket_id))
+        fake.transfer(int(ref.ticket_id), new_number=12)
+        await desk.poll(ref)
+        await desk.comment(ref, "Is it still on your list?")
         await desk.poll(ref)
     finally:
         await desk.close()
@@ -92,6 +94,10 @@ async def test_github_requests_and_fake_answers_follow_the_description(
     exchanges = [e for e in fake.exchanges if not e.path.startswith("/repositories/")]
     checked = held_to(exchanges, ("/", Contract("github")))
     assert "GET /repos/{owner}/{repo}/issues/{issue_number} → 301" in checked
+    # The comment went to the transferred issue's new place, as documented there.
+    assert ("POST", "/repos/acme/media-sdk/issues/12/comments", 201) in {
+        (e.method, e.path, e.status) for e in exchanges
+    }
     assert len(checked) >= 12
 
 

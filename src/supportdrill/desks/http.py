@@ -14,7 +14,8 @@ through :class:`DeskHttp`, so the mapping from transport failures and status cod
   :class:`~supportdrill.errors.DeskRejected`
 - redirects: a GET follows them (GitHub answers 301 for a transferred issue; httpx drops our
   credentials if the new place is another origin); a redirect left over, or one to a write, is
-  never success and its body is never parsed (:class:`~supportdrill.errors.DeskProtocolError`)
+  never success and its body is never parsed (:class:`DeskRedirected`, a
+  :class:`~supportdrill.errors.DeskProtocolError`, with the status and ``Location``)
 - a body that is not the JSON we asked for → :class:`~supportdrill.errors.DeskProtocolError`
 
 Every error text passes through the desk's :class:`~supportdrill.secrets.Redactor`, and
@@ -44,6 +45,22 @@ from ..secrets import Redactor
 
 USER_AGENT = "supportdrill/0.1 (+support drill harness)"
 BODY_EXCERPT = 300
+
+
+class DeskRedirected(DeskProtocolError):
+    """A redirect that was not followed (one to a write, or left over): the desk did not act
+    on the request. ``location`` is where it pointed; an adapter that knows what the redirect
+    means (GitHub's transferred issue) re-resolves the ticket instead of parsing its body."""
+
+    def __init__(self, message: str, *, status: int, location: str | None) -> None:
+        self.status = status
+        self.location = location
+        super().__init__(message)
+
+    @property
+    def permanent(self) -> bool:
+        """301/308: the new place is to be used from now on (302/303/307 are for this once)."""
+        return self.status in (301, 308)
 
 
 @dataclass(frozen=True)
@@ -277,9 +294,13 @@ class DeskHttp:
             now = server_time or datetime.now(UTC)
             raise DeskRateLimited(message, retry_after=rate_limit_wait(headers, now))
         if 300 <= status < 400:
-            where_to = headers.get("location", "nowhere")
-            raise DeskProtocolError(
-                self._say(f"{where}: HTTP {status} redirect to {where_to} was not followed")
+            where_to = headers.get("location")
+            raise DeskRedirected(
+                self._say(
+                    f"{where}: HTTP {status} redirect to {where_to or 'nowhere'} was not followed"
+                ),
+                status=status,
+                location=where_to,
             )
         if status in (401, 403):
             raise DeskAuthFailed(message, status=status, body=excerpt)
