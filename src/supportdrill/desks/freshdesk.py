@@ -16,6 +16,7 @@ What it cannot see: automation-rule emails (the auto-acknowledgement) are not co
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -131,11 +132,15 @@ class FreshdeskDesk(Desk):
                 "per_page": 100,
             },
         )
-        async for answer in pages:
-            tickets = json_list(answer.data, None, "freshdesk tickets")
-            ticket = first_carrying_token(tickets, idempotency_key, field="subject", what="ticket")
-            if ticket is not None:
-                return self._ref(ticket)
+        # Closed as soon as the ticket turns up, not when the generator is collected.
+        async with aclosing(pages):
+            async for answer in pages:
+                tickets = json_list(answer.data, None, "freshdesk tickets")
+                ticket = first_carrying_token(
+                    tickets, idempotency_key, field="subject", what="ticket"
+                )
+                if ticket is not None:
+                    return self._ref(ticket)
         return None
 
     def _ref(self, data: Any) -> TicketRef:

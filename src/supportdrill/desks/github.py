@@ -17,6 +17,7 @@ when deleted): the comment fails and says so.
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -122,11 +123,13 @@ class GithubDesk(Desk):
                 "per_page": 100,
             },
         )
-        async for answer in pages:
-            issues = json_list(answer.data, None, "github issues")
-            issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
-            if issue is not None:
-                return self._ref(issue)
+        # Closed as soon as the ticket turns up, not when the generator is collected.
+        async with aclosing(pages):
+            async for answer in pages:
+                issues = json_list(answer.data, None, "github issues")
+                issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
+                if issue is not None:
+                    return self._ref(issue)
         return None
 
     def _ref(self, data: Any) -> TicketRef:

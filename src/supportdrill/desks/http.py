@@ -25,7 +25,7 @@ every answer carries the desk's clock (``Date`` header) for skew, and its ``ETag
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -331,7 +331,7 @@ class DeskHttp:
 
 async def linked_pages(
     http: DeskHttp, url: str, *, params: Mapping[str, str | int] | None = None
-) -> AsyncIterator[HttpAnswer]:
+) -> AsyncGenerator[HttpAnswer, None]:
     """Every page of a listing that pages with ``Link: <…>; rel="next"`` (GitHub, Freshdesk),
     first page first, at most :data:`MAX_PAGES`. A caller looking for one item stops early."""
     answer = await http.get(url, params=params)
