@@ -159,6 +159,30 @@ async def test_a_comment_on_a_transferred_issue_is_posted_once_at_its_new_place(
     ]
 
 
+async def test_polls_of_a_transferred_issue_go_to_its_new_place_after_the_first(
+    fake: FakeGithub, make: Callable[[], GithubDesk]
+) -> None:
+    # GitHub: "A 301 status code indicates permanent redirection ... you should update your
+    # code to use this URL for future requests."
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-moved-reads")
+    number = int(ref.ticket_id)
+    first = await desk.poll(ref)
+    fake.transfer(number, to_repo="acme/media-sdk", new_number=12)
+    fake.comment(number, MAINTAINER, "Moved to the SDK repo; looking now.", "MEMBER")
+    second = await desk.poll(ref, since=first.cursor)
+    before = len(fake.exchanges)
+    fake.close_issue(number)
+    third = await desk.poll(ref, since=second.cursor)
+    assert [e.status for e in fake.exchanges[before:]].count(301) == 0
+    assert {e.path for e in fake.exchanges[before:]} == {
+        "/repos/acme/media-sdk/issues/12/comments",
+        "/repos/acme/media-sdk/issues/12",
+    }
+    status = [e for e in third.events if isinstance(e, DeskStatusChange)]
+    assert [s.category for s in status] == [StatusCategory.SOLVED]
+
+
 async def test_a_comment_on_an_issue_moved_out_of_sight_says_so_and_posts_nothing(
     fake: FakeGithub, make: Callable[[], GithubDesk]
 ) -> None:

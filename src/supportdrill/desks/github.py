@@ -9,7 +9,8 @@ Bot), ``author_association`` (OWNER, MEMBER, COLLABORATOR = the vendor) and
 conditional requests (``If-None-Match``): a 304 costs no rate limit.
 
 A transferred issue answers 301 at its old URLs (docs.github.com "Get an issue"). Reads follow
-it; a write is not acted on, so :meth:`GithubDesk.comment` re-resolves the issue and posts once
+it, and a poll that did takes the new place the issue names for later requests; a write is not
+acted on, so :meth:`GithubDesk.comment` re-resolves the issue and posts once
 to the ``comments_url`` the issue now names, which later requests use too (GitHub: a 301's new
 place is for every later request). Moved where the token cannot read, it answers 404 (or 410
 when deleted): the comment fails and says so.
@@ -188,6 +189,8 @@ class GithubDesk(Desk):
         issue_answer = await self.http.get(self._issue_url(ref), etag=cursor.get("issue_etag"))
         if not issue_answer.not_modified:
             issue = json_object(issue_answer.data, "github issue")
+            if issue_answer.moved:
+                self._remember(ref, issue)  # transferred: later polls go to the new place
             state = str(require(issue, "state", "issue"))
             reason = str(issue.get("state_reason") or "")
             status = f"{state}:{reason}" if reason and state == "closed" else state
@@ -302,13 +305,16 @@ class GithubDesk(Desk):
         permanent."""
         answer = await self.http.get(f"/repos/{self.repo}/issues/{ref.ticket_id}")
         issue = json_object(answer.data, "github issue")
+        place = self._remember(ref, issue) if permanent or answer.moved else None
+        return place[1] if place else str(require(issue, "comments_url", "github issue"))
+
+    def _remember(self, ref: TicketRef, issue: Any) -> tuple[str, str]:
         place = (
             str(require(issue, "url", "github issue")),
             str(require(issue, "comments_url", "github issue")),
         )
-        if permanent:
-            self._moved[ref.ticket_id] = place
-        return place[1]
+        self._moved[ref.ticket_id] = place
+        return place
 
     async def check(self) -> list[str]:
         me = await self._me()

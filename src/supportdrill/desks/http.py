@@ -74,6 +74,9 @@ class HttpAnswer:
     """Response headers, lower-case names."""
     server_time: datetime | None = None
     etag: str | None = None
+    moved: bool = False
+    """A permanent redirect (301/308) was followed to get here: the thing asked for lives
+    elsewhere now, and the answer (GitHub's issue names its own ``url``) says where."""
 
     @property
     def not_modified(self) -> bool:
@@ -264,8 +267,9 @@ class DeskHttp:
         status = response.status_code
         lower = {key.lower(): value for key, value in response.headers.items()}
         server_time = parse_http_date(lower.get("date"))
+        moved = any(step.status_code in (301, 308) for step in response.history)
         if status == 304 and etag:
-            return HttpAnswer(status, None, lower, server_time, lower.get("etag", etag))
+            return HttpAnswer(status, None, lower, server_time, lower.get("etag", etag), moved)
         if not 200 <= status < 300:
             self._raise_for(where, response, lower, server_time)
         data: Any = None
@@ -278,7 +282,7 @@ class DeskHttp:
                         f"{where}: answer {status} is not JSON: {response.content[:BODY_EXCERPT]!r}"
                     )
                 ) from exc
-        return HttpAnswer(status, data, lower, server_time, lower.get("etag"))
+        return HttpAnswer(status, data, lower, server_time, lower.get("etag"), moved)
 
     def _raise_for(
         self,
