@@ -5,8 +5,9 @@ When a run ends, the session scores it for its reports and hands the same evalua
 ``measure.fleet.RunFigures`` row). Runs that ended without that (a harness killed after the
 last event, a store filled by an older supportdrill, runs brought in by ``supportdrill
 import``) are scored by :func:`index_missing`, which ``supportdrill scorecard`` calls first, so
-the index is never silently short. ``supportdrill reindex`` (:func:`reindex`) throws the index away and scores
-every finished run again, e.g. after an upgrade that changes how a figure is measured.
+the index is never silently short. ``supportdrill reindex`` (:func:`reindex`) throws the index
+away and scores every finished run again, e.g. after an upgrade that changes how a figure is
+measured.
 """
 
 from __future__ import annotations
