@@ -128,6 +128,10 @@ def test_two_writers_and_a_reader_lose_nothing(store_url: str) -> None:
         assert list(walked[vendor]) == values
     counts = raw_sql(
         store_url,
-        "SELECT vendor, SUM(n) FROM figure_buckets WHERE figure = 'first_human' GROUP BY vendor",
+        "SELECT vendor, SUM(n) FROM figure_buckets WHERE figure = 'first_human' AND span = 3 "
+        "GROUP BY vendor",
     )
     assert Counter({vendor: int(n) for vendor, n in counts}) == Counter({"v0": runs, "v1": runs})
+    # Each value is counted once in each of the four ways the scorecard groups buckets.
+    spans = raw_sql(store_url, "SELECT span, SUM(n) FROM figure_buckets GROUP BY span")
+    assert {int(span): int(n) for span, n in spans} == dict.fromkeys(range(4), 2 * runs * 2)

@@ -291,17 +291,21 @@ MIGRATIONS: tuple[Migration, ...] = (
                               schedule);
 
         -- How many values each bucket holds, per group: kept in the same transaction as the
-        -- values, so a rank is found by adding up a few hundred counts.
+        -- values, so a rank is found by adding up a few hundred counts. Each value is counted
+        -- four times: in its window and schedule (span 0), in every window of its schedule
+        -- (span 1, time_window ''), in its window over every schedule (span 2, schedule ''),
+        -- and over both (span 3): whichever group the scorecard asks for is one key range.
         CREATE TABLE figure_buckets (
             figure      TEXT NOT NULL,
             vendor      TEXT NOT NULL,
             severity    TEXT NOT NULL,
+            span        INTEGER NOT NULL,
             time_window TEXT NOT NULL,
             schedule    TEXT NOT NULL,
             simulated   INTEGER NOT NULL,
             bucket      INTEGER NOT NULL,
             n           INTEGER NOT NULL,
-            PRIMARY KEY (figure, vendor, severity, time_window, schedule, simulated, bucket)
+            PRIMARY KEY (figure, vendor, severity, span, time_window, schedule, simulated, bucket)
         );
 
         -- Running totals per vendor, schedule, severity, window, hour of week and

@@ -7,25 +7,25 @@ Three tables are kept in the transaction that indexes a run:
   hour of the week and simulated-or-not;
 * ``figure_values``: one row per figure a run has, ordered by (bucket, value), where the bucket
   (:func:`rank_bucket`) only ever grows with the value;
-* ``figure_buckets``: how many values each bucket holds, per group.
+* ``figure_buckets``: how many values each bucket holds, per group, each group the scorecard
+  can ask for (one window or all, one schedule or all) kept as its own key range.
 
-A percentile needs the values at one or two ranks. Adding up a group's bucket counts says which
-bucket holds a rank and how far into it the rank lies; one walk along the index from that
-bucket's start then reads it. A walk steps over one bucket's values (about 1/32 of a doubling
-wide), not every value below the rank, so a scorecard over 100,000 runs costs about what one
-over a thousand does. The arithmetic that turns ranks into percentiles is the scorer's
+A percentile needs the values at one or two ranks. The server adds up the group's bucket counts
+in bucket order and answers the bucket holding each rank and how many values lie below it
+(a few hundred counts, not the values); one walk along the index from that bucket's start then
+reads the rank. A walk steps over one bucket's values (about 1/32 of a doubling wide), not
+every value below the rank, so a scorecard over 100,000 runs costs about what one over a
+thousand does. The arithmetic that turns ranks into percentiles is the scorer's
 (``measure.quantiles.quantile_of``), so the figures equal those of scoring every run again.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import accumulate
 from typing import Any
 
 from ..errors import StoreError
@@ -298,53 +298,45 @@ class ScorecardIndex(Database):
 
     def _bucket_starts(
         self, queries: Sequence[RankQuery], include_simulated: bool
-    ) -> dict[tuple[Any, ...], _Buckets]:
-        """Per group the queries walk (not by hour): its buckets and how many values lie
-        below each. The counts come added up per group by the server: one read for the
-        groups of one window, one for the groups of every window."""
-        wanted = {_scope(query) for query in queries if query.hour_of_week is None}
-        counts: dict[tuple[Any, ...], Counter[int]] = defaultdict(Counter)
-        for windowed in (True, False):
-            scopes = {scope for scope in wanted if (scope[3] is not None) == windowed}
-            if not scopes:
-                continue
-            by_schedule = any(scope[4] is not None for scope in scopes)
-            columns = ["figure", "vendor", "severity"]
-            columns += ["time_window"] * windowed + ["schedule"] * by_schedule
-            figures = sorted({scope[0] for scope in scopes})
-            vendors = sorted({scope[1] for scope in scopes})
-            simulated = "" if include_simulated else " AND simulated = 0"
-            listed = ", ".join(columns)
-            whole = any(scope[4] is None for scope in scopes)
-            for row in self._query(
-                f"SELECT {listed}, bucket, SUM(n) FROM figure_buckets "
-                f"WHERE figure IN {_in(figures)} AND vendor IN {_in(vendors)}{simulated} "
-                f"GROUP BY {listed}, bucket",
-                [*figures, *vendors],
-            ):
-                key = (row[0], row[1], row[2], row[3] if windowed else None)
-                bucket, n = int(row[-2]), int(row[-1])
-                # A group of one schedule, and of every schedule, as the queries ask.
-                if by_schedule and (scope := (*key, row[len(columns) - 1])) in scopes:
-                    counts[scope][bucket] += n
-                if whole and (scope := (*key, None)) in scopes:
-                    counts[scope][bucket] += n
-        return {scope: _Buckets(counts[scope]) for scope in wanted}
-
-
-class _Buckets:
-    """One group's bucket counts, in bucket order, with how many values lie below each."""
-
-    def __init__(self, counts: Counter[int]) -> None:
-        self._buckets = sorted(bucket for bucket, n in counts.items() if n > 0)
-        self._ends = list(accumulate(counts[bucket] for bucket in self._buckets))
-
-    def locate(self, rank: int) -> tuple[int, int]:
-        """The bucket holding ``rank`` and how many values lie in the buckets below it."""
-        place = bisect.bisect_right(self._ends, rank)
-        if place == len(self._buckets):
-            raise StoreError("the scorecard index changed while it was read")
-        return self._buckets[place], self._ends[place - 1] if place else 0
+    ) -> dict[tuple[Any, ...], tuple[int, int]]:
+        """For each rank a query walks to (not by hour): the bucket holding it, and how many
+        of the group's values lie in the buckets below. The server adds the bucket counts up
+        in bucket order and answers only the buckets that hold a wanted rank: one statement
+        per group, a few rows each."""
+        ranks: dict[tuple[Any, ...], set[int]] = defaultdict(set)
+        for query in queries:
+            if query.hour_of_week is None:
+                ranks[_scope(query)].add(query.rank)
+        scopes = sorted(ranks, key=repr)
+        simulated = "" if include_simulated else " AND simulated = 0"
+        statements: list[tuple[str, Sequence[Any]]] = []
+        for figure, vendor, severity, window, schedule in scopes:
+            where = "figure = ? AND vendor = ? AND severity = ? AND span = ? AND time_window = ? "
+            where += "AND schedule = ?"
+            span = (window is None) + 2 * (schedule is None)
+            parameters: list[Any] = [figure, vendor, severity, span, window or "", schedule or ""]
+            wanted = sorted(ranks[(figure, vendor, severity, window, schedule)])
+            statements.append(
+                (
+                    "SELECT bucket, upto - n, upto FROM (SELECT bucket, SUM(n) AS n, "
+                    "SUM(SUM(n)) OVER (ORDER BY bucket) AS upto FROM figure_buckets "
+                    f"WHERE {where}{simulated} GROUP BY bucket) AS c WHERE "
+                    + " OR ".join(["(upto > ? AND upto - n <= ?)"] * len(wanted))
+                    + " ORDER BY bucket",
+                    [*parameters, *(rank for rank in wanted for _ in range(2))],
+                )
+            )
+        found: dict[tuple[Any, ...], tuple[int, int]] = {}
+        for scope, rows in zip(scopes, self.backend.query_many(statements), strict=True):
+            spans = [(int(before), int(upto), int(bucket)) for bucket, before, upto in rows]
+            for rank in ranks[scope]:
+                holding = [
+                    (bucket, before) for before, upto, bucket in spans if before <= rank < upto
+                ]
+                if not holding:
+                    raise StoreError(f"{self.where}: the scorecard index changed while it was read")
+                found[(*scope, rank)] = holding[0]
+        return found
 
 
 @dataclass(frozen=True)
@@ -365,7 +357,7 @@ class _Walk:
         return found if self.bucket is None else [*found, self.bucket]
 
 
-def _walk(query: RankQuery, starts: dict[tuple[Any, ...], _Buckets]) -> _Walk:
+def _walk(query: RankQuery, starts: dict[tuple[Any, ...], tuple[int, int]]) -> _Walk:
     equal: list[tuple[str, Any]] = [("figure", query.figure), ("vendor", query.vendor)]
     if query.hour_of_week is not None:
         # An hour of the week holds a few hundred runs at most: walk it from the start.
@@ -377,7 +369,7 @@ def _walk(query: RankQuery, starts: dict[tuple[Any, ...], _Buckets]) -> _Walk:
         equal.append(("severity", query.severity))
         if query.window is not None:
             equal.append(("time_window", query.window))
-        bucket, before = starts[_scope(query)].locate(query.rank)
+        bucket, before = starts[(*_scope(query), query.rank)]
     if query.schedule is not None:
         equal.append(("schedule", query.schedule))
     return _Walk(tuple(equal), bucket, query.count, query.rank - before)
@@ -486,8 +478,15 @@ def _count(
     totals[key].update({name: sign * count for name, count in _counts(row).items()})
     for figure, value in zip(FIGURES, _values(row), strict=True):
         if value is not None:
-            group = (figure, vendor, row.severity, row.window, schedule, simulated)
-            buckets[(*group, rank_bucket(value))].update(n=sign)
+            bucket = rank_bucket(value)
+            for span, window, series in (
+                (0, row.window, schedule),
+                (1, "", schedule),
+                (2, row.window, ""),
+                (3, "", ""),
+            ):
+                group = (figure, vendor, row.severity, span, window, series, simulated)
+                buckets[(*group, bucket)].update(n=sign)
 
 
 def _add(tx: Tx, totals: _Deltas, buckets: _Deltas) -> None:
@@ -504,10 +503,10 @@ def _add(tx: Tx, totals: _Deltas, buckets: _Deltas) -> None:
         )
     if buckets:
         tx.executemany(
-            "INSERT INTO figure_buckets (figure, vendor, severity, time_window, schedule, "
-            "simulated, bucket, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (figure, vendor, severity, time_window, schedule, simulated, bucket) "
-            "DO UPDATE SET n = figure_buckets.n + excluded.n",
+            "INSERT INTO figure_buckets (figure, vendor, severity, span, time_window, schedule, "
+            "simulated, bucket, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (figure, vendor, severity, span, time_window, schedule, simulated, "
+            "bucket) DO UPDATE SET n = figure_buckets.n + excluded.n",
             [(*key, delta["n"]) for key, delta in sorted(buckets.items())],
         )
 
