@@ -306,7 +306,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             bucket      INTEGER NOT NULL,
             n           INTEGER NOT NULL,
             PRIMARY KEY (figure, vendor, severity, span, time_window, schedule, simulated, bucket)
-        );
+        ) WITHOUT ROWID;
 
         -- Running totals per vendor, schedule, severity, window, hour of week and
         -- simulated-or-not: every count the scorecard shows, without a scan. outage_us is the
@@ -333,7 +333,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             outage_open       INTEGER NOT NULL,
             outage_us         BIGINT NOT NULL,
             PRIMARY KEY (vendor, schedule, severity, time_window, hour_of_week, simulated)
-        );
+        ) WITHOUT ROWID;
         """,
     ),
 )

@@ -316,14 +316,21 @@ class ScorecardIndex(Database):
             span = (window is None) + 2 * (schedule is None)
             parameters: list[Any] = [figure, vendor, severity, span, window or "", schedule or ""]
             wanted = sorted(ranks[(figure, vendor, severity, window, schedule)])
+            if self.backend.dialect == "postgresql":
+                # One statement text for every group: the server plans it once.
+                holds = "EXISTS (SELECT 1 FROM unnest(?::bigint[]) AS r (k) "
+                holds += "WHERE upto > r.k AND upto - n <= r.k)"
+                parameters.append(wanted)
+            else:
+                holds = " OR ".join(["(upto > ? AND upto - n <= ?)"] * len(wanted))
+                parameters += [rank for rank in wanted for _ in range(2)]
             statements.append(
                 (
                     "SELECT bucket, upto - n, upto FROM (SELECT bucket, SUM(n) AS n, "
                     "SUM(SUM(n)) OVER (ORDER BY bucket) AS upto FROM figure_buckets "
-                    f"WHERE {where}{simulated} GROUP BY bucket) AS c WHERE "
-                    + " OR ".join(["(upto > ? AND upto - n <= ?)"] * len(wanted))
-                    + " ORDER BY bucket",
-                    [*parameters, *(rank for rank in wanted for _ in range(2))],
+                    f"WHERE {where}{simulated} GROUP BY bucket) AS c WHERE {holds} "
+                    "ORDER BY bucket",
+                    parameters,
                 )
             )
         found: dict[tuple[Any, ...], tuple[int, int]] = {}
