@@ -11,10 +11,17 @@ such runs must say so: the figures describe the persona's script, not any vendor
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
+
+
+async def _wait(seconds: float) -> None:
+    # asyncio loads on the first wait, not with this module: the timeline imports the clocks,
+    # and a command that only reads the store (scorecard, report, runs) never waits.
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 class Clock(Protocol):
@@ -36,7 +43,7 @@ class RealClock:
         return datetime.now(UTC)
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
+        await _wait(max(0.0, seconds))
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -68,7 +75,7 @@ class VirtualClock:
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
         # Let other tasks that share this clock run at the new time.
-        await asyncio.sleep(0)
+        await _wait(0)
 
 
 def require_aware(moment: datetime, name: str) -> None:
@@ -145,7 +152,7 @@ class AcceleratedClock:
         return (time.monotonic() - self._origin) * self.rate
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.rate)
+        await _wait(max(0.0, seconds) / self.rate)
 
     def __repr__(self) -> str:
         return f"AcceleratedClock(start={self.start.isoformat()}, rate={self.rate:g})"

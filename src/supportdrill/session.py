@@ -314,7 +314,7 @@ def _finish(store: RunStore, result: RunResult, reports_dir: Path) -> DrillRun:
     facts, timeline = load_run(store, result.run_id)
     scorecard = evaluation_of(facts, timeline)
     paths = write_report_files(facts, timeline, scorecard, reports_dir)
-    index_run(store, facts, scorecard)  # the scorecard's figures, kept once the run has ended
+    index_run(store, facts, timeline, scorecard)  # kept for the vendor scorecard
     return DrillRun(
         run_id=result.run_id,
         outcome=result.outcome,

@@ -10,10 +10,13 @@ payloads are fed through each adapter's parsing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from aiohttp import web
 from contracts.openapi import Contract
 from fakes import github as gh
 from fakes import jsm as js
@@ -27,8 +30,16 @@ from supportdrill.desks.jsm import JsmDesk
 from supportdrill.desks.pagerduty import PagerDutyDesk
 from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.secrets import SecretValue
-from supportdrill.vocabulary import AuthorRole, DeskReply, DeskStatusChange, TicketDraft, TicketRef
+from supportdrill.vocabulary import (
+    AuthorRole,
+    DeskReply,
+    DeskStatusChange,
+    TicketDraft,
+    TicketRef,
+    VendorClock,
+)
 
+DOCUMENTED = json.loads((Path(__file__).parent / "contracts" / "documented.json").read_text())
 DRAFT = TicketDraft(subject="[P0][DRILL] Stream degraded", body="Frozen video.", severity="P0")
 
 
@@ -72,7 +83,9 @@ async def test_github_requests_and_fake_answers_follow_the_description(
         fake.close_issue(int(ref.ticket_id))
         await desk.poll(ref, since=first.cursor)
         await desk.check()
-        fake.transfer(int(ref.ticket_id))
+        fake.transfer(int(ref.ticket_id), new_number=12)
+        await desk.poll(ref)
+        await desk.comment(ref, "Is it still on your list?")
         await desk.poll(ref)
     finally:
         await desk.close()
@@ -81,6 +94,10 @@ async def test_github_requests_and_fake_answers_follow_the_description(
     exchanges = [e for e in fake.exchanges if not e.path.startswith("/repositories/")]
     checked = held_to(exchanges, ("/", Contract("github")))
     assert "GET /repos/{owner}/{repo}/issues/{issue_number} → 301" in checked
+    # The comment went to the transferred issue's new place, as documented there.
+    assert ("POST", "/repos/acme/media-sdk/issues/12/comments", 201) in {
+        (e.method, e.path, e.status) for e in exchanges
+    }
     assert len(checked) >= 12
 
 
@@ -158,6 +175,8 @@ async def test_zendesk_requests_and_fake_answers_follow_the_description(
         fake.comment(int(ref.ticket_id), zd.AGENT, "Checking the Jakarta PoP.")
         await desk.poll(ref)
         await desk.comment(ref, "Logs attached.")
+        fake.set_status(int(ref.ticket_id), "solved")
+        await desk.vendor_clocks(ref)
         await desk.find(idempotency_key=f"contract-zd-{agent}")
         await desk.check()
     finally:
@@ -167,6 +186,8 @@ async def test_zendesk_requests_and_fake_answers_follow_the_description(
     if agent:
         assert "PUT /api/v2/tickets/{ticket_id}" in checked
         assert "GET /api/v2/tickets/{ticket_id}/audits → 200" in checked
+        # /tickets/{id}/metrics, held to Show Ticket Metrics (see contracts/openapi.py).
+        assert "GET /api/v2/tickets/{ticket_id}/metrics → 200" in checked
     else:
         assert "GET /api/v2/requests/{request_id}/comments → 200" in checked
 
@@ -216,3 +237,56 @@ def test_zendesks_documented_audit_and_comment_examples_parse() -> None:
     assert any(isinstance(m, DeskReply) for m in made)
     (comments,) = contract.examples("get", "/api/v2/requests/{request_id}/comments")
     assert comments["comments"], "documented example has comments"
+
+
+async def test_zendesks_documented_ticket_metrics_read_as_documented(
+    started: list[FakeServer],
+) -> None:
+    # The description's example of Show Ticket Metrics (a one-item list, see openapi.py's
+    # errata) and the docs' "JSON format" example (one object), each served as the answer.
+    contract = Contract("zendesk")
+    (listed,) = contract.examples("get", "/api/v2/ticket_metrics/{ticket_metric_id}")
+    documented = DOCUMENTED["zendesk"]["ticket_metric"]["payload"]
+    answers = [listed, {"ticket_metric": documented}]
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.json_response(answers[0])
+
+    async def show_many(request: web.Request) -> web.Response:
+        return web.json_response({"tickets": []})
+
+    server = FakeServer()
+    server.app.router.add_get("/api/v2/tickets/{id}/metrics.json", metrics)
+    server.app.router.add_get("/api/v2/tickets/show_many.json", show_many)
+    await server.start()
+    started.append(server)
+    desk = ZendeskDesk(DeskHttp(server.url, desk="zendesk"), agent_mode=True)
+    created = datetime(2020, 7, 20, 6, 0, tzinfo=UTC)
+    ref = TicketRef(desk="zendesk", ticket_id="1517", created_at=created)
+    try:
+        from_list = await desk.vendor_clocks(ref)
+        answers.pop(0)
+        from_object = await desk.vendor_clocks(ref)
+    finally:
+        await desk.close()
+    # Both answers are Show Ticket Metrics as the description has it (with its errata).
+    served = [e for e in server.exchanges if e.path.endswith("/metrics.json")]
+    checked = {Contract("zendesk", strip_suffix=".json").check_response(e) for e in served}
+    assert len(served) == 2 and checked == {"GET /api/v2/tickets/{ticket_id}/metrics → 200"}
+
+    def summary(clocks: tuple[VendorClock, ...]) -> set[tuple[str, str, object, object]]:
+        return {
+            (c.metric, c.vendor_name, c.business_hours, c.elapsed_s or c.completed_at)
+            for c in clocks
+        }
+
+    assert summary(from_list) == {
+        ("first_response", "reply_time_in_minutes", True, 16 * 60.0),
+        ("first_response", "reply_time_in_seconds", False, 960.0),
+        ("resolution", "solved_at", None, datetime(2020, 7, 20, 6, 21, 26, tzinfo=UTC)),
+    }
+    assert summary(from_object) == {
+        ("first_response", "reply_time_in_minutes", True, 737 * 60.0),
+        ("first_response", "reply_time_in_seconds", False, 143460.0),
+        ("resolution", "solved_at", None, datetime(2011, 5, 9, 10, 38, 52, tzinfo=UTC)),
+    }

@@ -1,7 +1,7 @@
-"""Freshdesk and Statuspage publish no machine-readable description: their documented example
-payloads (tests/desks/contracts/documented.json, each with the page it comes from) stand in.
-The fakes must answer in the same shape, the adapters must read the documented payloads, and
-our requests must use only the documented fields."""
+"""Freshdesk and Statuspage publish no machine-readable description, and Zendesk's lacks the
+ticket metrics we read: their documented example payloads (tests/desks/contracts/documented.json,
+each with the page it comes from) stand in. The fakes must answer in the same shape, the adapters
+must read the documented payloads, and our requests must use only the documented fields."""
 
 from __future__ import annotations
 
@@ -16,15 +16,18 @@ from aiohttp import web
 from fakes.freshdesk import FakeFreshdesk
 from fakes.server import FakeServer
 from fakes.statuspage import FakeStatuspage
+from fakes.zendesk import AGENT, FakeZendesk
 
 from supportdrill.desks.freshdesk import FreshdeskDesk
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.statuspage import StatuspageWatcher
+from supportdrill.desks.zendesk import ZendeskDesk
 from supportdrill.vocabulary import AuthorRole, DeskReply, TicketDraft, TicketRef
 
 DOCUMENTED = json.loads((Path(__file__).parent / "contracts" / "documented.json").read_text())
 FRESHDESK = DOCUMENTED["freshdesk"]
 STATUSPAGE = DOCUMENTED["statuspage"]
+ZENDESK = DOCUMENTED["zendesk"]
 DRAFT = TicketDraft(subject="[P0][DRILL] Stream degraded", body="Frozen video.", severity="P0")
 _TYPES = {"string": str, "boolean": bool, "number": int | float, "array": list, "object": dict}
 
@@ -157,3 +160,29 @@ async def test_the_statuspage_fake_and_the_watcher_match_the_documented_payloads
     (incident,) = {i.incident_id: i for i in snapshot.incidents}.values()
     assert (incident.name, incident.impact) == ("Unplanned Database Outage", "critical")
     assert incident.created_at == datetime(2014, 5, 14, 20, 22, 39, 441000, tzinfo=UTC)
+
+
+async def test_the_zendesk_fakes_ticket_metrics_have_the_documented_shape() -> None:
+    fake = FakeZendesk()
+    await fake.start()
+    fake.me_user = AGENT
+    http = DeskHttp(fake.url, desk="zendesk", auth=("agent@example.test/token", fake.token))
+    desk = ZendeskDesk(http, agent_mode=True)
+    try:
+        ref = await desk.file(DRAFT, idempotency_key="doc-zd-metrics")
+        fake.comment(int(ref.ticket_id), AGENT, "Looking.")
+        fake.set_status(int(ref.ticket_id), "solved")
+        await desk.vendor_clocks(ref)
+    finally:
+        await desk.close()
+        await fake.stop()
+    (answer,) = [e.answer for e in fake.exchanges if e.path.endswith("/metrics.json")]
+    documented = ZENDESK["ticket_metric"]
+    metric = answer["ticket_metric"]
+    # reply_time_in_seconds is documented for Messaging tickets only; this one is a web form's.
+    expected = {k: v for k, v in documented["payload"].items() if k != "reply_time_in_seconds"}
+    assert not shape_problems(expected, metric)
+    # Every documented property, with its documented type ("JSON format"); none is mandatory.
+    types = {"object": dict, "string": str, "integer": int}
+    assert set(metric) <= set(documented["fields"])
+    assert all(isinstance(metric[k], types[documented["fields"][k]]) for k in metric)

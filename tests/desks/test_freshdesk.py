@@ -130,3 +130,26 @@ async def test_every_conversation_page_is_read(
     fake.converse(number, AGENT_ID, "Fixed on our side.")
     replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
     assert len(replies) == 106 and replies[-1].author_role == AuthorRole.AGENT
+
+
+async def test_a_ticket_past_the_first_page_is_found_not_filed_twice(
+    fake: FakeFreshdesk, make: Callable[[], FreshdeskDesk]
+) -> None:
+    # The drill's ticket, then 120 newer tickets of the same requester: "List All Tickets"
+    # (newest first, at most 100 a page) shows ours only on page two.
+    ref = await make().file(DRAFT, idempotency_key="fd-resumed")
+    for index in range(120):
+        fake.add_ticket(
+            {
+                "subject": f"Other issue {index}",
+                "description": "…",
+                "email": "drill@example.test",
+                "priority": 1,
+                "status": 2,
+                "source": 2,
+            }
+        )
+    again = await make().file(DRAFT, idempotency_key="fd-resumed")
+    assert again == ref and fake.creations == 121
+    listed = [query for method, query in fake.log if query.startswith("/api/v2/tickets?")]
+    assert any("page=2" in query for query in listed)

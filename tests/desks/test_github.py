@@ -14,10 +14,10 @@ from supportdrill.clock import VirtualClock
 from supportdrill.desks.github import GithubDesk
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.retry import with_retries
-from supportdrill.errors import DeskProtocolError, DeskRateLimited
+from supportdrill.errors import DeskProtocolError, DeskRateLimited, DeskRejected
 from supportdrill.measure.classify import classify_reply
 from supportdrill.timeline import ReplyClass, StatusCategory
-from supportdrill.vocabulary import AuthorRole, DeskReply, DeskStatusChange, TicketDraft
+from supportdrill.vocabulary import AuthorRole, DeskReply, DeskStatusChange, TicketDraft, TicketRef
 
 DRAFT = TicketDraft(subject="[P0][DRILL] Stream degraded", body="Frozen video.", severity="P0")
 
@@ -124,6 +124,114 @@ async def test_a_transferred_issue_is_followed_not_read_as_a_broken_answer(
     replies = [e for e in polled.events if isinstance(e, DeskReply)]
     assert [r.body for r in replies] == ["Moved to our SDK repo; looking now."]
     assert ("GET", f"/repositories/777/issues/{number}") in fake.log
+
+
+async def test_a_comment_on_a_transferred_issue_is_posted_once_at_its_new_place(
+    fake: FakeGithub, make: Callable[[], GithubDesk]
+) -> None:
+    # GitHub answers a write to a transferred issue's old URL with 301 and does nothing; the
+    # issue is re-resolved (a read follows the redirect) and the comment posted once where
+    # the issue's own comments_url says, which GitHub asks us to use from then on.
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-moved-write")
+    number = int(ref.ticket_id)
+    fake.transfer(number, to_repo="acme/media-sdk", new_number=12)
+    await desk.comment(ref, "Logs attached.")
+    await desk.comment(ref, "And the HAR file.")
+    assert [c["body"] for c in fake.comments[number]] == ["Logs attached.", "And the HAR file."]
+    posts = [(e.path, e.status) for e in fake.exchanges if e.method == "POST"]
+    assert posts[1:] == [
+        (f"/repos/acme/rtc-sdk/issues/{number}/comments", 301),
+        ("/repos/acme/media-sdk/issues/12/comments", 201),
+        ("/repos/acme/media-sdk/issues/12/comments", 201),
+    ]
+    replies = [e for e in (await desk.poll(ref)).events if isinstance(e, DeskReply)]
+    assert [(r.body, r.from_us) for r in replies] == [
+        ("Logs attached.", True),
+        ("And the HAR file.", True),
+    ]
+    # Only the first write and the read that re-resolved the issue met the old address;
+    # everything after went to the new place.
+    redirected = [(e.method, e.path) for e in fake.exchanges if e.status == 301]
+    assert redirected == [
+        ("POST", f"/repos/acme/rtc-sdk/issues/{number}/comments"),
+        ("GET", f"/repos/acme/rtc-sdk/issues/{number}"),
+    ]
+
+
+async def test_polls_of_a_transferred_issue_go_to_its_new_place_after_the_first(
+    fake: FakeGithub, make: Callable[[], GithubDesk]
+) -> None:
+    # GitHub: "A 301 status code indicates permanent redirection ... you should update your
+    # code to use this URL for future requests."
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-moved-reads")
+    number = int(ref.ticket_id)
+    first = await desk.poll(ref)
+    fake.transfer(number, to_repo="acme/media-sdk", new_number=12)
+    fake.comment(number, MAINTAINER, "Moved to the SDK repo; looking now.", "MEMBER")
+    second = await desk.poll(ref, since=first.cursor)
+    before = len(fake.exchanges)
+    fake.close_issue(number)
+    third = await desk.poll(ref, since=second.cursor)
+    assert [e.status for e in fake.exchanges[before:]].count(301) == 0
+    assert {e.path for e in fake.exchanges[before:]} == {
+        "/repos/acme/media-sdk/issues/12/comments",
+        "/repos/acme/media-sdk/issues/12",
+    }
+    status = [e for e in third.events if isinstance(e, DeskStatusChange)]
+    assert [s.category for s in status] == [StatusCategory.SOLVED]
+
+
+async def test_a_comment_on_an_issue_moved_out_of_sight_says_so_and_posts_nothing(
+    fake: FakeGithub, make: Callable[[], GithubDesk]
+) -> None:
+    # "If the issue was transferred to or deleted from a repository where the authenticated
+    # user lacks read access, the API returns a 404 Not Found status."
+    desk = make()
+    ref = await desk.file(DRAFT, idempotency_key="gh-moved-away")
+    fake.transfer(int(ref.ticket_id), readable=False)
+    with pytest.raises(DeskRejected, match="transferred or deleted") as caught:
+        await desk.comment(ref, "Logs attached.")
+    assert caught.value.status == 404
+    assert fake.comments[int(ref.ticket_id)] == []
+
+
+async def test_a_write_redirected_again_after_re_resolving_is_refused_not_looped() -> None:
+    # A redirect is not success and the desk did nothing; after one re-resolution a second
+    # redirect is an error, never a loop.
+    server = FakeServer()
+    posted: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        posted.append(request.path)
+        return web.json_response(
+            {"message": "Temporary Redirect"},
+            status=307,
+            headers={"Location": f"{server.url}{request.path}"},
+        )
+
+    async def issue(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "number": 5,
+                "url": f"{server.url}/repos/acme/rtc-sdk/issues/5",
+                "comments_url": f"{server.url}/repos/acme/rtc-sdk/issues/5/comments",
+            }
+        )
+
+    server.app.router.add_post("/repos/acme/rtc-sdk/issues/5/comments", moved)
+    server.app.router.add_get("/repos/acme/rtc-sdk/issues/5", issue)
+    await server.start()
+    desk = GithubDesk(DeskHttp(server.url, desk="github"), repo="acme/rtc-sdk")
+    ref = TicketRef(desk="github", ticket_id="5", created_at=datetime.now(UTC))
+    try:
+        with pytest.raises(DeskProtocolError, match="redirect"):
+            await desk.comment(ref, "Logs attached.")
+    finally:
+        await desk.close()
+        await server.stop()
+    assert len(posted) == 2
 
 
 async def test_every_comment_page_is_read(fake: FakeGithub, make: Callable[[], GithubDesk]) -> None:

@@ -184,3 +184,20 @@ async def test_pagerduty_rate_limit_reset_is_waited_out() -> None:
     finally:
         await http.aclose()
         await server.stop()
+
+
+async def test_the_drills_incident_is_found_past_the_first_page_of_its_key(
+    fake: FakePagerDuty, make: Callable[[], PagerDutyDesk]
+) -> None:
+    # A trigger joins only an OPEN incident with its dedup key: once the drill's incident is
+    # resolved, later triggers with the key open new incidents. The key then names 121
+    # incidents, listed newest first, 100 a page at most; the drill's is the first opened.
+    ref = await make().file(DRAFT, idempotency_key="pd-many")
+    fake.human_resolve(ref.ticket_id)
+    for _ in range(120):
+        newer = fake.open_incident(ref.extra["dedup_key"], "re-triggered by a monitor")
+        fake.human_resolve(newer["id"])
+    found = await make().find(idempotency_key="pd-many")
+    assert found == ref
+    listed = [query for method, query in fake.log if query.startswith("/incidents?")]
+    assert any("offset=100" in query for query in listed)

@@ -1,4 +1,4 @@
-"""Properties of evaluate() over generated timelines, and the cross-run aggregate."""
+"""Properties of evaluate() over generated timelines, and the quantile rule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from supportdrill.definitions.model import Coverage, Severity
 from supportdrill.measure import Evaluation, Verdict, evaluate
-from supportdrill.measure.aggregate import aggregate, percentile
+from supportdrill.measure.quantiles import Ranks, percentile, quantile_of, quantile_ranks
 from supportdrill.measure.verdicts import span
 from supportdrill.timeline import ReplyClass, StatusCategory, Timeline
 
@@ -124,26 +124,14 @@ def test_percentile() -> None:
         percentile([1.0], 1.5)
 
 
-def test_aggregate_over_runs() -> None:
-    t0 = datetime(2026, 11, 17, 2, 0, tzinfo=UTC)
-    cards = []
-    for minutes_to_human in (5, 10, 20, 40):
-        b = Builder(t0).reply(timedelta(minutes=1), ReplyClass.AUTO)
-        b.reply(timedelta(minutes=minutes_to_human)).customer(timedelta(minutes=50))
-        b.reply(timedelta(minutes=55)).customer(timedelta(minutes=60))
-        cards.append(score(b, ALWAYS))
-    cards.append(score(Builder(t0), ALWAYS, as_of=t0 + timedelta(hours=1)))
-    empty = Builder(t0)
-    empty.events.clear()
-    cards.append(score(empty, ALWAYS))
-    summary = {s.name: s for s in aggregate(cards)}
-    human = summary["first_human_response"]
-    assert human.runs == 5 and human.ended == 4
-    assert human.p50_calendar_s == 15 * 60 and human.max_calendar_s == 40 * 60
-    assert human.p90_calendar_s == pytest.approx(34 * 60)
-    assert (human.met, human.breached, human.pending) == (2, 3, 0)
-    replies = summary["next_reply"]
-    assert replies.runs == 8 and replies.ended == 4 and replies.p50_business_s == 5 * 60
-    assert list(summary)[:2] == ["acknowledgement", "first_human_response"]
-    assert summary["first_resolution"].p50_calendar_s is None
-    assert aggregate([]) == ()
+def test_quantile_ranks_are_the_two_a_percentile_reads() -> None:
+    assert quantile_ranks(1, 0.9) == Ranks(low=0, high=0, weight=0.0)
+    assert quantile_ranks(11, 0.9).low == 9 and quantile_ranks(11, 1.0).high == 10
+    ranks = quantile_ranks(4, 0.5)
+    assert (ranks.low, ranks.high, ranks.weight) == (1, 2, 0.5)
+    assert ranks.value(2.0, 3.0) == percentile([1.0, 2.0, 3.0, 4.0], 0.5)
+    with pytest.raises(ValueError, match="at least one value"):
+        quantile_ranks(0, 0.5)
+    with pytest.raises(ValueError, match=r"within 0\.\.1"):
+        quantile_of(0, -0.1, float)  # no values: the fraction is still checked
+    assert quantile_of(0, 0.5, float) is None

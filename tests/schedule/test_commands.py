@@ -167,7 +167,7 @@ def test_scorecard_groups_by_schedule_and_the_series_view(
             detail="late",
         )
     by_schedule = load(path, group="schedule")
-    assert sorted({row.vendor for row in by_schedule.rows}) == [
+    assert sorted({group.vendor for group in by_schedule.groups}) == [
         "acme-rtc · schedule (unscheduled)",
         "acme-rtc · schedule nights",
     ]
@@ -175,7 +175,7 @@ def test_scorecard_groups_by_schedule_and_the_series_view(
         "acme-rtc · schedule (unscheduled)",
         "acme-rtc · schedule nights",
     ]
-    assert {row.vendor for row in load(path).rows} == {"acme-rtc"}
+    assert {group.vendor for group in load(path).groups} == {"acme-rtc"}
     assert main(["--store", str(path), "scorecard", "--group", "schedule"]) == 0
     card = capsys.readouterr().out
     assert "acme-rtc · schedule nights" in card and "by hour of the week" in card

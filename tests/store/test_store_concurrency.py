@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 
 from backends import raw_sql
 
-from supportdrill.store import RunStore
+from supportdrill.store import RankQuery, RunStore
 
 WRITER = textwrap.dedent(
     """
     import sys
     from datetime import UTC, datetime, timedelta
-    from supportdrill.store import RunScore, RunStore, StoredMetric
+    from supportdrill.store import IndexedRun, RunFigureRow, RunStore
     from supportdrill.timeline import Note, Outcome
 
     url, name, shared, runs, notes = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:])
@@ -37,13 +37,17 @@ WRITER = textwrap.dedent(
                 store.append(run_id, Note(at=at, observed_at=at, text=f"{name} {number}"))
                 store.append(shared, Note(at=at, observed_at=at, text=f"{name}/{index}/{number}"))
             store.finish_run(run_id, Outcome.COMPLETED, ended_at=start + timedelta(hours=1))
-            metrics = tuple(
-                StoredMetric(position, "first_human_response" if position == 0 else "next_reply",
-                             True, 60.0 * (index + position), 30.0 * index, "met")
-                for position in range(3)
+            met = index % 3 == 0
+            # Every run in one hour of the week and window: the writers share its totals row.
+            row = RunFigureRow(
+                severity="P0", filed_at=start, window="off_hours", hour_of_week=3,
+                verdict="met" if met else "breached", diagnosis="not_applicable", met=met,
+                judged=True, pending=False, diagnosable=False, correct=False, wrong_first=False,
+                acknowledgement_s=None, first_human_s=60.0 * index, resolution_s=None,
+                time_to_correct_s=None, outage_s=3600.0, outage_open=False,
             )
-            store.save_scores(
-                [RunScore(run_id=run_id, simulated=False, sla_met=index % 3 == 0, metrics=metrics)],
+            store.save_index(
+                [IndexedRun(run_id=run_id, schedule="", simulated=False, figures=row)],
                 scorer_version=1,
             )
     print("done", flush=True)
@@ -53,14 +57,14 @@ WRITER = textwrap.dedent(
 READER = textwrap.dedent(
     """
     import sys
-    from supportdrill.store import RunStore
+    from supportdrill.store import RankQuery, RunStore
 
     with RunStore(sys.argv[1]) as store:
         reads = 0
         while True:
-            figures = store.score_figures()
+            tallies = store.figure_tallies()
             reads += 1
-            if sum(group.runs for group in figures) >= int(sys.argv[2]):
+            if sum(tally.runs for tally in tallies) >= int(sys.argv[2]):
                 break
     print("read", reads, flush=True)
     """
@@ -102,14 +106,32 @@ def test_two_writers_and_a_reader_lose_nothing(store_url: str) -> None:
         # Every append to the contended run landed once, numbered without gaps.
         assert len(shared_texts) == len(set(shared_texts)) == 2 * runs * notes
         assert store.get_run(shared).event_count == 2 * runs * notes
-        figures = {group.vendor: group for group in store.score_figures()}
+        tallies = {tally.vendor: tally for tally in store.figure_tallies()}
+        # Every first human response ranks where a sort of them all puts it.
+        queries = [
+            RankQuery("first_human", vendor, "P0", None, None, None, 0, runs)
+            for vendor in sorted(tallies)
+        ]
+        walked = dict(zip(sorted(tallies), store.figure_values(queries), strict=True))
     seqs = raw_sql(store_url, "SELECT seq FROM events WHERE run_id = ? ORDER BY seq", (shared,))
     assert [row[0] for row in seqs] == list(range(1, 2 * runs * notes + 1))
     # The running totals the writers updated together equal a count of the rows themselves.
-    assert sum(group.runs for group in figures.values()) == 2 * runs
-    assert figures["v0"].sla_met == 2 * sum(1 for i in range(0, runs, 2) if i % 3 == 0)
-    rows = raw_sql(store_url, "SELECT vendor, name FROM run_metrics")
-    counted = Counter((vendor, name) for vendor, name in rows)
-    for vendor, group in figures.items():
-        for metric in group.metrics:
-            assert metric.runs == metric.ended == metric.met == counted[(vendor, metric.name)]
+    assert sum(tally.runs for tally in tallies.values()) == 2 * runs
+    assert tallies["v0"].met == 2 * sum(1 for i in range(0, runs, 2) if i % 3 == 0)
+    assert tallies["v0"].outage_us == runs * 3_600_000_000  # 2 writers x runs/2 runs, 1 h each
+    rows = raw_sql(
+        store_url, "SELECT vendor, value FROM figure_values WHERE figure = ?", ("first_human",)
+    )
+    for vendor, tally in tallies.items():
+        values = sorted(float(value) for found, value in rows if found == vendor)
+        assert tally.first_human == tally.runs == len(values) == runs
+        assert list(walked[vendor]) == values
+    counts = raw_sql(
+        store_url,
+        "SELECT vendor, SUM(n) FROM figure_buckets WHERE figure = 'first_human' AND span = 3 "
+        "GROUP BY vendor",
+    )
+    assert Counter({vendor: int(n) for vendor, n in counts}) == Counter({"v0": runs, "v1": runs})
+    # Each value is counted once in each of the four ways the scorecard groups buckets.
+    spans = raw_sql(store_url, "SELECT span, SUM(n) FROM figure_buckets GROUP BY span")
+    assert {int(span): int(n) for span, n in spans} == dict.fromkeys(range(4), 2 * runs * 2)

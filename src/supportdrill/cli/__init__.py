@@ -41,8 +41,10 @@ VERBS = (
 )
 """Every verb module, in the order ``--help`` lists them. A new verb is a module and a line here.
 
-Imported when the parser is built, inside :func:`main`: a Ctrl-C while a verb's dependencies
-load (aiortc, the desks) ends quietly like any other, and ``import supportdrill.cli`` is light."""
+Imported when the parser is built, inside :func:`main`, and light: a verb module imports at its
+top only what ``register`` needs, and its dependencies (aiortc, the desks, the reports) inside
+its handler, so a command loads only what it uses and ``--help`` loads none of them. A Ctrl-C
+while either loads ends quietly like any other (``tests/cli/test_startup.py``)."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..definitions.loader import load_drill
 from ..errors import InvalidDrill, SupportdrillError
-from ..report.junit import JunitSuite, error_suite
-from ..report.junit_output import annotations_for, stored_suite, write_junit
-from ..session import run_drill_file
 from .options import add_reports_option, reports_dir, store_path
 from .result import CommandResult, ExitCode, run_async, say
+
+if TYPE_CHECKING:
+    from ..report.junit import JunitSuite
 
 HELP = "run drills as CI test cases and write JUnit XML"
 DEFAULT_JUNIT = "supportdrill-junit.xml"
@@ -33,6 +33,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..definitions.loader import load_drill
+    from ..report.junit import error_suite
+    from ..report.junit_output import annotations_for, stored_suite, write_junit
+    from ..session import run_drill_file
+
     errors = []
     names = {}
     for path in args.files:

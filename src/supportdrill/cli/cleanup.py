@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..session import cleanup_faults
 from .options import store_path
 from .result import CommandResult, ExitCode, run_async
 
@@ -18,6 +17,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def execute(args: argparse.Namespace) -> CommandResult:
     """0 when no leftover remains, 1 when a server did not answer."""
+    from ..session import cleanup_faults
+
     path = store_path(args)
     cleanup = run_async(cleanup_faults(path))
     if not cleanup.store_found:

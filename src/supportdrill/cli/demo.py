@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..definitions.packaged import demo_drill_path
-from ..session import run_drill_file
 from .options import add_live_option, add_reports_option, reports_dir, store_path
 from .result import CommandResult, ExitCode, run_async, say
 from .run import finished
@@ -26,6 +24,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..definitions.packaged import demo_drill_path
+    from ..session import run_drill_file
+
     run = run_async(
         run_drill_file(
             demo_drill_path(args.persona),

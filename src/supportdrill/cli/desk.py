@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
-from ..desks.simulated.hours import HolidayRules
-from ..desks.simulated.launch import (
+from ..definitions.personas import (
+    BUSINESS_HOURS,
     DEFAULT_PERSONA,
     DEFAULT_RATE,
     DEFAULT_TIMEZONE,
-    DeskLaunch,
-    parse_start,
+    PERSONA_NAMES,
 )
-from ..desks.simulated.personas import BUSINESS_HOURS, PERSONA_NAMES
-from ..session import check_desk, serve_simulated_desk
 from .result import CommandResult, run_async, say
 
 HELP = "support desks"
@@ -52,6 +48,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute_serve(args: argparse.Namespace) -> CommandResult:
+    from ..desks.simulated.hours import HolidayRules
+    from ..desks.simulated.launch import DeskLaunch, parse_start
+    from ..session import serve_simulated_desk
+
     country, _, subdivision = (args.holidays or "").partition("/")
     spec = DeskLaunch(
         persona=args.persona,
@@ -75,4 +75,8 @@ def execute_serve(args: argparse.Namespace) -> CommandResult:
 
 
 def execute_check(args: argparse.Namespace) -> CommandResult:
+    import asyncio
+
+    from ..session import check_desk
+
     return CommandResult(lines=tuple(asyncio.run(check_desk(Path(args.file)))))

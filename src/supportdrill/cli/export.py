@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..store.transfer import export_store
 from .options import store_path
 from .result import CommandResult
 
@@ -21,6 +20,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..store.transfer import export_store
+
     target = store_path(args)
     if args.out in (None, "-"):
         # The export itself is the standard output; the count goes to standard error.

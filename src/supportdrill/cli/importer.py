@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..report.index import index_store
-from ..store.transfer import import_file
 from .options import store_path
 from .result import CommandResult, ExitCode
 
@@ -20,6 +18,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..report.index import index_store
+    from ..store.transfer import import_file
+
     target = store_path(args)
     result = import_file(target, Path(args.file))
     lines = (f"imported {args.file}: {result.describe()}", index_store(target).describe())

@@ -12,7 +12,6 @@ the example surge drill.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 
@@ -49,6 +48,8 @@ def execute_worker(args: argparse.Namespace) -> CommandResult:
 
 
 def execute_origin(args: argparse.Namespace) -> CommandResult:
+    import asyncio
+
     from ..load.origin import OriginLimits, SurgeOrigin
 
     try:

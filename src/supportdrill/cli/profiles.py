@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..definitions.faults import format_profiles
 from .result import CommandResult
 
 HELP = "list the built-in fault profiles with their numbers and sources"
@@ -16,4 +15,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..definitions.faults import format_profiles
+
     return CommandResult(lines=(format_profiles(),))

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 
 from ..errors import InvalidConfiguration
-from ..faults.server import VERSION, serve
 from ..faults.server_flags import add_toxiproxy_flags, read_flags
 from .result import CommandResult, run_async, say
 
@@ -23,6 +21,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    import asyncio
+
+    from ..faults.server import VERSION, serve
+
     if args.version:
         return CommandResult(
             lines=(f"toxiproxy-server version {VERSION} (supportdrill's embedded server)",)

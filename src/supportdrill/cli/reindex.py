@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..report.index import reindex_store
 from .options import store_path
 from .result import CommandResult
 
@@ -17,4 +16,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..report.index import reindex_store
+
     return CommandResult(lines=(reindex_store(store_path(args)).describe(),))

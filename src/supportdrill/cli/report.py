@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..report.commands import render_report
 from .options import add_reports_option, reports_dir, store_path
 from .result import CommandResult
 
@@ -22,5 +21,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..report.commands import render_report
+
     text = render_report(store_path(args), args.run_id, fmt=args.format, out_dir=reports_dir(args))
     return CommandResult(lines=(text,))

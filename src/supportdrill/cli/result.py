@@ -8,10 +8,8 @@ configuration (nothing was started).
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import os
-import signal
 import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -49,6 +47,8 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     report) is not cut short by a second Ctrl-C. SIGKILL remains for the impatient, and the next
     start or ``cleanup`` sweeps what it leaves.
     """
+    import asyncio  # here: a verb that runs nothing (``--help``, ``validate``) does not load it
+    import signal
 
     async def main() -> T:
         task = asyncio.ensure_future(coro)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..session import resume_run
 from .options import add_live_option, add_reports_option, reports_dir, store_path
 from .result import CommandResult, ExitCode, run_async, say
 from .run import finished
@@ -21,6 +20,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..session import resume_run
+
     run = run_async(
         resume_run(
             args.run_id,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..session import DrillRun, run_drill_file
 from .options import add_live_option, add_reports_option, reports_dir, store_path
 from .result import CommandResult, ExitCode, run_async, say
+
+if TYPE_CHECKING:
+    from ..session import DrillRun
 
 HELP = "run a drill file"
 
@@ -44,6 +47,8 @@ def _label(text: str) -> tuple[str, str]:
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..session import run_drill_file
+
     run = run_async(
         run_drill_file(
             Path(args.file),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..report.commands import list_runs
-from ..schedule.commands import series
 from .options import store_path
 from .result import CommandResult
 
@@ -30,5 +28,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def execute(args: argparse.Namespace) -> CommandResult:
     if args.schedule:
+        from ..schedule.commands import series
+
         return CommandResult(lines=(series(store_path(args), args.schedule, limit=args.limit),))
+    from ..report.commands import list_runs
+
     return CommandResult(lines=(list_runs(store_path(args), limit=args.limit, vendor=args.vendor),))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InvalidInput
-from ..report.vendor_scorecard import load, render_json, render_markdown
 from .options import store_path
 from .result import CommandResult
 
@@ -50,6 +49,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def execute(args: argparse.Namespace) -> CommandResult:
     if args.revenue_per_minute is not None and not args.revenue_per_minute >= 0:
         raise InvalidInput("--revenue-per-minute must be a number, not negative")
+    from ..report.vendor_scorecard import load, render_json, render_markdown
+
     card = load(
         store_path(args),
         vendors=args.vendor or (),
@@ -59,7 +60,9 @@ def execute(args: argparse.Namespace) -> CommandResult:
         currency=args.currency,
         group=args.group,
     )
-    from ..report.scorecard_html import render_html  # matplotlib: only when drawn
+    if args.format == "html":
+        from ..report.scorecard_html import render_html  # matplotlib: only when drawn
 
-    renderers = {"json": render_json, "html": render_html}
-    return CommandResult(lines=(renderers.get(args.format, render_markdown)(card),))
+        return CommandResult(lines=(render_html(card),))
+    render = render_json if args.format == "json" else render_markdown
+    return CommandResult(lines=(render(card),))

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..definitions.loader import load_drill
-from ..definitions.model import DeskKind
-from ..desks.simulated.launch import DeskLaunch
 from ..errors import InvalidConfiguration, InvalidDrill
 from .result import CommandResult, ExitCode
 
@@ -20,6 +17,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def execute(args: argparse.Namespace) -> CommandResult:
+    from ..definitions.loader import load_drill
+    from ..definitions.model import DeskKind
+
     lines: list[str] = []
     errors: list[str] = []
     for path in args.files:
@@ -29,6 +29,8 @@ def execute(args: argparse.Namespace) -> CommandResult:
             errors.append(str(exc))
             continue
         if drill.vendor.desk.kind is DeskKind.SIMULATED:
+            from ..desks.simulated.launch import DeskLaunch  # only for a simulated desk
+
             try:
                 # The simulated desk as run would start it: persona, zone, hours, rate, start.
                 DeskLaunch.for_drill(drill)

@@ -1,10 +1,11 @@
 """Freshdesk: file and watch a ticket through the v2 REST API (developers.freshdesk.com/api/).
 
 ``POST /api/v2/tickets`` files (priority 4 = Urgent, status 2 = Open, source 2 = Portal, the
-drill tag in ``tags``); ``GET /api/v2/tickets?email=`` finds our own ticket again by its drill
-token; ``GET /api/v2/tickets/{id}/conversations`` gives the replies (``user_id``, ``incoming``,
-``private``, ``source``, ``created_at``) and ``GET /api/v2/agents/{user_id}`` tells an agent
-from a contact (``incoming`` is settable by the API and says nothing about the author).
+drill tag in ``tags``); ``GET /api/v2/tickets?email=`` (newest first, every page) finds our own
+ticket again by its drill token; ``GET /api/v2/tickets/{id}/conversations`` gives the replies
+(``user_id``, ``incoming``, ``private``, ``source``, ``created_at``) and
+``GET /api/v2/agents/{user_id}`` tells an agent from a contact (``incoming`` is settable by the
+API and says nothing about the author).
 ``GET /api/v2/tickets/{id}?include=stats`` gives the status and its desk-side time
 (``stats.status_updated_at``, ``resolved_at``, ``closed_at``) and the desk's own clocks
 (``fr_due_by``/``fr_escalated``, ``due_by``/``is_escalated``, ``nr_due_by``/``nr_escalated``).
@@ -15,6 +16,7 @@ What it cannot see: automation-rule emails (the auto-acknowledgement) are not co
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +36,14 @@ from ..vocabulary import (
     VendorClock,
 )
 from .base import Desk, OpenContext
-from .http import MAX_PAGES, DeskHttp, json_list, json_object, next_link, parse_timestamp, require
+from .http import (
+    DeskHttp,
+    json_list,
+    json_object,
+    linked_pages,
+    parse_timestamp,
+    require,
+)
 from .tracking import Cursor, drill_tag, drill_token, first_carrying_token, with_token
 
 PRIORITIES = {"P0": 4, "P1": 3, "P2": 2, "P3": 1}
@@ -111,7 +120,10 @@ class FreshdeskDesk(Desk):
         return self._ref(answer.data)
 
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
-        answer = await self.http.get(
+        # Newest first, page after page (``Link: rel="next"``): a requester with many tickets
+        # since the drill's still finds it, so a resumed drill never files it twice.
+        pages = linked_pages(
+            self.http,
             "/api/v2/tickets",
             params={
                 "email": self.requester_email,
@@ -120,9 +132,16 @@ class FreshdeskDesk(Desk):
                 "per_page": 100,
             },
         )
-        tickets = json_list(answer.data, None, "freshdesk tickets")
-        ticket = first_carrying_token(tickets, idempotency_key, field="subject", what="ticket")
-        return None if ticket is None else self._ref(ticket)
+        # Closed as soon as the ticket turns up, not when the generator is collected.
+        async with aclosing(pages):
+            async for answer in pages:
+                tickets = json_list(answer.data, None, "freshdesk tickets")
+                ticket = first_carrying_token(
+                    tickets, idempotency_key, field="subject", what="ticket"
+                )
+                if ticket is not None:
+                    return self._ref(ticket)
+        return None
 
     def _ref(self, data: Any) -> TicketRef:
         ticket_id = str(require(data, "id", "freshdesk ticket"))
@@ -150,17 +169,18 @@ class FreshdeskDesk(Desk):
     async def poll(self, ref: TicketRef, *, since: str | None = None) -> DeskPoll:
         cursor = Cursor.decode(since)
         events: list[DeskEvent] = []
-        answer = await self.http.get(
-            f"/api/v2/tickets/{ref.ticket_id}/conversations", params={"per_page": 100}
-        )
-        conversations = list(json_list(answer.data, None, "freshdesk conversations"))
-        url = next_link(answer.headers)
-        for _ in range(MAX_PAGES):
-            if url is None:
-                break
-            page = await self.http.get(url)
-            conversations.extend(json_list(page.data, None, "freshdesk conversations"))
-            url = next_link(page.headers)
+        pages = [
+            page
+            async for page in linked_pages(
+                self.http,
+                f"/api/v2/tickets/{ref.ticket_id}/conversations",
+                params={"per_page": 100},
+            )
+        ]
+        answer = pages[0]
+        conversations = [
+            item for page in pages for item in json_list(page.data, None, "freshdesk conversations")
+        ]
         for item in conversations:
             conversation_id = str(require(item, "id", "conversation"))
             if conversation_id in cursor.seen:

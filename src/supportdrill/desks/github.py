@@ -7,15 +7,24 @@ Bot), ``author_association`` (OWNER, MEMBER, COLLABORATOR = the vendor) and
 ``performed_via_github_app``; ``GET …/issues/{n}`` for ``state``, ``closed_at`` and
 ``state_reason``. Webhooks cannot be set on someone else's repository, so polling uses
 conditional requests (``If-None-Match``): a 304 costs no rate limit.
+
+A transferred issue answers 301 at its old URLs (docs.github.com "Get an issue"). Reads follow
+it, and a poll that did takes the new place the issue names for later requests; a write is not
+acted on, so :meth:`GithubDesk.comment` re-resolves the issue and posts once
+to the ``comments_url`` the issue now names, which later requests use too (GitHub: a 301's new
+place is for every later request). Moved where the token cannot read, it answers 404 (or 410
+when deleted): the comment fails and says so.
 """
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
 from ..clock import Clock, RealClock
 from ..definitions.desk_settings import GithubSettings
+from ..errors import DeskRejected
 from ..timeline import StatusCategory
 from ..vocabulary import (
     AuthorRole,
@@ -28,7 +37,18 @@ from ..vocabulary import (
     TicketRef,
 )
 from .base import Desk, OpenContext
-from .http import MAX_PAGES, DeskHttp, json_list, json_object, next_link, parse_timestamp, require
+from .http import (
+    MAX_PAGES,
+    DeskHttp,
+    DeskRedirected,
+    HttpAnswer,
+    json_list,
+    json_object,
+    linked_pages,
+    next_link,
+    parse_timestamp,
+    require,
+)
 from .tracking import Cursor, drill_token, first_carrying_token, with_token
 
 VENDOR_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
@@ -57,6 +77,10 @@ class GithubDesk(Desk):
         self.repo = repo
         self.clock: Clock = clock or RealClock()
         self._login: str | None = None
+        self._moved: dict[str, tuple[str, str]] = {}
+        """Issue number → (``url``, ``comments_url``) of a transferred issue, as the issue
+        itself names them once re-resolved: GitHub asks that a permanent redirect's new place
+        be used from then on."""
 
     @classmethod
     def from_settings(cls, settings: GithubSettings, context: OpenContext) -> GithubDesk:
@@ -89,7 +113,8 @@ class GithubDesk(Desk):
         return self._ref(answer.data)
 
     async def find(self, *, idempotency_key: str) -> TicketRef | None:
-        answer = await self.http.get(
+        pages = linked_pages(
+            self.http,
             f"/repos/{self.repo}/issues",
             params={
                 "creator": await self._me(),
@@ -99,15 +124,13 @@ class GithubDesk(Desk):
                 "per_page": 100,
             },
         )
-        for _ in range(MAX_PAGES):
-            issues = json_list(answer.data, None, "github issues")
-            issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
-            if issue is not None:
-                return self._ref(issue)
-            url = next_link(answer.headers)
-            if url is None:
-                break
-            answer = await self.http.get(url)
+        # Closed as soon as the ticket turns up, not when the generator is collected.
+        async with aclosing(pages):
+            async for answer in pages:
+                issues = json_list(answer.data, None, "github issues")
+                issue = first_carrying_token(issues, idempotency_key, field="title", what="issue")
+                if issue is not None:
+                    return self._ref(issue)
         return None
 
     def _ref(self, data: Any) -> TicketRef:
@@ -119,6 +142,14 @@ class GithubDesk(Desk):
             url=str(json_object(data, "issue").get("html_url") or ""),
         )
 
+    def _issue_url(self, ref: TicketRef) -> str:
+        moved = self._moved.get(ref.ticket_id)
+        return moved[0] if moved else f"/repos/{self.repo}/issues/{ref.ticket_id}"
+
+    def _comments_url(self, ref: TicketRef) -> str:
+        moved = self._moved.get(ref.ticket_id)
+        return moved[1] if moved else f"/repos/{self.repo}/issues/{ref.ticket_id}/comments"
+
     async def _comments(self, ref: TicketRef, cursor: Cursor) -> tuple[list[Any] | None, Cursor]:
         """Every comment, following the ``Link: rel="next"`` pages; None when unchanged.
 
@@ -127,7 +158,7 @@ class GithubDesk(Desk):
         """
         one_page = cursor.get("comment_pages") in (None, "1")
         answer = await self.http.get(
-            f"/repos/{self.repo}/issues/{ref.ticket_id}/comments",
+            self._comments_url(ref),
             params={"per_page": 100},
             etag=cursor.etag if one_page else None,
         )
@@ -155,11 +186,11 @@ class GithubDesk(Desk):
             if comment_id not in cursor.seen:
                 events.append(self._reply(comment, me))
                 cursor = cursor.saw(comment_id)
-        issue_answer = await self.http.get(
-            f"/repos/{self.repo}/issues/{ref.ticket_id}", etag=cursor.get("issue_etag")
-        )
+        issue_answer = await self.http.get(self._issue_url(ref), etag=cursor.get("issue_etag"))
         if not issue_answer.not_modified:
             issue = json_object(issue_answer.data, "github issue")
+            if issue_answer.moved:
+                self._remember(ref, issue)  # transferred: later polls go to the new place
             state = str(require(issue, "state", "issue"))
             reason = str(issue.get("state_reason") or "")
             status = f"{state}:{reason}" if reason and state == "closed" else state
@@ -243,10 +274,47 @@ class GithubDesk(Desk):
         )
 
     async def comment(self, ref: TicketRef, text: str) -> datetime:
-        answer = await self.http.post(
-            f"/repos/{self.repo}/issues/{ref.ticket_id}/comments", {"body": text}
-        )
+        try:
+            answer = await self._post_comment(ref, text)
+        except DeskRejected as exc:
+            if exc.status not in (404, 410):
+                raise
+            # "Get an issue": 404 when the issue was transferred to or deleted from a repository
+            # the user cannot read, 410 when deleted from one it can.
+            raise DeskRejected(
+                f"github: issue #{ref.ticket_id} of {self.repo} was transferred or deleted "
+                f"where this token cannot read it (HTTP {exc.status}); nothing was posted",
+                status=exc.status,
+                body=exc.body,
+            ) from exc
         return parse_timestamp(require(answer.data, "created_at", "comment"), "created_at")
+
+    async def _post_comment(self, ref: TicketRef, text: str) -> HttpAnswer:
+        try:
+            return await self.http.post(self._comments_url(ref), {"body": text})
+        except DeskRedirected as moved:
+            # A transferred issue answers a write with 301 and does nothing. Re-resolve the
+            # issue (a read follows the redirect) and post once where it now says; a second
+            # redirect is raised, so the comment is never sent more than once.
+            url = await self._relocate(ref, permanent=moved.permanent)
+            return await self.http.post(url, {"body": text})
+
+    async def _relocate(self, ref: TicketRef, *, permanent: bool) -> str:
+        """The ``comments_url`` of the issue where it is now (GitHub: "don't manually parse
+        URLs"; the issue names its own). Remembered for every later request when the move is
+        permanent."""
+        answer = await self.http.get(f"/repos/{self.repo}/issues/{ref.ticket_id}")
+        issue = json_object(answer.data, "github issue")
+        place = self._remember(ref, issue) if permanent or answer.moved else None
+        return place[1] if place else str(require(issue, "comments_url", "github issue"))
+
+    def _remember(self, ref: TicketRef, issue: Any) -> tuple[str, str]:
+        place = (
+            str(require(issue, "url", "github issue")),
+            str(require(issue, "comments_url", "github issue")),
+        )
+        self._moved[ref.ticket_id] = place
+        return place
 
     async def check(self) -> list[str]:
         me = await self._me()

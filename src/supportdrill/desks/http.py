@@ -14,7 +14,8 @@ through :class:`DeskHttp`, so the mapping from transport failures and status cod
   :class:`~supportdrill.errors.DeskRejected`
 - redirects: a GET follows them (GitHub answers 301 for a transferred issue; httpx drops our
   credentials if the new place is another origin); a redirect left over, or one to a write, is
-  never success and its body is never parsed (:class:`~supportdrill.errors.DeskProtocolError`)
+  never success and its body is never parsed (:class:`DeskRedirected`, a
+  :class:`~supportdrill.errors.DeskProtocolError`, with the status and ``Location``)
 - a body that is not the JSON we asked for → :class:`~supportdrill.errors.DeskProtocolError`
 
 Every error text passes through the desk's :class:`~supportdrill.secrets.Redactor`, and
@@ -24,7 +25,7 @@ every answer carries the desk's clock (``Date`` header) for skew, and its ``ETag
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -46,6 +47,22 @@ USER_AGENT = "supportdrill/0.1 (+support drill harness)"
 BODY_EXCERPT = 300
 
 
+class DeskRedirected(DeskProtocolError):
+    """A redirect that was not followed (one to a write, or left over): the desk did not act
+    on the request. ``location`` is where it pointed; an adapter that knows what the redirect
+    means (GitHub's transferred issue) re-resolves the ticket instead of parsing its body."""
+
+    def __init__(self, message: str, *, status: int, location: str | None) -> None:
+        self.status = status
+        self.location = location
+        super().__init__(message)
+
+    @property
+    def permanent(self) -> bool:
+        """301/308: the new place is to be used from now on (302/303/307 are for this once)."""
+        return self.status in (301, 308)
+
+
 @dataclass(frozen=True)
 class HttpAnswer:
     """One successful (2xx or 304) answer."""
@@ -57,6 +74,9 @@ class HttpAnswer:
     """Response headers, lower-case names."""
     server_time: datetime | None = None
     etag: str | None = None
+    moved: bool = False
+    """A permanent redirect (301/308) was followed to get here: the thing asked for lives
+    elsewhere now, and the answer (GitHub's issue names its own ``url``) says where."""
 
     @property
     def not_modified(self) -> bool:
@@ -247,8 +267,9 @@ class DeskHttp:
         status = response.status_code
         lower = {key.lower(): value for key, value in response.headers.items()}
         server_time = parse_http_date(lower.get("date"))
+        moved = any(step.status_code in (301, 308) for step in response.history)
         if status == 304 and etag:
-            return HttpAnswer(status, None, lower, server_time, lower.get("etag", etag))
+            return HttpAnswer(status, None, lower, server_time, lower.get("etag", etag), moved)
         if not 200 <= status < 300:
             self._raise_for(where, response, lower, server_time)
         data: Any = None
@@ -261,7 +282,7 @@ class DeskHttp:
                         f"{where}: answer {status} is not JSON: {response.content[:BODY_EXCERPT]!r}"
                     )
                 ) from exc
-        return HttpAnswer(status, data, lower, server_time, lower.get("etag"))
+        return HttpAnswer(status, data, lower, server_time, lower.get("etag"), moved)
 
     def _raise_for(
         self,
@@ -277,9 +298,13 @@ class DeskHttp:
             now = server_time or datetime.now(UTC)
             raise DeskRateLimited(message, retry_after=rate_limit_wait(headers, now))
         if 300 <= status < 400:
-            where_to = headers.get("location", "nowhere")
-            raise DeskProtocolError(
-                self._say(f"{where}: HTTP {status} redirect to {where_to} was not followed")
+            where_to = headers.get("location")
+            raise DeskRedirected(
+                self._say(
+                    f"{where}: HTTP {status} redirect to {where_to or 'nowhere'} was not followed"
+                ),
+                status=status,
+                location=where_to,
             )
         if status in (401, 403):
             raise DeskAuthFailed(message, status=status, body=excerpt)
@@ -306,6 +331,20 @@ class DeskHttp:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+async def linked_pages(
+    http: DeskHttp, url: str, *, params: Mapping[str, str | int] | None = None
+) -> AsyncGenerator[HttpAnswer, None]:
+    """Every page of a listing that pages with ``Link: <…>; rel="next"`` (GitHub, Freshdesk),
+    first page first, at most :data:`MAX_PAGES`. A caller looking for one item stops early."""
+    answer = await http.get(url, params=params)
+    for _ in range(MAX_PAGES):
+        yield answer
+        following = next_link(answer.headers)
+        if following is None:
+            return
+        answer = await http.get(following)
 
 
 def json_list(data: Any, key: str | None, what: str) -> list[Any]:

@@ -2,8 +2,9 @@
 
 Filing is an Events API v2 ``trigger`` (``POST /v2/enqueue``) with a ``dedup_key`` derived from
 the idempotency key: PagerDuty itself folds repeated triggers with one key into one alert, and
-:meth:`PagerDutyDesk.find` looks the incident up by that key (``GET /incidents?incident_key=``)
-before any trigger. The incident's ``created_at`` is T0.
+:meth:`PagerDutyDesk.find` looks the incident up by that key (``GET /incidents?incident_key=``,
+every page, the first incident opened for the key) before any trigger. The incident's
+``created_at`` is T0.
 
 Responses come from ``GET /incidents/{id}/log_entries?is_overview=true``: each entry has
 ``created_at`` and an ``agent`` whose ``type`` tells a person (``user_reference``) from an
@@ -66,6 +67,12 @@ CAPABILITIES = DeskCapabilities(
 
 def dedup_key_for(idempotency_key: str) -> str:
     return f"supportdrill-{key_digest(idempotency_key)}"
+
+
+def _number(ref: TicketRef) -> int:
+    """The incident number, which orders incidents opened in the same second."""
+    number = ref.extra.get("number", "")
+    return int(number) if number.isdigit() else 0
 
 
 class PagerDutyDesk(Desk):
@@ -173,34 +180,50 @@ class PagerDutyDesk(Desk):
         return found
 
     async def _by_key(self, dedup: str) -> TicketRef | None:
-        answer = await self.rest.get(
-            "/incidents", params={"incident_key": dedup, "date_range": "all"}
+        """The drill's incident: the first one opened for its dedup key.
+
+        A trigger joins only an open incident with its key, so once ours is resolved a later
+        trigger with the key opens another; the key can then name many incidents, listed in an
+        order PagerDuty does not document. Every page is read and the earliest wins.
+        """
+        incidents, _ = await self._pages(
+            "/incidents", {"incident_key": dedup, "date_range": "all"}, "incidents"
         )
-        for incident in json_list(answer.data, "incidents", "pagerduty incidents"):
-            return TicketRef(
+        if not incidents:
+            return None
+        refs = [
+            TicketRef(
                 desk=self.name,
                 ticket_id=str(require(incident, "id", "incident")),
                 created_at=parse_timestamp(require(incident, "created_at", "incident"), "created"),
                 url=str(incident.get("html_url") or ""),
                 extra={"dedup_key": dedup, "number": str(incident.get("incident_number", ""))},
             )
-        return None
+            for incident in incidents
+        ]
+        return min(refs, key=lambda ref: (ref.created_at, _number(ref)))
+
+    async def _pages(
+        self, path: str, params: dict[str, str | int], key: str
+    ) -> tuple[list[Any], HttpAnswer]:
+        """Every item of a REST listing, following PagerDuty's ``offset``/``limit``/``more``
+        pages (at most :data:`MAX_PAGES`); with the last answer (its server time)."""
+        items: list[Any] = []
+        offset = 0
+        for _ in range(MAX_PAGES):
+            answer = await self.rest.get(path, params={**params, "limit": PAGE, "offset": offset})
+            page = json_list(answer.data, key, f"pagerduty {key}")
+            items.extend(page)
+            if not json_object(answer.data, key).get("more") or not page:
+                break
+            offset += len(page)
+        return items, answer
 
     async def _log_entries(self, ref: TicketRef) -> tuple[list[Any], HttpAnswer]:
         """Every log entry of the incident, following PagerDuty's ``offset``/``more`` pages."""
-        entries: list[Any] = []
-        offset = 0
-        for _ in range(MAX_PAGES):
-            answer = await self.rest.get(
-                f"/incidents/{ref.ticket_id}/log_entries",
-                params={"is_overview": "true", "limit": PAGE, "offset": offset},
-            )
-            page = json_list(answer.data, "log_entries", "pagerduty log entries")
-            entries.extend(page)
-            if not json_object(answer.data, "log entries").get("more") or not page:
-                break
-            offset += len(page)
-        return entries, answer
+        return await self._pages(
+            f"/incidents/{ref.ticket_id}/log_entries", {"is_overview": "true"}, "log_entries"
+        )
 
     async def _my_user_id(self) -> str:
         """The PagerDuty user our ``From`` address names: its notes are ours, never a

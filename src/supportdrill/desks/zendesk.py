@@ -103,6 +103,43 @@ def _trigger_title(source: Mapping[str, Any]) -> str:
     return str(title or source.get("title") or "")
 
 
+def _ticket_metric(data: Any, ticket_id: str) -> Mapping[str, Any]:
+    """The ticket's metric set from "Show Ticket Metrics": ``ticket_metric`` is one object in
+    the live API and a list in Zendesk's published description; either is read (from a list,
+    the item for this ticket). Empty when the desk has none."""
+    found = require(data, "ticket_metric", "zendesk ticket metrics")
+    if not isinstance(found, list):
+        return json_object(found, "ticket_metric")
+    items = [json_object(item, "ticket_metric") for item in found]
+    ours = [item for item in items if str(item.get("ticket_id")) == ticket_id]
+    return (ours or items or [{}])[0]
+
+
+def _reply_clocks(metric_set: Mapping[str, Any], ref: TicketRef) -> list[VendorClock]:
+    """First-reply time from the ticket metrics: to the second (``reply_time_in_seconds``,
+    calendar time, Messaging tickets) where given, else in minutes; and in business minutes."""
+    minutes = json_object(metric_set.get("reply_time_in_minutes") or {}, "reply_time_in_minutes")
+    seconds = json_object(metric_set.get("reply_time_in_seconds") or {}, "reply_time_in_seconds")
+    figures = [
+        ("reply_time_in_seconds", False, seconds.get("calendar"), 1.0)
+        if seconds.get("calendar") is not None
+        else ("reply_time_in_minutes", False, minutes.get("calendar"), 60.0),
+        ("reply_time_in_minutes", True, minutes.get("business"), 60.0),
+    ]
+    return [
+        VendorClock(
+            metric="first_response",
+            vendor_name=name,
+            source="tickets/{id}/metrics",
+            started_at=ref.created_at,
+            elapsed_s=float(value) * unit,
+            business_hours=business,
+        )
+        for name, business, value, unit in figures
+        if value is not None
+    ]
+
+
 def _next_page(data: Any) -> str | None:
     """Zendesk's ``next_page`` (an absolute URL, null on the last page)."""
     value = json_object(data, "zendesk page").get("next_page")
@@ -412,23 +449,8 @@ class ZendeskDesk(Desk):
                     )
                 )
         metrics_answer = await self.http.get(f"/api/v2/tickets/{ref.ticket_id}/metrics.json")
-        metric_set = json_object(
-            require(metrics_answer.data, "ticket_metric", "zendesk ticket metrics"), "metrics"
-        )
-        reply = json_object(metric_set.get("reply_time_in_minutes") or {}, "reply_time")
-        for business in (False, True):
-            minutes = reply.get("business" if business else "calendar")
-            if minutes is not None:
-                clocks.append(
-                    VendorClock(
-                        metric="first_response",
-                        vendor_name="reply_time_in_minutes",
-                        source="tickets/{id}/metrics",
-                        started_at=ref.created_at,
-                        elapsed_s=float(minutes) * 60.0,
-                        business_hours=business,
-                    )
-                )
+        metric_set = _ticket_metric(metrics_answer.data, ref.ticket_id)
+        clocks.extend(_reply_clocks(metric_set, ref))
         solved = metric_set.get("solved_at")
         if solved:
             clocks.append(

@@ -1,27 +1,73 @@
-"""Metrics, SLA verdicts, business-hours calendars, reply classification: pure functions."""
+"""Metrics, SLA verdicts, business-hours calendars, reply classification: pure functions.
+
+The names below load on first use (PEP 562): a command that needs one module of this package
+(the scorecard needs :mod:`.fleet`, not the reply classifier or the evaluation) loads only that.
+"""
 
 from __future__ import annotations
 
-from .aggregate import MetricSummary, aggregate, percentile
-from .calendar import (
-    CoverageError,
-    business_deadline,
-    business_seconds,
-    has_hours,
-    is_covered,
-    next_covered,
-    validate_coverage,
-)
-from .classify import (
-    BUILTIN_ACK_PATTERNS,
-    Classification,
-    ClassifierError,
-    classify_reply,
-    header_markers,
-    is_vendor_message,
-)
-from .evaluation import Evaluation, LiveDeadline, ReplyCounts, evaluate, live_deadlines
-from .verdicts import Metric, Verdict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .calendar import (
+        CoverageError,
+        business_deadline,
+        business_seconds,
+        has_hours,
+        is_covered,
+        next_covered,
+        validate_coverage,
+    )
+    from .classify import (
+        BUILTIN_ACK_PATTERNS,
+        Classification,
+        ClassifierError,
+        classify_reply,
+        header_markers,
+        is_vendor_message,
+    )
+    from .evaluation import Evaluation, LiveDeadline, ReplyCounts, evaluate, live_deadlines
+    from .quantiles import percentile
+    from .verdicts import Metric, Verdict
+
+_LAZY = {
+    "CoverageError": "calendar",
+    "business_deadline": "calendar",
+    "business_seconds": "calendar",
+    "has_hours": "calendar",
+    "is_covered": "calendar",
+    "next_covered": "calendar",
+    "validate_coverage": "calendar",
+    "BUILTIN_ACK_PATTERNS": "classify",
+    "Classification": "classify",
+    "ClassifierError": "classify",
+    "classify_reply": "classify",
+    "header_markers": "classify",
+    "is_vendor_message": "classify",
+    "Evaluation": "evaluation",
+    "LiveDeadline": "evaluation",
+    "ReplyCounts": "evaluation",
+    "evaluate": "evaluation",
+    "live_deadlines": "evaluation",
+    "percentile": "quantiles",
+    "Metric": "verdicts",
+    "Verdict": "verdicts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "BUILTIN_ACK_PATTERNS",
@@ -31,10 +77,8 @@ __all__ = [
     "Evaluation",
     "LiveDeadline",
     "Metric",
-    "MetricSummary",
     "ReplyCounts",
     "Verdict",
-    "aggregate",
     "business_deadline",
     "business_seconds",
     "classify_reply",

@@ -32,8 +32,6 @@ from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from ..clock import require_aware
 from ..definitions.model import Coverage
 from ..errors import InvalidInput
@@ -127,6 +125,10 @@ class _Year:
 
 @functools.lru_cache(maxsize=512)
 def _year(country: str, subdivision: str | None, year: int) -> _Year:
+    # Loaded on first use: its country tables take longer to import than most commands take to
+    # run, and only a coverage with public holidays needs them.
+    import holidays
+
     try:
         # Some tables warn about years they only partly know (India outside 2001-2035); the
         # warning would reach every report that touches such a year, and says nothing the

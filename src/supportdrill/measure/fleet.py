@@ -22,21 +22,23 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..definitions.model import Coverage
 from ..timeline import FaultInjected, TicketFiled, Timeline
-from .aggregate import percentile
 from .diagnosis import Diagnosis, Judgement
-from .evaluation import Evaluation
 from .metrics import ACKNOWLEDGEMENT, FIRST_HUMAN_RESPONSE, FIRST_RESOLUTION
+from .quantiles import percentile, quantile_of
 from .stats import Proportion, Separation, separation, wilson_interval
 from .verdicts import Verdict
 from .windows import WINDOWS, Window, hour_of_week, window_of
+
+if TYPE_CHECKING:  # the scorecard read from the index never evaluates a run
+    from .evaluation import Evaluation
 
 ALL: Literal["all"] = "all"
 CORRECT = frozenset({Judgement.CORRECT, Judgement.CORRECT_AFTER_WRONG})
@@ -128,15 +130,20 @@ class Spread:
     max_s: float | None
 
 
+SPREAD_FRACTIONS = (0.5, 0.9, 1.0)
+"""p50, p90 and the maximum: the quantiles a :class:`Spread` shows."""
+
+
+def spread_of(ended: int, never: int, value_at: Callable[[int], float]) -> Spread:
+    """The spread of ``ended`` values, given the value at each rank (0 = the smallest) — from
+    a sorted list, or from an index that keeps them sorted: one rule for both."""
+    p50, p90, top = (quantile_of(ended, fraction, value_at) for fraction in SPREAD_FRACTIONS)
+    return Spread(ended=ended, never=never, p50_s=p50, p90_s=p90, max_s=top)
+
+
 def spread(values: Sequence[float | None]) -> Spread:
-    done = [value for value in values if value is not None]
-    return Spread(
-        ended=len(done),
-        never=len(values) - len(done),
-        p50_s=percentile(done, 0.5),
-        p90_s=percentile(done, 0.9),
-        max_s=max(done, default=None),
-    )
+    done = sorted(value for value in values if value is not None)
+    return spread_of(len(done), len(values) - len(done), done.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -152,16 +159,34 @@ class Cost:
     """Runs whose outage had not ended: their minutes (and so the totals) are lower bounds."""
 
 
-def cost_of(rows: Sequence[RunFigures], revenue_per_minute: float) -> Cost:
-    minutes = [row.outage_s / 60 for row in rows if row.outage_s is not None]
-    p50 = percentile(minutes, 0.5)
+def microseconds(seconds: float) -> int:
+    """A duration measured between two timestamps, as the whole microseconds it is: sums of
+    these are exact, whichever order (or store) adds them."""
+    return round(seconds * 1_000_000)
+
+
+def cost_from(
+    *, outage_us: int, outage_minutes_p50: float | None, lower_bound_runs: int, revenue: float
+) -> Cost:
+    """The cost, from the outages' exact total (microseconds) and their median in minutes."""
+    total_minutes = outage_us / 60_000_000
     return Cost(
-        revenue_per_minute=revenue_per_minute,
-        outage_minutes_total=sum(minutes),
-        outage_minutes_p50=p50,
-        cost_total=sum(minutes) * revenue_per_minute,
-        cost_p50=None if p50 is None else p50 * revenue_per_minute,
+        revenue_per_minute=revenue,
+        outage_minutes_total=total_minutes,
+        outage_minutes_p50=outage_minutes_p50,
+        cost_total=total_minutes * revenue,
+        cost_p50=None if outage_minutes_p50 is None else outage_minutes_p50 * revenue,
+        lower_bound_runs=lower_bound_runs,
+    )
+
+
+def cost_of(rows: Sequence[RunFigures], revenue_per_minute: float) -> Cost:
+    outages = [row.outage_s for row in rows if row.outage_s is not None]
+    return cost_from(
+        outage_us=sum(microseconds(seconds) for seconds in outages),
+        outage_minutes_p50=percentile([seconds / 60 for seconds in outages], 0.5),
         lower_bound_runs=sum(1 for row in rows if row.outage_s is not None and row.outage_open),
+        revenue=revenue_per_minute,
     )
 
 
@@ -185,6 +210,77 @@ class GroupSummary:
     cost: Cost | None
 
 
+@dataclass(frozen=True)
+class GroupCounts:
+    """What a group's summary counts, rather than ranks: the same whether counted from rows
+    or read from an index's running totals."""
+
+    runs: int
+    simulated: int
+    met: int
+    judged: int
+    """Runs with a contractual verdict: met or breached."""
+    pending: int
+    diagnosable: int
+    correct: int
+    wrong_first: int
+
+
+def group_counts(rows: Sequence[RunFigures]) -> GroupCounts:
+    diagnosable = [row for row in rows if row.diagnosis is not Judgement.NOT_APPLICABLE]
+    return GroupCounts(
+        runs=len(rows),
+        simulated=sum(1 for row in rows if row.simulated),
+        met=sum(1 for row in rows if row.verdict is Verdict.MET),
+        judged=sum(1 for row in rows if row.verdict in (Verdict.MET, Verdict.BREACHED)),
+        pending=sum(1 for row in rows if row.verdict is Verdict.PENDING),
+        diagnosable=len(diagnosable),
+        correct=sum(1 for row in diagnosable if row.diagnosis in CORRECT),
+        wrong_first=sum(
+            1
+            for row in diagnosable
+            if row.diagnosis in (Judgement.WRONG, Judgement.CORRECT_AFTER_WRONG)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class GroupSpreads:
+    acknowledgement: Spread
+    first_human: Spread
+    resolution: Spread
+    time_to_correct: Spread
+    """Over the runs correctly diagnosed."""
+
+
+def group_summary(
+    vendor: str,
+    severity: str,
+    window: Window | Literal["all"],
+    counts: GroupCounts,
+    spreads: GroupSpreads,
+    *,
+    cost: Cost | None,
+    confidence: float = 0.95,
+) -> GroupSummary:
+    return GroupSummary(
+        vendor=vendor,
+        severity=severity,
+        window=window,
+        runs=counts.runs,
+        simulated=counts.simulated,
+        compliance=wilson_interval(counts.met, counts.judged, confidence),
+        pending=counts.pending,
+        acknowledgement=spreads.acknowledgement,
+        first_human=spreads.first_human,
+        resolution=spreads.resolution,
+        diagnosed=wilson_interval(counts.correct, counts.diagnosable, confidence),
+        wrong_first=counts.wrong_first,
+        time_to_correct=spreads.time_to_correct,
+        cost=cost,
+    )
+
+
 def summarise(
     vendor: str,
     severity: str,
@@ -194,30 +290,20 @@ def summarise(
     confidence: float = 0.95,
     revenue_per_minute: float | None = None,
 ) -> GroupSummary:
-    judged = [row for row in rows if row.verdict in (Verdict.MET, Verdict.BREACHED)]
-    diagnosable = [row for row in rows if row.diagnosis is not Judgement.NOT_APPLICABLE]
-    correct = [row for row in diagnosable if row.diagnosis in CORRECT]
-    return GroupSummary(
-        vendor=vendor,
-        severity=severity,
-        window=window,
-        runs=len(rows),
-        simulated=sum(1 for row in rows if row.simulated),
-        compliance=wilson_interval(
-            sum(1 for row in judged if row.verdict is Verdict.MET), len(judged), confidence
-        ),
-        pending=sum(1 for row in rows if row.verdict is Verdict.PENDING),
+    spreads = GroupSpreads(
         acknowledgement=spread([row.acknowledgement_s for row in rows]),
         first_human=spread([row.first_human_s for row in rows]),
         resolution=spread([row.resolution_s for row in rows]),
-        diagnosed=wilson_interval(len(correct), len(diagnosable), confidence),
-        wrong_first=sum(
-            1
-            for row in diagnosable
-            if row.diagnosis in (Judgement.WRONG, Judgement.CORRECT_AFTER_WRONG)
-        ),
-        time_to_correct=spread([row.time_to_correct_s for row in correct]),
+        time_to_correct=spread([row.time_to_correct_s for row in rows if row.diagnosis in CORRECT]),
+    )
+    return group_summary(
+        vendor,
+        severity,
+        window,
+        group_counts(rows),
+        spreads,
         cost=None if revenue_per_minute is None else cost_of(rows, revenue_per_minute),
+        confidence=confidence,
     )
 
 

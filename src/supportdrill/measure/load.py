@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from ..definitions.load import LoadThresholds
 from ..timeline import LoadSample, LoadSummary, Timeline
-from .aggregate import percentile
+from .quantiles import percentile
 
 
 @dataclass(frozen=True)

@@ -206,12 +206,12 @@ def render_html(card: FleetScorecard) -> str:
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Vendor scorecard — {len(card.rows)} drills</title>
+<title>Vendor scorecard — {card.runs} drills</title>
 <style>{PAGE_STYLE}{extra_style}</style>
 </head>
 <body>
 <h1>Vendor scorecard</h1>
-<p>{len(card.rows)} finished drills. Times are calendar time from the ticket's filing;
+<p>{card.runs} finished drills. Times are calendar time from the ticket's filing;
 percentiles are over the drills in which the figure came (<em>+N never</em>: it did not). SLA met
 is the contractual verdict over drills with one (met or breached), with its 95 % Wilson interval.
 Windows are the filing time in the vendor's own zone: business hours, off-hours, weekend,

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..definitions.durations import format_duration
-from ..measure.diagnosis import diagnose
 from ..measure.fleet import (
     ALL,
     GroupSummary,
@@ -33,7 +32,7 @@ from ..measure.fleet import (
 from ..measure.stats import Proportion, Separation
 from ..measure.windows import WINDOW_LABELS, Window
 from ..store import StoreTarget
-from .compare import scored_runs
+from .index import SCHEDULE_LABEL
 
 SCHEMA = "supportdrill.scorecard/1"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -44,7 +43,8 @@ HOURS_RULER = "0     6     12    18    "
 class FleetScorecard:
     """Everything the scorecard shows."""
 
-    rows: tuple[RunFigures, ...]
+    runs: int
+    """Finished runs counted (those with events)."""
     groups: tuple[GroupSummary, ...]
     separations: tuple[tuple[str, Separation], ...]
     heat_maps: tuple[tuple[str, tuple[HeatCell, ...]], ...]
@@ -68,7 +68,7 @@ def build(
     groups = summarise_groups(rows, revenue_per_minute=revenue_per_minute)
     vendors = sorted({row.vendor for row in rows})
     return FleetScorecard(
-        rows=tuple(rows),
+        runs=len(rows),
         groups=groups,
         separations=separations(groups),
         heat_maps=tuple(
@@ -90,18 +90,52 @@ def load(
     currency: str = "",
     group: str = "vendor",
 ) -> FleetScorecard:
-    """Every finished run in the store, as the scorecard counts it; ``group="schedule"`` makes
-    each vendor's scheduled series (its ``schedule`` label) rows and heat maps of their own."""
+    """Every finished run in the store, as the scorecard counts it, from the store's index
+    (runs not indexed yet are scored and indexed first); ``group="schedule"`` makes each
+    vendor's scheduled series (its ``schedule`` label) rows and heat maps of their own."""
+    from .fleet_index import read_scorecard
+
+    return read_scorecard(
+        store_path,
+        vendors=vendors,
+        severity=severity,
+        include_simulated=include_simulated,
+        revenue_per_minute=revenue_per_minute,
+        currency=currency,
+        by_schedule=group == "schedule",
+    )
+
+
+def series_label(vendor: str, schedule: str | None) -> str:
+    """A row's name: the vendor, or with ``--group schedule`` the vendor and its schedule."""
+    if schedule is None:
+        return vendor
+    return f"{vendor} · schedule {schedule or '(unscheduled)'}"
+
+
+def load_rescored(
+    store_path: StoreTarget,
+    *,
+    vendors: Sequence[str] = (),
+    severity: str | None = None,
+    include_simulated: bool = False,
+    revenue_per_minute: float | None = None,
+    currency: str = "",
+    group: str = "vendor",
+) -> FleetScorecard:
+    """:func:`load` the slow way: every finished run's timeline scored again (the index's
+    oracle in tests, and the benchmark's baseline)."""
+    from ..measure.diagnosis import diagnose
+    from .rescoring import scored_runs
+
     rows = []
     for run in scored_runs(
         store_path, vendors=vendors, severity=severity, include_simulated=include_simulated
     ):
-        label = run.vendor
-        if group == "schedule":
-            label = f"{run.vendor} · schedule {run.labels.get('schedule', '(unscheduled)')}"
+        schedule = run.labels.get(SCHEDULE_LABEL, "") if group == "schedule" else None
         figures = run_figures(
             run.run_id,
-            label,
+            series_label(run.vendor, schedule),
             run.timeline,
             run.card,
             diagnose(run.timeline),
@@ -201,7 +235,7 @@ def _group_row(group: GroupSummary, card: FleetScorecard) -> str:
 
 
 def render_markdown(card: FleetScorecard) -> str:
-    if not card.rows:
+    if not card.runs:
         return "no finished runs to compare"
     header = [
         "vendor",
@@ -219,7 +253,7 @@ def render_markdown(card: FleetScorecard) -> str:
     lines = [
         "# Vendor scorecard",
         "",
-        f"{len(card.rows)} finished runs. Times are calendar time from the ticket's filing; "
+        f"{card.runs} finished runs. Times are calendar time from the ticket's filing; "
         "percentiles are over the runs in which the figure came (`+N never`: it did not). SLA "
         "met is the contractual verdict over runs with one (met or breached), with its 95 % "
         "Wilson interval. Windows are the filing time in the vendor's zone.",
@@ -264,7 +298,7 @@ def render_markdown(card: FleetScorecard) -> str:
 def render_json(card: FleetScorecard) -> str:
     data: dict[str, Any] = {
         "schema": SCHEMA,
-        "runs": len(card.rows),
+        "runs": card.runs,
         "simulated_included": card.simulated_included,
         "revenue_per_minute": card.revenue_per_minute,
         "currency": card.currency,

@@ -225,7 +225,12 @@ async def fire_once(
 def export_files(args: argparse.Namespace, *, now: datetime) -> str:
     entry = _one_entry(args.file)
     drill_path = args.drill_path or str(entry.path)
-    result = export_all(entry.drill, drill_path=drill_path, now=now, image=args.image)
+    result = export_all(
+        entry.drill,
+        drill_path=drill_path,
+        now=now,
+        image=DEFAULT_IMAGE if args.image is None else args.image,
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     lines = []
@@ -267,48 +272,6 @@ def series(store_path: StoreTarget, name: str, *, limit: int | None = None) -> s
 # ---- the verb
 
 
-def add_schedule_parser(
-    commands: Any, handler: Callable[[argparse.Namespace], Any], parser_class: type
-) -> None:
-    """``schedule list|next|run|fire|export`` under the top-level parser's subcommands."""
-    verb = commands.add_parser(
-        "schedule", help="off-hours drills on a cron schedule in the vendor's time zone"
-    )
-    verbs = verb.add_subparsers(dest="schedule_command", required=True, parser_class=parser_class)
-
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = verbs.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(handler=handler)
-        return sub
-
-    listing = add("list", "the scheduled drills, their runs so far and their next run")
-    listing.add_argument("files", nargs="+", metavar="DRILL_OR_DIR")
-    coming = add("next", "the coming runs in UTC and vendor time, with DST changes and holidays")
-    coming.add_argument("file", metavar="DRILL")
-    coming.add_argument("-n", "--count", type=int, default=10)
-    coming.add_argument("--after", help="from this ISO time (default: now)")
-    for name, text in (
-        ("run", "the long-lived scheduler: starts each drill in a process of its own"),
-        ("fire", "for an outer scheduler: start the run due now (windows, jitter, claims)"),
-    ):
-        sub = add(name, text)
-        if name == "run":
-            sub.add_argument("files", nargs="+", metavar="DRILL_OR_DIR")
-            sub.add_argument("--until", help="stop at this ISO time (clock time)")
-            sub.add_argument("--for", dest="for_", help="stop after this long, e.g. 10h")
-        else:
-            sub.add_argument("file", metavar="DRILL")
-            sub.add_argument("--tolerance", help="accept a trigger this late (default 15m)")
-        sub.add_argument("--reports", help="where reports and run logs go")
-        sub.add_argument("--simulate-at", help="run the scheduler's clock from this ISO time")
-        sub.add_argument("--rate", type=float, help="scheduler clock seconds per wall second")
-    export = add("export", "write a Kubernetes CronJob, systemd units and a GitHub workflow")
-    export.add_argument("file", metavar="DRILL")
-    export.add_argument("--out", default=".", help="directory for the files")
-    export.add_argument("--image", default=DEFAULT_IMAGE, help="container image for the CronJob")
-    export.add_argument("--drill-path", help="the drill file's path where the job runs")
-
-
 def schedule_command(
     args: argparse.Namespace, *, store_path: StoreTarget, reports_dir: Path, emit: Emit
 ) -> int | Coroutine[Any, Any, int]:
@@ -331,7 +294,6 @@ def schedule_command(
 
 
 __all__ = [
-    "add_schedule_parser",
     "export_files",
     "fire_once",
     "list_schedules",

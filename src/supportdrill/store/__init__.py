@@ -3,7 +3,11 @@ scorecard index, on SQLite or PostgreSQL (one interface, :func:`open_store` pick
 
 from __future__ import annotations
 
-from .backend import Backend, Tx
+from typing import TYPE_CHECKING, Any
+
+# Where the store is (one rule) needs only the standard library: the command line reads it to
+# build its parser. The rest loads on first use (PEP 562), so ``supportdrill --help`` and a
+# verb that never opens a store do not pay for the store's modules (and the timeline's).
 from .location import (
     DEFAULT_STORE,
     STORE_ENV,
@@ -12,41 +16,79 @@ from .location import (
     default_store_path,
     parse_store,
 )
-from .model import (
-    GroupFigures,
-    MetricFigures,
-    RunRecord,
-    RunScore,
-    RunStatus,
-    RunSummary,
-    StoredMetric,
-    TicketRecord,
-)
-from .runs import RunStore, new_run_id
-from .schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from .backend import Backend, Tx
+    from .model import (
+        FIGURES,
+        FigureTally,
+        IndexedRun,
+        RankQuery,
+        RunFigureRow,
+        RunRecord,
+        RunStatus,
+        RunSummary,
+        TicketRecord,
+    )
+    from .runs import RunStore, new_run_id
+    from .schema import SCHEMA_VERSION
+
+_LAZY = {
+    "Backend": "backend",
+    "Tx": "backend",
+    "FIGURES": "model",
+    "FigureTally": "model",
+    "IndexedRun": "model",
+    "RankQuery": "model",
+    "RunFigureRow": "model",
+    "RunRecord": "model",
+    "RunStatus": "model",
+    "RunSummary": "model",
+    "TicketRecord": "model",
+    "RunStore": "runs",
+    "new_run_id": "runs",
+    "SCHEMA_VERSION": "schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def open_store(target: StoreTarget | None = None, *, synchronous: str = "FULL") -> RunStore:
     """The store at ``target`` (a path, ``sqlite:///path`` or ``postgresql://…``; default
     ``$SUPPORTDRILL_STORE``, else ``./.supportdrill/runs.db``), migrated and ready."""
+    from .runs import RunStore
+
     return RunStore(target, synchronous=synchronous)
 
 
 __all__ = [
     "DEFAULT_STORE",
+    "FIGURES",
     "SCHEMA_VERSION",
     "STORE_ENV",
     "Backend",
-    "GroupFigures",
-    "MetricFigures",
+    "FigureTally",
+    "IndexedRun",
+    "RankQuery",
+    "RunFigureRow",
     "RunRecord",
-    "RunScore",
     "RunStatus",
     "RunStore",
     "RunSummary",
     "StoreLocation",
     "StoreTarget",
-    "StoredMetric",
     "TicketRecord",
     "Tx",
     "default_store_path",

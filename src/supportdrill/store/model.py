@@ -58,56 +58,87 @@ class RunRecord(RunSummary):
     event_count: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMetric:
-    """One metric of a scored run, as the scorecard index keeps it (only metrics that started)."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunFigureRow:
+    """One run as the vendor scorecard counts it, as the index keeps it. The flags are the
+    scorer's reading of the verdict and diagnosis, so the store counts without knowing what
+    they mean."""
 
-    position: int
-    """Its place in the run's scorecard, so figures keep the scorecard's order."""
-    name: str
-    """Pooled: ``next_reply_2`` is stored as ``next_reply``."""
-    ended: bool
-    calendar_s: float | None
-    business_s: float | None
+    severity: str
+    filed_at: datetime
+    window: str
+    hour_of_week: int
     verdict: str
-    """The contractual (business-time) verdict."""
+    diagnosis: str
+    met: bool
+    judged: bool
+    """Met or breached: a contractual verdict."""
+    pending: bool
+    diagnosable: bool
+    correct: bool
+    wrong_first: bool
+    acknowledgement_s: float | None
+    first_human_s: float | None
+    resolution_s: float | None
+    time_to_correct_s: float | None
+    """Only for a run correctly diagnosed."""
+    outage_s: float | None
+    outage_open: bool
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunScore:
-    """What a finished run's scorecard adds to the index: written when the run ends."""
+class IndexedRun:
+    """What a finished run adds to the scorecard index: written when the run ends."""
 
     run_id: str
+    schedule: str
+    """Its ``schedule`` label; empty when it was not a scheduled run."""
     simulated: bool
-    sla_met: bool
-    metrics: tuple[StoredMetric, ...]
+    figures: RunFigureRow | None
+    """None for a run with no events: indexed (so not scored again), never counted."""
+
+
+FIGURES = ("acknowledgement", "first_human", "resolution", "time_to_correct", "outage")
+"""The figures the index ranks, each the ``…_s`` field of :class:`RunFigureRow`."""
 
 
 @dataclass(frozen=True, slots=True)
-class MetricFigures:
-    """One metric over many runs, aggregated in SQL (the fields of ``measure``'s summary)."""
-
-    name: str
-    runs: int
-    ended: int
-    p50_calendar_s: float | None
-    p90_calendar_s: float | None
-    max_calendar_s: float | None
-    p50_business_s: float | None
-    p90_business_s: float | None
-    max_business_s: float | None
-    met: int
-    breached: int
-    pending: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class GroupFigures:
-    """One vendor and severity over its scored runs."""
+class FigureTally:
+    """Running totals for one vendor, schedule, severity, window and hour of the week."""
 
     vendor: str
+    schedule: str
     severity: str
-    runs: int
-    sla_met: int
+    window: str
+    hour_of_week: int
     simulated: int
-    metrics: tuple[MetricFigures, ...]
+    runs: int
+    met: int
+    judged: int
+    pending: int
+    diagnosable: int
+    correct: int
+    wrong_first: int
+    acknowledgement: int
+    first_human: int
+    resolution: int
+    time_to_correct: int
+    outage: int
+    """Runs with each figure (the ranks a percentile walks run 0 … count − 1)."""
+    outage_open: int
+    outage_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class RankQuery:
+    """The values at ranks ``rank`` … ``rank + count − 1`` (0 = the smallest) of one figure
+    over one group of runs; None in a field means every value of it."""
+
+    figure: str
+    vendor: str
+    severity: str | None
+    window: str | None
+    schedule: str | None
+    hour_of_week: int | None
+    rank: int
+    count: int

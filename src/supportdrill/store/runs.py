@@ -25,7 +25,7 @@ from ..timeline import Event, Outcome, Timeline, event_from_record, event_to_rec
 from ..vocabulary import TicketRef
 from .connection import DEFAULT_STORE, STORE_ENV, default_store_path, stamp
 from .model import RunRecord, RunStatus, RunSummary, TicketRecord
-from .scores import ScoreTables
+from .scorecard_index import ScorecardIndex
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "RunStore", "default_store_path", "new_run_id"]
 
@@ -43,7 +43,7 @@ def new_run_id(started_at: datetime) -> str:
     return f"{started_at.astimezone(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
 
 
-class RunStore(ScoreTables):
+class RunStore(ScorecardIndex):
     """The run store at ``target``: a SQLite file (created on demand) or a ``postgresql://`` URL
     (default ``$SUPPORTDRILL_STORE``, else ``./.supportdrill/runs.db``).
 

@@ -221,6 +221,121 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX run_scores_by_version ON run_scores (scorer_version);
         """,
     ),
+    Migration(
+        5,
+        "the vendor scorecard's index: each run's figures, rank buckets, totals per hour of week",
+        """
+        -- Version 3's tables fed a comparison no command shows any more: they go, and the
+        -- next scorecard (or supportdrill reindex) indexes the finished runs again.
+        DROP TABLE run_metrics;
+        DROP TABLE metric_totals;
+        DROP TABLE score_totals;
+        DROP TABLE run_scores;
+
+        -- One row per finished run that has been indexed (counted = 0: it had no events, so
+        -- the scorecard has no row for it). The figures and flags are the scorer's, kept so a
+        -- run can be taken out of the totals and buckets exactly as it was put in.
+        CREATE TABLE run_figures (
+            run_id            TEXT PRIMARY KEY REFERENCES runs (run_id),
+            scorer_version    INTEGER NOT NULL,
+            scored_at         TEXT NOT NULL,
+            counted           INTEGER NOT NULL,
+            vendor            TEXT NOT NULL,
+            schedule          TEXT NOT NULL,
+            severity          TEXT NOT NULL,
+            simulated         INTEGER NOT NULL,
+            filed_at          TEXT NOT NULL,
+            time_window       TEXT NOT NULL,
+            hour_of_week      INTEGER NOT NULL,
+            verdict           TEXT NOT NULL,
+            diagnosis         TEXT NOT NULL,
+            met               INTEGER NOT NULL,
+            judged            INTEGER NOT NULL,
+            pending           INTEGER NOT NULL,
+            diagnosable       INTEGER NOT NULL,
+            correct           INTEGER NOT NULL,
+            wrong_first       INTEGER NOT NULL,
+            acknowledgement_s DOUBLE PRECISION,
+            first_human_s     DOUBLE PRECISION,
+            resolution_s      DOUBLE PRECISION,
+            time_to_correct_s DOUBLE PRECISION,
+            outage_s          DOUBLE PRECISION,
+            outage_open       INTEGER NOT NULL
+        );
+        CREATE INDEX run_figures_by_version ON run_figures (scorer_version);
+
+        -- One row per figure a run has (a figure that never came has none), ordered within
+        -- its group by (bucket, value): an index walk reaches any rank after skipping the
+        -- buckets below it (counted in figure_buckets), not every value below it.
+        CREATE TABLE figure_values (
+            figure       TEXT NOT NULL,
+            vendor       TEXT NOT NULL,
+            severity     TEXT NOT NULL,
+            bucket       INTEGER NOT NULL,
+            value        DOUBLE PRECISION NOT NULL,
+            run_id       TEXT NOT NULL,
+            time_window  TEXT NOT NULL,
+            schedule     TEXT NOT NULL,
+            simulated    INTEGER NOT NULL,
+            hour_of_week INTEGER NOT NULL,
+            PRIMARY KEY (figure, vendor, severity, bucket, value, run_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX figure_values_by_run ON figure_values (run_id);
+        CREATE INDEX figure_values_all
+            ON figure_values (figure, vendor, severity, bucket, value, simulated, schedule);
+        CREATE INDEX figure_values_window
+            ON figure_values (figure, vendor, severity, time_window, bucket, value, simulated,
+                              schedule);
+        CREATE INDEX figure_values_hour
+            ON figure_values (figure, vendor, hour_of_week, bucket, value, severity, simulated,
+                              schedule);
+
+        -- How many values each bucket holds, per group: kept in the same transaction as the
+        -- values, so a rank is found by adding up a few hundred counts. Each value is counted
+        -- four times: in its window and schedule (span 0), in every window of its schedule
+        -- (span 1, time_window ''), in its window over every schedule (span 2, schedule ''),
+        -- and over both (span 3): whichever group the scorecard asks for is one key range.
+        CREATE TABLE figure_buckets (
+            figure      TEXT NOT NULL,
+            vendor      TEXT NOT NULL,
+            severity    TEXT NOT NULL,
+            span        INTEGER NOT NULL,
+            time_window TEXT NOT NULL,
+            schedule    TEXT NOT NULL,
+            simulated   INTEGER NOT NULL,
+            bucket      INTEGER NOT NULL,
+            n           INTEGER NOT NULL,
+            PRIMARY KEY (figure, vendor, severity, span, time_window, schedule, simulated, bucket)
+        ) WITHOUT ROWID;
+
+        -- Running totals per vendor, schedule, severity, window, hour of week and
+        -- simulated-or-not: every count the scorecard shows, without a scan. outage_us is the
+        -- outages' exact sum in microseconds.
+        CREATE TABLE figure_totals (
+            vendor            TEXT NOT NULL,
+            schedule          TEXT NOT NULL,
+            severity          TEXT NOT NULL,
+            time_window       TEXT NOT NULL,
+            hour_of_week      INTEGER NOT NULL,
+            simulated         INTEGER NOT NULL,
+            runs              INTEGER NOT NULL,
+            met               INTEGER NOT NULL,
+            judged            INTEGER NOT NULL,
+            pending           INTEGER NOT NULL,
+            diagnosable       INTEGER NOT NULL,
+            correct           INTEGER NOT NULL,
+            wrong_first       INTEGER NOT NULL,
+            acknowledgement   INTEGER NOT NULL,
+            first_human       INTEGER NOT NULL,
+            resolution        INTEGER NOT NULL,
+            time_to_correct   INTEGER NOT NULL,
+            outage            INTEGER NOT NULL,
+            outage_open       INTEGER NOT NULL,
+            outage_us         BIGINT NOT NULL,
+            PRIMARY KEY (vendor, schedule, severity, time_window, hour_of_week, simulated)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

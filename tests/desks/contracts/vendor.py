@@ -78,6 +78,8 @@ OPERATIONS: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("put", "/api/v2/tickets/{ticket_id}"),
             ("get", "/api/v2/tickets/show_many"),
             ("get", "/api/v2/tickets/{ticket_id}/audits"),
+            # "Show Ticket Metrics", which the docs also give as /tickets/{ticket_id}/metrics.
+            ("get", "/api/v2/ticket_metrics/{ticket_metric_id}"),
             ("get", "/api/v2/users/show_many"),
             ("get", "/api/v2/slas/policies"),
         ],

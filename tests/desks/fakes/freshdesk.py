@@ -41,6 +41,8 @@ class FakeFreshdesk(FakeServer):
         super().__init__()
         self.tickets: dict[int, dict[str, Any]] = {}
         self.conversations: dict[int, list[dict[str, Any]]] = {}
+        self.requesters: dict[int, str] = {}
+        """Each ticket's requester email (the ``email`` filter of "List All Tickets")."""
         self.creations = 0
         self._ids = itertools.count(1)
         self._conv = itertools.count(5000)
@@ -89,7 +91,11 @@ class FakeFreshdesk(FakeServer):
             self.tickets[ticket]["stats"]["resolved_at"] = stamp()
 
     async def create(self, request: web.Request) -> web.Response:
-        data = await request.json()
+        ticket = self.add_ticket(await request.json())
+        return web.json_response({k: v for k, v in ticket.items() if k != "stats"}, status=201)
+
+    def add_ticket(self, data: dict[str, Any]) -> dict[str, Any]:
+        """File a ticket as "Create a Ticket" does (``data`` is its request body)."""
         self.creations += 1
         ticket_id = next(self._ids)
         now = datetime.now(UTC)
@@ -122,21 +128,12 @@ class FakeFreshdesk(FakeServer):
             },
         }
         self.conversations[ticket_id] = []
-        body = {k: v for k, v in self.tickets[ticket_id].items() if k != "stats"}
-        return web.json_response(body, status=201)
+        self.requesters[ticket_id] = data["email"]
+        return self.tickets[ticket_id]
 
-    async def list(self, request: web.Request) -> web.Response:
-        items = [{k: v for k, v in t.items() if k != "stats"} for t in self.tickets.values()]
-        return web.json_response(list(reversed(items)))
-
-    async def show(self, request: web.Request) -> web.Response:
-        ticket = dict(self.tickets[int(request.match_info["id"])])
-        if request.query.get("include") != "stats":
-            ticket.pop("stats")
-        return web.json_response(ticket)
-
-    async def list_conversations(self, request: web.Request) -> web.Response:
-        items = self.conversations[int(request.match_info["id"])]
+    def _paged(self, request: web.Request, items: list[Any]) -> web.Response:
+        """One page of ``items``: ``per_page`` (default 30, at most 100) and ``page``, with a
+        ``Link: <…>; rel="next"`` header while more remain ("Pagination" in the API docs)."""
         per_page = min(100, int(request.query.get("per_page", "30")))
         page = int(request.query.get("page", "1"))
         headers = {}
@@ -145,6 +142,27 @@ class FakeFreshdesk(FakeServer):
             headers["Link"] = f'<{self.link(request, **query)}>; rel="next"'
         chunk = items[(page - 1) * per_page : page * per_page]
         return web.json_response(chunk, headers=headers)
+
+    async def list(self, request: web.Request) -> web.Response:
+        # "List All Tickets": filtered by the requester's ``email``, newest first (the
+        # documented default order is created_at desc), paged like every list.
+        email = request.query.get("email")
+        items = [
+            {k: v for k, v in t.items() if k != "stats"}
+            for t in self.tickets.values()
+            if email is None or self.requesters[t["id"]] == email
+        ]
+        items.sort(key=lambda t: (t["created_at"], t["id"]), reverse=True)
+        return self._paged(request, items)
+
+    async def show(self, request: web.Request) -> web.Response:
+        ticket = dict(self.tickets[int(request.match_info["id"])])
+        if request.query.get("include") != "stats":
+            ticket.pop("stats")
+        return web.json_response(ticket)
+
+    async def list_conversations(self, request: web.Request) -> web.Response:
+        return self._paged(request, self.conversations[int(request.match_info["id"])])
 
     async def reply(self, request: web.Request) -> web.Response:
         ticket = int(request.match_info["id"])

@@ -5,7 +5,8 @@ Shapes follow "Create an issue" and "List issue comments" (``user.login``, ``use
 requests (docs.github.com/en/rest/using-the-rest-api/best-practices: a matching
 ``If-None-Match`` gets ``304 Not Modified``). Lists are paged as GitHub pages them
 (``per_page``, ``page`` and a ``Link`` header with ``rel="next"``); a transferred issue answers
-``301 Moved Permanently`` with the new location; ``rate_limit_next()`` answers as GitHub's
+``301 Moved Permanently`` with the new location, to any method (404 when the token cannot read
+the new place), and the issue's own ``url``/``comments_url`` name the new place; ``rate_limit_next()`` answers as GitHub's
 primary rate limit does (403, ``x-ratelimit-remaining: 0``, ``x-ratelimit-reset``).
 Responses are validated against GitHub's OpenAPI description in tests/desks/contracts.
 """
@@ -56,8 +57,12 @@ class FakeGithub(FakeServer):
         self.not_modified = 0
         self._numbers = itertools.count(1347)
         self._comment_ids = itertools.count(1)
-        self.moved: dict[int, int] = {}
-        """Transferred issues: number → the repository id it now lives under."""
+        self.moved: dict[tuple[str, int], tuple[str, int] | None] = {}
+        """Where a transferred issue was (repository, number) → where GitHub's 301 points
+        (``#<repository id>``, number), or None when the token cannot read the new place."""
+        self.located: dict[tuple[str, int], int] = {}
+        """Every address of an issue (repository or ``#<id>``, number) → its key here (the
+        number it was filed with, which the tests use)."""
         self.rate_limited = 0
         self.reset_at = 0
         r = self.app.router
@@ -66,11 +71,11 @@ class FakeGithub(FakeServer):
         r.add_get(base, self.show_repo)
         r.add_post(f"{base}/issues", self.create)
         r.add_get(f"{base}/issues", self.list)
-        r.add_get(f"{base}/issues/{{n}}", self.show)
-        r.add_get(f"{base}/issues/{{n}}/comments", self.list_comments)
-        r.add_post(f"{base}/issues/{{n}}/comments", self.add_comment)
-        r.add_get("/repositories/{rid}/issues/{n}", self.show)
-        r.add_get("/repositories/{rid}/issues/{n}/comments", self.list_comments)
+        # An issue is addressed by repository name, or by repository id once transferred.
+        for place in ("/repos/{owner}/{name}", "/repositories/{rid}"):
+            r.add_get(f"{place}/issues/{{n}}", self.show)
+            r.add_get(f"{place}/issues/{{n}}/comments", self.list_comments)
+            r.add_post(f"{place}/issues/{{n}}/comments", self.add_comment)
         self.app.middlewares.append(self._github_middleware)
 
     def rate_limit_next(self, count: int, reset_at: int) -> None:
@@ -78,8 +83,59 @@ class FakeGithub(FakeServer):
         self.rate_limited = count
         self.reset_at = reset_at
 
-    def transfer(self, number: int, repository_id: int = 777) -> None:
-        self.moved[number] = repository_id
+    def transfer(
+        self,
+        number: int,
+        repository_id: int = 777,
+        *,
+        to_repo: str = "acme/media-sdk",
+        new_number: int | None = None,
+        readable: bool = True,
+    ) -> None:
+        """Transfer the issue filed as ``number`` to ``to_repo``, where it gets ``new_number``
+        (GitHub numbers it anew). Its old URLs answer 301 to ``/repositories/{id}/issues/{n}``
+        or, when the token cannot read the new place, 404 (both documented for "Get an
+        issue")."""
+        issue = self.issues[number]
+        old = (self._repo_of(issue), int(issue["number"]))
+        moved_to = new_number or int(issue["number"])
+        self.moved[old] = (f"#{repository_id}", moved_to) if readable else None
+        self.located.pop(old, None)
+        self.located[(to_repo, moved_to)] = number
+        self.located[(f"#{repository_id}", moved_to)] = number
+        self._address(issue, to_repo, moved_to)
+
+    def _address(self, issue: dict[str, Any], repo: str, number: int) -> None:
+        api = f"{self.url}/repos/{repo}"
+        issue.update(
+            number=number,
+            url=f"{api}/issues/{number}",
+            repository_url=api,
+            comments_url=f"{api}/issues/{number}/comments",
+            events_url=f"{api}/issues/{number}/events",
+            labels_url=f"{api}/issues/{number}/labels{{/name}}",
+            html_url=f"https://github.com/{repo}/issues/{number}",
+        )
+
+    def _repo_of(self, issue: dict[str, Any]) -> str:
+        return str(issue["repository_url"]).split("/repos/", 1)[1]
+
+    def _place(self, request: web.Request) -> tuple[str, int] | None:
+        """The (repository or ``#<id>``, number) a request addresses, if it names an issue."""
+        info = request.match_info
+        if "n" not in info:
+            return None
+        where = f"#{info['rid']}" if "rid" in info else f"{info['owner']}/{info['name']}"
+        return where, int(info["n"])
+
+    def _key(self, request: web.Request) -> int:
+        place = self._place(request)
+        if place is None or place not in self.located:
+            raise web.HTTPNotFound(
+                text=json.dumps({"message": "Not Found", "status": "404"}),
+                content_type="application/json",
+            )
+        return self.located[place]
 
     @web.middleware
     async def _github_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -98,11 +154,21 @@ class FakeGithub(FakeServer):
                     "x-ratelimit-reset": str(self.reset_at),
                 },
             )
-        number = request.match_info.get("n")
-        if number is not None and "rid" not in request.match_info and int(number) in self.moved:
-            rid = self.moved[int(number)]
-            tail = request.path.split(f"/issues/{number}", 1)[1]
-            location = f"{self.url}/repositories/{rid}/issues/{number}{tail}"
+        place = self._place(request)
+        if place is not None and place in self.moved:
+            target = self.moved[place]
+            if target is None:
+                return web.json_response(
+                    {
+                        "message": "Not Found",
+                        "documentation_url": "https://docs.github.com/rest/issues/issues#get-an-issue",
+                        "status": "404",
+                    },
+                    status=404,
+                )
+            tail = request.path.split(f"/issues/{place[1]}", 1)[1]
+            rid = target[0].removeprefix("#")
+            location = f"{self.url}/repositories/{rid}/issues/{target[1]}{tail}"
             if request.query_string:
                 location += f"?{request.query_string}"
             return web.json_response(
@@ -140,8 +206,8 @@ class FakeGithub(FakeServer):
             performed_via_github_app=app,
             created_at=stamp(),
             updated_at=stamp(),
-            url=f"https://api.github.com/repos/{self.repo}/issues/comments/{comment_id}",
-            issue_url=f"https://api.github.com/repos/{self.repo}/issues/{number}",
+            url=f"{self._repo_api(number)}/issues/comments/{comment_id}",
+            issue_url=self.issues[number]["url"],
         )
         self.comments[number].append(comment)
         self.issues[number]["comments"] = len(self.comments[number])
@@ -207,11 +273,11 @@ class FakeGithub(FakeServer):
                 "updated_at": stamp(),
                 "closed_at": None,
                 "closed_by": None,
-                "url": f"https://api.github.com/repos/{self.repo}/issues/{number}",
-                "html_url": f"https://github.com/{self.repo}/issues/{number}",
             }
         )
+        self._address(issue, self.repo, number)
         self.issues[number] = issue
+        self.located[(self.repo, number)] = number
         self.comments[number] = []
         return web.json_response(self.issues[number], status=201)
 
@@ -221,14 +287,17 @@ class FakeGithub(FakeServer):
         chunk, headers = self._page(request, list(reversed(items)))
         return web.json_response(chunk, headers=headers)
 
+    def _repo_api(self, number: int) -> str:
+        return str(self.issues[number]["repository_url"])
+
     async def show(self, request: web.Request) -> web.Response:
-        return self._etagged(request, self.issues[int(request.match_info["n"])])
+        return self._etagged(request, self.issues[self._key(request)])
 
     async def list_comments(self, request: web.Request) -> web.Response:
-        chunk, headers = self._page(request, self.comments[int(request.match_info["n"])])
+        chunk, headers = self._page(request, self.comments[self._key(request)])
         return self._etagged(request, chunk, headers)
 
     async def add_comment(self, request: web.Request) -> web.Response:
-        number = int(request.match_info["n"])
+        number = self._key(request)
         self.comment(number, ME, (await request.json())["body"], "NONE")
         return web.json_response(self.comments[number][-1], status=201)

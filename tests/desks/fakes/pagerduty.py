@@ -84,6 +84,29 @@ class FakePagerDuty(FakeServer):
         self.incidents[incident]["status"] = "resolved"
         self._entry(incident, "resolve_log_entry", agent, "website")
 
+    def open_incident(self, key: str, title: str) -> dict[str, Any]:
+        """A trigger that no open incident with ``key`` absorbed opens a new incident (so a key
+        names several incidents once the first is resolved)."""
+        integration = {"id": "PEYSGVF", "type": "service_reference", "summary": "Checkout API"}
+        self.creations += 1
+        number = next(self._ids)
+        incident_id = f"PT4KHLK{number}"
+        incident = {
+            "id": incident_id,
+            "incident_number": 1233 + number,
+            "incident_key": key,
+            "status": "triggered",
+            "created_at": stamp(),
+            "html_url": f"https://acme.pagerduty.com/incidents/{incident_id}",
+            "title": title,
+        }
+        self.incidents[incident_id] = incident
+        self.entries[incident_id] = []
+        self._entry(incident_id, "trigger_log_entry", integration, "api")
+        if self.on_trigger is not None:
+            self.on_trigger(incident)
+        return incident
+
     def _by_key(self, key: str) -> dict[str, Any] | None:
         for incident in self.incidents.values():
             if incident["incident_key"] == key and incident["status"] != "resolved":
@@ -103,22 +126,7 @@ class FakePagerDuty(FakeServer):
         incident = self._by_key(key)
         action = data["event_action"]
         if action == "trigger" and incident is None:
-            self.creations += 1
-            incident_id = f"PT4KHLK{next(self._ids)}"
-            incident = {
-                "id": incident_id,
-                "incident_number": 1234,
-                "incident_key": key,
-                "status": "triggered",
-                "created_at": stamp(),
-                "html_url": f"https://acme.pagerduty.com/incidents/{incident_id}",
-                "title": data["payload"]["summary"],
-            }
-            self.incidents[incident_id] = incident
-            self.entries[incident_id] = []
-            self._entry(incident_id, "trigger_log_entry", integration, "api")
-            if self.on_trigger is not None:
-                self.on_trigger(incident)
+            self.open_incident(key, data["payload"]["summary"])
         elif incident is not None and action in ("acknowledge", "resolve"):
             incident["status"] = "acknowledged" if action == "acknowledge" else "resolved"
             self._entry(incident["id"], f"{action}_log_entry", integration, "api")
@@ -127,9 +135,24 @@ class FakePagerDuty(FakeServer):
         )
 
     async def list_incidents(self, request: web.Request) -> web.Response:
+        """ "List incidents": the ``incident_key`` filter, paged with ``limit`` (default 25, at
+        most 100), ``offset`` and ``more``. The order without ``sort_by`` is not documented;
+        this fake lists newest first, so nothing may depend on the order."""
         key = request.query.get("incident_key")
         items = [i for i in self.incidents.values() if key in (None, i["incident_key"])]
-        return web.json_response({"incidents": items, "limit": 25, "more": False})
+        newest_first = request.query.get("sort_by", "created_at:desc") != "created_at:asc"
+        items.sort(key=lambda i: (i["created_at"], i["incident_number"]), reverse=newest_first)
+        limit = min(100, int(request.query.get("limit", "25")))
+        offset = int(request.query.get("offset", "0"))
+        return web.json_response(
+            {
+                "incidents": items[offset : offset + limit],
+                "limit": limit,
+                "offset": offset,
+                "more": offset + limit < len(items),
+                "total": None,
+            }
+        )
 
     async def log_entries(self, request: web.Request) -> web.Response:
         entries = list(reversed(self.entries[request.match_info["id"]]))

@@ -10,16 +10,19 @@ Payload shapes follow developer.zendesk.com/api-reference:
 - ticketing/tickets/tickets/ "Update Ticket" (``PUT /api/v2/tickets/{id}.json``; a comment
   is by ``comment.author_id`` when given, else by the authenticated agent);
 - offset pagination: ``per_page``/``page`` and an absolute ``next_page`` (null on the last);
-- ticketing/tickets/ticket_metrics/ and SLA ``include=slas`` (``policy_metrics``).
+- ticketing/tickets/ticket_metrics/ (built on the documented example, tests/desks/contracts/
+  documented.json) and SLA ``include=slas`` (``policy_metrics``).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +33,9 @@ REQUESTER = {"id": 1001, "name": "Drill Customer", "role": "end-user", "agent": 
 AGENT = {"id": 2001, "name": "Ana Agent", "role": "agent", "agent": True}
 INTEGRATION = {"id": 2002, "name": "Ops Integration", "role": "agent", "agent": True}
 USERS = {u["id"]: u for u in (REQUESTER, AGENT, INTEGRATION)}
+_DOCUMENTED_METRIC = json.loads(
+    (Path(__file__).parents[1] / "contracts" / "documented.json").read_text()
+)["zendesk"]["ticket_metric"]["payload"]
 
 
 @dataclass
@@ -324,17 +330,47 @@ class FakeZendesk(FakeServer):
         return web.json_response({"ticket": self._ticket_json(ticket), "audit": ticket.audits[-1]})
 
     async def metrics(self, request: web.Request) -> web.Response:
+        """ "Show Ticket Metrics" for a ticket: one ``ticket_metric`` object, as the live API
+        answers (the description writes a list; see contracts/openapi.py), built on the
+        documented example. A first reply in 12 minutes (outside business hours); the
+        resolution fields only once solved, as none of the properties is mandatory."""
         self._authorised(request)
         ticket = self.tickets[int(request.match_info["id"])]
-        return web.json_response(
-            {
-                "ticket_metric": {
-                    "ticket_id": ticket.id,
-                    "reply_time_in_minutes": {"calendar": 12, "business": 0},
-                    "solved_at": ticket.updated_at if ticket.status == "solved" else None,
-                }
-            }
+        metric = copy.deepcopy(_DOCUMENTED_METRIC)
+        metric.update(
+            id=ticket.id + 500000,
+            ticket_id=ticket.id,
+            url=f"{self.url}/api/v2/ticket_metrics/{ticket.id + 500000}.json",
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            group_stations=1,
+            assignee_stations=1,
+            reopens=0,
+            replies=sum(1 for audit in ticket.audits if audit["author_id"] == AGENT["id"]),
+            initially_assigned_at=ticket.created_at,
+            assigned_at=ticket.created_at,
+            assignee_updated_at=ticket.updated_at,
+            requester_updated_at=ticket.created_at,
+            status_updated_at=ticket.updated_at,
+            custom_status_updated_at=ticket.updated_at,
+            latest_comment_added_at=ticket.updated_at,
+            reply_time_in_minutes={"calendar": 12, "business": 0},
+            agent_wait_time_in_minutes={"calendar": 0, "business": 0},
+            requester_wait_time_in_minutes={"calendar": 12, "business": 0},
+            on_hold_time_in_minutes={"calendar": 0, "business": 0},
         )
+        del metric["reply_time_in_seconds"]  # documented for Messaging tickets only
+        if ticket.status == "solved":
+            metric.update(
+                solved_at=ticket.updated_at,
+                first_resolution_time_in_minutes={"calendar": 30, "business": 0},
+                full_resolution_time_in_minutes={"calendar": 30, "business": 0},
+            )
+        else:
+            for unreached in ("solved_at", "first_resolution_time_in_minutes"):
+                del metric[unreached]
+            del metric["full_resolution_time_in_minutes"]
+        return web.json_response({"ticket_metric": metric})
 
     async def show_many_users(self, request: web.Request) -> web.Response:
         self._authorised(request)

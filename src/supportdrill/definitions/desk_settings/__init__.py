@@ -26,13 +26,14 @@ from __future__ import annotations
 import importlib
 
 from ..model import DeskConfig, DeskKind
+from ..personas import DEFAULT_PERSONA, PERSONA_NAMES, PERSONA_STEPS
 from .base import DeskSettings, SecretRef, SettingsError, WebhookSettings, parse_listen
 from .email import EmailSettings
 from .freshdesk import FreshdeskSettings
 from .github import GithubSettings
 from .jsm import JsmSettings
 from .pagerduty import PagerDutySettings
-from .simulated import DEFAULT_PERSONA, PERSONA_NAMES, PERSONA_STEPS, SimulatedSettings
+from .simulated import SimulatedSettings
 from .statuspage import StatuspageSettings
 from .zendesk import ZendeskSettings
 

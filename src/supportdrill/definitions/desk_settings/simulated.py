@@ -1,9 +1,9 @@
 """The simulated desk: ``persona`` and its timing, the desk's zone and hours, the simulated clock;
 ``url`` (+ ``token``) to talk to one already running (``supportdrill desk serve``).
 
-The persona names and each persona's step names are defined here, in the pure layer, so that
-``validate`` can refuse ``persnoa:`` or ``delay_frist_human:``; the scripted steps themselves are in
-:mod:`supportdrill.desks.simulated.personas`, which checks that it matches this table.
+The persona names and each persona's step names (:mod:`supportdrill.definitions.personas`, in
+the pure layer) are checked here, so that ``validate`` can refuse ``persnoa:`` or
+``delay_frist_human:``.
 """
 
 from __future__ import annotations
@@ -17,22 +17,10 @@ from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..durations import DurationError, parse_duration
+from ..personas import DEFAULT_PERSONA, PERSONA_NAMES, PERSONA_STEPS
 from ..tiers import parse_hours
 from .base import DeskSettings, Fields, SecretRef, SettingsError
 
-PERSONA_STEPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "responsive-24x7": ("ack", "first_human", "update", "solve"),
-        "business-hours-only": ("ack", "first_human", "update", "solve"),
-        "auto-ack-only": ("ack",),
-        "slow": ("ack", "first_human", "update", "solve"),
-        "asks-for-logs": ("ack", "ask", "first_human_after_logs", "solve"),
-        "silent": (),
-    }
-)
-"""Each built-in persona and the names of its steps (``delay_<step>`` sets one)."""
-PERSONA_NAMES = tuple(PERSONA_STEPS)
-DEFAULT_PERSONA = "responsive-24x7"
 DELAY_PREFIX = "delay_"
 _KNOWN = {"url", "persona", "token", "timezone", "hours", "simulated_start", "rate", "scale"}
 

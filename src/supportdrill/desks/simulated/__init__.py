@@ -27,12 +27,42 @@ Faults for testing error handling: ``POST /_control {"fault": "500"|"503"|"429"|
 
 from __future__ import annotations
 
-from .client import SimulatedDesk, idempotency_tag
-from .faults import FaultMode
+from typing import TYPE_CHECKING, Any
+
+# Bound here, not on first use: the function ``launch`` shares its module's name, and importing
+# the module would otherwise leave the package's ``launch`` naming the module.
 from .hours import HolidayRules
 from .launch import DeskLaunch, launch, serve_desk
 from .personas import PERSONA_NAMES, Persona, Step, builtin_persona
-from .server import SimulatedDeskServer
+
+if TYPE_CHECKING:
+    from .client import SimulatedDesk, idempotency_tag
+    from .faults import FaultMode
+    from .server import SimulatedDeskServer
+
+# The HTTP side loads on first use (PEP 562): checking a drill's desk settings (``validate``)
+# needs the personas and the launch rules, not the server and client (aiohttp, httpx).
+_LAZY = {
+    "SimulatedDesk": "client",
+    "idempotency_tag": "client",
+    "FaultMode": "faults",
+    "SimulatedDeskServer": "server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "PERSONA_NAMES",

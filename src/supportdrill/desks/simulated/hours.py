@@ -18,13 +18,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache, partial
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from ...clock import require_aware
 from ...definitions.model import Coverage
 from ...errors import InvalidConfiguration
+
+if TYPE_CHECKING:
+    import holidays
 
 # A schedule with hours but no reachable opening (e.g. every weekday a holiday) would loop for
 # ever; two years is longer than any drill waits.
@@ -87,6 +89,10 @@ class HolidayRules:
 
 @lru_cache(maxsize=64)
 def _holiday_table(country: str, subdivision: str | None) -> holidays.HolidayBase:
+    # Loaded on first use: its country tables are slow to import, and a persona without public
+    # holidays (or ``validate`` checking one) never reads them.
+    import holidays
+
     return holidays.country_holidays(country, subdiv=subdivision)
 
 

@@ -1,5 +1,9 @@
 """Starting the simulated desk: the one place, with the one set of defaults.
 
+The defaults' values (persona, zone, hours, rate) are defined in
+:mod:`supportdrill.definitions.personas`, which has no dependencies, so the command line lists
+them without loading the desk; every start takes them through :class:`DeskLaunch`.
+
 ``supportdrill run`` (and ``demo``), ``supportdrill desk check`` and ``supportdrill desk serve``
 all start the simulated desk through :func:`launch`, from a :class:`DeskLaunch`:
 
@@ -19,7 +23,6 @@ is then filed at 17:55:00, whatever the rate.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import math
 from collections.abc import Callable, Mapping
@@ -27,20 +30,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ...clock import AcceleratedClock, Clock, RealClock
 from ...definitions.durations import DurationError, parse_duration
 from ...definitions.model import Drill
+from ...definitions.personas import (
+    BUSINESS_HOURS,
+    DEFAULT_PERSONA,
+    DEFAULT_RATE,
+    DEFAULT_TIMEZONE,
+    PERSONA_NAMES,
+)
 from ...errors import InvalidConfiguration
 from .hours import HolidayRules
-from .personas import BUSINESS_HOURS, PERSONA_NAMES
-from .server import SimulatedDeskServer, build_personas
+from .personas import build_personas
 
-DEFAULT_PERSONA = "responsive-24x7"
-DEFAULT_TIMEZONE = "UTC"
-"""For ``desk serve`` without ``--timezone``; a drill's desk uses the vendor's zone."""
-DEFAULT_RATE = 3600.0
-"""Simulated seconds per wall second when a start is given without a rate."""
+if TYPE_CHECKING:
+    from .server import SimulatedDeskServer
+
 MAX_RATE = 1_000_000.0
 """A million simulated seconds a second (11 days): beyond that, wall-clock jitter of a
 millisecond is a quarter of an hour of simulated time, and no figure means anything."""
@@ -200,6 +208,8 @@ def launch(
 
     ``clock`` is shared with the runner; without one the desk uses ``spec.clock()``.
     """
+    from .server import SimulatedDeskServer  # aiohttp: loaded to serve, not to check a drill
+
     return SimulatedDeskServer(
         persona=spec.persona,
         clock=clock if clock is not None else spec.clock(),
@@ -251,6 +261,8 @@ async def serve(
     ``ready`` is called with the base URL once it listens, carrying the port actually bound
     (with ``port=0``, the one the system picked): print it from there, not before.
     """
+    import asyncio
+
     check_listen(host, port)
     async with launch(
         spec, clock=clock, host=host, port=port, state_path=state_path, token=token

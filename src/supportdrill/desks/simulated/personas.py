@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...clock import require_aware
-from ...definitions.desk_settings import PERSONA_NAMES as PERSONA_NAMES
 from ...definitions.model import Coverage
+from ...definitions.personas import BUSINESS_HOURS as BUSINESS_HOURS
+from ...definitions.personas import PERSONA_NAMES as PERSONA_NAMES
 from ...definitions.tiers import parse_coverage
 from .hours import HolidayRules, business_add
 
@@ -169,8 +170,6 @@ _ASK = (
 )
 _THANKS = "Thanks for the logs. We can reproduce the problem on our side and are working on a fix."
 
-BUSINESS_HOURS = "Mon-Fri 09:00-18:00"
-
 
 def _steps(name: str) -> tuple[Step, ...]:
     bot, agent = Actor.BOT, Actor.AGENT
@@ -245,6 +244,34 @@ def builtin_persona(
     if scale != 1.0:
         persona = persona.scaled(scale)
     return persona.with_delays(delays) if delays else persona
+
+
+def build_personas(
+    *,
+    timezone: str = "Asia/Jakarta",
+    hours: str = BUSINESS_HOURS,
+    scale: float = 1.0,
+    delays: Mapping[str, Mapping[str, float]] | None = None,
+    holidays: HolidayRules | None = None,
+) -> dict[str, Persona]:
+    """Every built-in persona with these settings; ``delays`` maps persona → step → seconds."""
+    delays = delays or {}
+    unknown = sorted(set(delays) - set(PERSONA_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown persona {unknown[0]!r}; choose one of {', '.join(PERSONA_NAMES)}"
+        )
+    return {
+        name: builtin_persona(
+            name,
+            timezone=timezone,
+            hours=hours,
+            scale=scale,
+            delays=delays.get(name),
+            holidays=holidays,
+        )
+        for name in PERSONA_NAMES
+    }
 
 
 def render(body: str, *, persona: Persona, ticket_id: int, subject: str) -> str:

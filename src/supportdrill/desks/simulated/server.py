@@ -25,38 +25,10 @@ from ...errors import InvalidConfiguration
 from .api import DeskApi
 from .faults import FaultMode, InjectedFault
 from .hours import HolidayRules
-from .personas import BUSINESS_HOURS, PERSONA_NAMES, Persona, builtin_persona
+from .personas import BUSINESS_HOURS, build_personas
 from .state import DeskState
 
 log = logging.getLogger(__name__)
-
-
-def build_personas(
-    *,
-    timezone: str = "Asia/Jakarta",
-    hours: str = BUSINESS_HOURS,
-    scale: float = 1.0,
-    delays: Mapping[str, Mapping[str, float]] | None = None,
-    holidays: HolidayRules | None = None,
-) -> dict[str, Persona]:
-    """Every built-in persona with these settings; ``delays`` maps persona → step → seconds."""
-    delays = delays or {}
-    unknown = sorted(set(delays) - set(PERSONA_NAMES))
-    if unknown:
-        raise ValueError(
-            f"unknown persona {unknown[0]!r}; choose one of {', '.join(PERSONA_NAMES)}"
-        )
-    return {
-        name: builtin_persona(
-            name,
-            timezone=timezone,
-            hours=hours,
-            scale=scale,
-            delays=delays.get(name),
-            holidays=holidays,
-        )
-        for name in PERSONA_NAMES
-    }
 
 
 class SimulatedDeskServer:

@@ -1,20 +1,22 @@
-"""Benchmark: ``supportdrill scorecard`` over a store of many finished runs (default 100,000),
-today's rescoring path against the SQL index, on SQLite and (given a server) PostgreSQL.
+"""Benchmark: ``supportdrill scorecard`` over a store of many finished runs (default 100,000):
+the rescoring path against the store's index, on SQLite and (given a server) PostgreSQL.
 
-    python benchmarks/bench_compare.py [--runs N] [--store PATH] [--postgres URL]
-                                       [--baseline-runs N]
+    python benchmarks/bench_scorecard.py [--runs N] [--store PATH] [--postgres URL]
+                                         [--baseline-runs N]
 
 Fills a fresh SQLite store (or takes ``--store``) with the generated runs of bench_measure.py
-(four vendors: one 7x24, three business-hours-only with their holidays), each stored with a
-real drill file as the harness stores it and marked finished, and indexes it (scoring every run
-once, which the harness does one run at a time as each ends). Then, in the same process:
+(four vendors: one 7x24, three business-hours-only with their holidays; half of each vendor's
+runs carry a ``schedule`` label), each stored with a real drill file as the harness stores it and
+marked finished, and indexes it (scoring every run once, which the harness does one run at a
+time as each ends). Then, in the same process:
 
-- the rescoring path (what ``scorecard`` did before the index: read every run and its events,
-  parse each distinct drill once, score every run, aggregate in Python;
-  ``compare_store_rescored``), over the whole store, or over a sample of ``--baseline-runs``
-  runs copied to a store of their own and scaled linearly;
-- ``compare_store``: the figures from the index, aggregated in SQL, three times; checked equal
-  to the rescoring path's when that covered the whole store.
+- the rescoring path (``vendor_scorecard.load_rescored``: read every run and its events, parse
+  each distinct drill once, score and diagnose every run, summarise in Python), over the whole
+  store, or over a sample of ``--baseline-runs`` runs copied to a store of their own and scaled
+  linearly;
+- ``vendor_scorecard.load``, what ``supportdrill scorecard`` calls: totals and index walks,
+  three times for each of two forms (plain; and per schedule with the outage cost), checked
+  equal to the rescoring path's when that covered the whole store.
 
 With ``--postgres URL`` (default ``$SUPPORTDRILL_TEST_POSTGRES``) every table of the SQLite
 store, index included, is copied with COPY into a fresh schema there (a loading shortcut: the
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -38,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_measure import generated_runs
 
 from supportdrill.definitions.loader import build_drill
-from supportdrill.report.compare import compare_store, compare_store_rescored, render_comparison
 from supportdrill.report.index import index_missing
+from supportdrill.report.vendor_scorecard import load, load_rescored, render_markdown
 from supportdrill.store import RunStore
 from supportdrill.store.transfer import export_runs, import_runs, read_export
 from supportdrill.timeline import DrillEnded
@@ -50,26 +53,37 @@ DRILLS = {
     "biz-berlin": ("Europe/Berlin", '"Mon-Fri 09:00-18:00"', "DE"),
     "biz-la": ("America/Los_Angeles", '"Mon-Fri 09:00-18:00"', "US"),
 }
+FORMS: dict[str, dict[str, Any]] = {
+    "per vendor": {"include_simulated": True},
+    "per schedule, with outage cost": {
+        "include_simulated": True,
+        "group": "schedule",
+        "revenue_per_minute": 30_000.0,
+    },
+}
 
 
-def drill_text(vendor: str) -> str:
+def drill_text(vendor: str, scheduled: bool = False) -> str:
     zone, hours, country = DRILLS[vendor]
     holidays = f", holidays: {country}" if country else ""
+    labels = f"labels: {{schedule: nightly-{vendor}}}\n" if scheduled else ""
     return (
         f"name: bench-{vendor}\n"
         f"vendor:\n  name: {vendor}\n  desk: {{kind: simulated}}\n  timezone: {zone}\n"
         f"  coverage: {{P0: {hours}{holidays}}}\n  sla: common-vendor\n"
-        "ticket: {severity: P0}\n"
+        f"ticket: {{severity: P0}}\n{labels}"
     )
 
 
 def fill(path: Path, count: int) -> None:
     began = time.perf_counter()
-    drills = {vendor: build_drill(drill_text(vendor), f"{vendor}.yaml") for vendor in DRILLS}
+    texts = {(v, s): drill_text(v, s) for v in DRILLS for s in (False, True)}
+    drills = {key: build_drill(text, f"{key[0]}.yaml") for key, text in texts.items()}
     with RunStore(path, synchronous="OFF") as store:
-        for vendor, timeline in generated_runs(count, 2026):
+        for number, (vendor, timeline) in enumerate(generated_runs(count, 2026)):
+            key = (vendor, (number // len(DRILLS)) % 2 == 1)  # half of each vendor's runs
             run_id = store.create_run_for(
-                drills[vendor], started_at=timeline.events[0].at, drill_text=drill_text(vendor)
+                drills[key], started_at=timeline.events[0].at, drill_text=texts[key]
             )
             store.append_many(run_id, timeline.events)
             ended = timeline.last(DrillEnded)
@@ -87,49 +101,61 @@ def timed(label: str, action):  # type: ignore[no-untyped-def]
 
 
 def rescoring(path: Path, baseline_runs: int | None):  # type: ignore[no-untyped-def]
-    """The rescoring path's figures (None for a sample) and its time for the whole store."""
+    """Per form: the rescoring path's scorecard (None for a sample) and its seconds for the
+    whole store."""
     with RunStore(path) as store:
         total = len(store.runs(None))
         sample_ids = [run.run_id for run in store.runs(baseline_runs)]
+    found = {}
     if baseline_runs is None or baseline_runs >= total:
-        figures, seconds = timed(
-            f"rescoring path over {total} runs",
-            lambda: compare_store_rescored(str(path), include_simulated=True),
-        )
-        return figures, seconds
+        for form, options in FORMS.items():
+            found[form] = timed(
+                f"rescoring path over {total} runs, {form}",
+                lambda options=options: load_rescored(str(path), **options),
+            )
+        return found
     with tempfile.TemporaryDirectory() as scratch:
         export, sample = Path(scratch) / "sample.jsonl", Path(scratch) / "sample.db"
         with RunStore(path) as store, export.open("w", encoding="utf-8") as out:
             export_runs(store, out, run_ids=sample_ids)
         with RunStore(sample, synchronous="OFF") as copy:
             import_runs(copy, read_export(export))
-        _, seconds = timed(
-            f"rescoring path over a sample of {len(sample_ids)} runs",
-            lambda: compare_store_rescored(str(sample), include_simulated=True),
-        )
-    scaled = seconds * total / len(sample_ids)
-    print(f"  rescoring path, scaled to {total} runs: {scaled:.1f} s")
-    return None, scaled
+        for form, options in FORMS.items():
+            _, seconds = timed(
+                f"rescoring path over a sample of {len(sample_ids)} runs, {form}",
+                lambda options=options: load_rescored(str(sample), **options),
+            )
+            scaled = seconds * total / len(sample_ids)
+            print(f"  rescoring path, {form}, scaled to {total} runs: {scaled:.1f} s")
+            found[form] = (None, scaled)
+    return found
 
 
-def indexed(target: str, name: str, total: int, old_s: float, expected, against: str) -> None:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(3):
-        figures, seconds = timed(
-            f"{name}: scorecard from the SQL index over {total} runs",
-            lambda: compare_store(target, include_simulated=True),
+def indexed(target: str, name: str, total: int, baseline, expected, against: str):  # type: ignore[no-untyped-def]
+    """Time ``supportdrill scorecard``'s path three times per form; its scorecards."""
+    cards = {}
+    for form, options in FORMS.items():
+        times = []
+        for _ in range(3):
+            card, seconds = timed(
+                f"{name}: scorecard from the index over {total} runs, {form}",
+                lambda options=options: load(target, **options),
+            )
+            times.append(seconds)
+        assert card.runs == total, (card.runs, total)
+        if expected.get(form) is not None:
+            assert card == expected[form], f"{form}: the index's scorecard differs from {against}"
+            print(f"  {name}, {form}: scorecard equal to {against}: yes")
+        best, worst = min(times), max(times)
+        old_s = baseline[form][1]
+        print(
+            f"  {name}, {form}: {total} runs in {best:.3f} s (worst of 3: {worst:.3f} s) from "
+            f"the index vs {old_s:.1f} s rescoring: {old_s / best:,.0f}x faster",
+            flush=True,
         )
-        times.append(seconds)
-    assert sum(summary.runs for summary in figures) == total
-    if expected is not None:
-        assert figures == expected, "the SQL figures differ from rescoring"
-        print(f"  {name}: figures equal to {against}: yes")
-    best, worst = min(times), max(times)
-    print(
-        f"  {name}: {total} runs scored in {best:.3f} s (worst of 3: {worst:.3f} s) from the "
-        f"index vs {old_s:.1f} s rescoring: {old_s / best:,.0f}x faster"
-    )
-    print("  " + render_comparison(figures).splitlines()[8], flush=True)
+        cards[form] = card
+    print("  " + render_markdown(cards["per vendor"]).splitlines()[8], flush=True)
+    return cards
 
 
 TABLES = (
@@ -137,10 +163,10 @@ TABLES = (
     "events",
     "tickets",
     "run_state",
-    "run_scores",
-    "run_metrics",
-    "score_totals",
-    "metric_totals",
+    "run_figures",
+    "figure_values",
+    "figure_buckets",
+    "figure_totals",
 )
 
 
@@ -167,7 +193,7 @@ def postgres_copy(source: Path, url: str) -> str:
                     rows += 1
         pg.commit()
     with RunStore(target) as store:
-        store.analyze_scores()
+        store.analyze_index()
         store.backend.analyze(("runs", "events"))
     print(
         f"copied {rows} rows into PostgreSQL schema {schema} in {time.perf_counter() - began:.1f} s"
@@ -201,16 +227,16 @@ def main() -> None:
             done = timed(f"indexing {total} runs (once)", lambda: index_missing(store))[0]
             print(f"  ({done.runs} were not indexed yet)")
         print(f"SQLite: {total} stored runs", flush=True)
-        expected, old_s = rescoring(path, args.baseline_runs)
-        indexed(str(path), "SQLite", total, old_s, expected, "the rescoring path's")
+        baseline = rescoring(path, args.baseline_runs)
+        expected = {form: found[0] for form, found in baseline.items()}
         against = "the rescoring path's"
+        lite = indexed(str(path), "SQLite", total, baseline, expected, against)
         if args.postgres:
             target = postgres_copy(path, args.postgres)
             try:
-                if expected is None:  # compare with the SQLite index's own figures
-                    expected = compare_store(str(path), include_simulated=True)
-                    against = "the SQLite index's"
-                indexed(target, "PostgreSQL", total, old_s, expected, against)
+                if expected["per vendor"] is None:  # compare with the SQLite index's own
+                    expected, against = lite, "SQLite's"
+                indexed(target, "PostgreSQL", total, baseline, expected, against)
             finally:
                 drop(args.postgres, target)
         else:
