@@ -3,7 +3,9 @@ scorecard index, on SQLite or PostgreSQL (one interface, :func:`open_store` pick
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_names as _lazy_names
 
 # Where the store is (one rule) needs only the standard library: the command line reads it to
 # build its parser. The rest loads on first use (PEP 562), so ``supportdrill --help`` and a
@@ -51,18 +53,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY, globals())
 
 
 def open_store(target: StoreTarget | None = None, *, synchronous: str = "FULL") -> RunStore:
