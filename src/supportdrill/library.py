@@ -5,7 +5,7 @@ The same operation as ``supportdrill run``, without the terminal::
     import supportdrill
 
     run = supportdrill.run_drill("drills/simulated-slow.yaml", store="runs.db")
-    print(run.outcome, run.evaluation.verdict, run.reports["markdown"])
+    run.outcome, run.evaluation.verdict, run.reports["markdown"]
 
 Inside a running event loop, ``await supportdrill.arun_drill(...)`` does the same.
 """

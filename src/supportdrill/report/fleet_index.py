@@ -30,7 +30,8 @@ from ..measure.fleet import (
 )
 from ..measure.quantiles import quantile_of, quantile_ranks
 from ..measure.windows import WINDOWS, Window
-from ..store import FIGURES, FigureTally, RankQuery, RunStore, StoreTarget
+from ..store import FigureTally, RankQuery, RunStore, StoreTarget
+from ..store.model import TALLY_COUNTS
 from .index import index_missing
 from .vendor_scorecard import FleetScorecard, series_label
 
@@ -39,19 +40,7 @@ _Scope = tuple[str, str, str | None, str | None]
 """figure, vendor, schedule (None: all of the vendor's), window (None: every window)."""
 
 
-_COUNTED = (
-    "simulated",
-    "runs",
-    "met",
-    "judged",
-    "pending",
-    "diagnosable",
-    "correct",
-    "wrong_first",
-    *FIGURES,
-    "outage_open",
-    "outage_us",
-)
+_COUNTED = ("simulated", *TALLY_COUNTS)
 _PLACE = {name: place for place, name in enumerate(_COUNTED)}
 _read_counts = attrgetter(*_COUNTED)
 

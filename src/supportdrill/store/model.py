@@ -102,6 +102,21 @@ FIGURES = ("acknowledgement", "first_human", "resolution", "time_to_correct", "o
 """The figures the index ranks, each the ``…_s`` field of :class:`RunFigureRow`."""
 
 
+TALLY_COUNTS = (
+    "runs",
+    "met",
+    "judged",
+    "pending",
+    "diagnosable",
+    "correct",
+    "wrong_first",
+    *FIGURES,
+    "outage_open",
+    "outage_us",
+)
+"""The counts a :class:`FigureTally` carries after ``simulated``, in its fields' order."""
+
+
 @dataclass(frozen=True, slots=True)
 class FigureTally:
     """Running totals for one vendor, schedule, severity, window and hour of the week."""

@@ -31,22 +31,10 @@ from typing import Any
 from ..errors import StoreError
 from .backend import Tx
 from .connection import Database, stamp
-from .model import FIGURES, FigureTally, IndexedRun, RankQuery, RunFigureRow
+from .model import FIGURES, TALLY_COUNTS, FigureTally, IndexedRun, RankQuery, RunFigureRow
 
 _CHUNK = 500
 _BUCKETS_PER_DOUBLING = 32
-_COUNTS = (
-    "runs",
-    "met",
-    "judged",
-    "pending",
-    "diagnosable",
-    "correct",
-    "wrong_first",
-    *FIGURES,
-    "outage_open",
-    "outage_us",
-)
 _PG_TYPES = {"hour_of_week": "integer"}
 _FIGURE_COLUMNS = ", ".join(f"{figure}_s" for figure in FIGURES)
 _Deltas = defaultdict[tuple[Any, ...], Counter[str]]
@@ -216,7 +204,7 @@ class ScorecardIndex(Database):
         """The running totals, simulated runs left out unless included (call inside
         :meth:`snapshot` with :meth:`figure_values` for one consistent answer)."""
         clauses, parameters = _filters(vendors, severity, include_simulated)
-        sums = ", ".join(f"SUM({column})" for column in _COUNTS)
+        sums = ", ".join(f"SUM({column})" for column in TALLY_COUNTS)
         rows = self._query(
             "SELECT vendor, schedule, severity, time_window, hour_of_week, "
             f"SUM(CASE WHEN simulated = 1 THEN runs ELSE 0 END), {sums} FROM figure_totals "
@@ -499,14 +487,14 @@ def _count(
 def _add(tx: Tx, totals: _Deltas, buckets: _Deltas) -> None:
     # Keys in sorted order: two writers lock shared rows in one order, so never deadlock.
     if totals:
-        columns = ", ".join(_COUNTS)
-        updates = ", ".join(f"{c} = figure_totals.{c} + excluded.{c}" for c in _COUNTS)
+        columns = ", ".join(TALLY_COUNTS)
+        updates = ", ".join(f"{c} = figure_totals.{c} + excluded.{c}" for c in TALLY_COUNTS)
         tx.executemany(
             "INSERT INTO figure_totals (vendor, schedule, severity, time_window, hour_of_week, "
-            f"simulated, {columns}) VALUES ({', '.join('?' * (6 + len(_COUNTS)))}) "
+            f"simulated, {columns}) VALUES ({', '.join('?' * (6 + len(TALLY_COUNTS)))}) "
             "ON CONFLICT (vendor, schedule, severity, time_window, hour_of_week, simulated) "
             f"DO UPDATE SET {updates}",
-            [(*key, *(delta[c] for c in _COUNTS)) for key, delta in sorted(totals.items())],
+            [(*key, *(delta[c] for c in TALLY_COUNTS)) for key, delta in sorted(totals.items())],
         )
     if buckets:
         tx.executemany(
