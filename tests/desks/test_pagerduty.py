@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp import web
+from contracts.openapi import Contract
 from fakes.pagerduty import ROUTING_KEY, FakePagerDuty
 from fakes.server import FakeServer
+from test_contracts import held_to
 
 from supportdrill.desks.http import DeskHttp
 from supportdrill.desks.pagerduty import PagerDutyDesk
@@ -201,3 +203,8 @@ async def test_the_drills_incident_is_found_past_the_first_page_of_its_key(
     assert found == ref
     listed = [query for method, query in fake.log if query.startswith("/incidents?")]
     assert any("offset=100" in query for query in listed)
+    # Every page asked for, and every page the fake answered, as PagerDuty describes them.
+    checked = held_to(
+        fake.exchanges, ("/v2/", Contract("pagerduty-events")), ("/", Contract("pagerduty"))
+    )
+    assert any(entry.startswith("GET /incidents") for entry in checked), checked
